@@ -1,0 +1,1 @@
+"""The .llv grammar (llv.lark), shipped inside the package as data."""

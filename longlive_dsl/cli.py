@@ -1,0 +1,73 @@
+"""The `llv` command: a thin dispatcher that imports only the subcommand it runs (start-up stays fast)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# name -> (module in longlive_dsl.commands, one-line help). Each module defines
+# `configure(parser: argparse.ArgumentParser)` and `run(args) -> int`.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "lint": ("language", "check storyboards and report problems"),
+    "compile": ("language", "compile a storyboard to the wire commands the model takes"),
+    "plan": ("language", "show what plays when: scenes, beats, the end"),
+    "explain": ("language", "explain a diagnostic code with an example"),
+}
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+def _usage() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = [
+        "usage: llv COMMAND [OPTIONS] ...",
+        "",
+        "llv: write LongLive-2.0 storyboards, check them, compile them and run them.",
+        "",
+        "commands:",
+    ]
+    lines += [f"  {name.ljust(width)}  {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["", "Run `llv COMMAND --help` for a command's options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `llv` console script."""
+    import argparse
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return EXIT_OK if argv else EXIT_USAGE
+    if argv[0] in ("-V", "--version"):
+        from importlib.metadata import version
+
+        print(f"llv {version('longlive-dsl')}")
+        return EXIT_OK
+    name = argv[0]
+    if name not in COMMANDS:
+        import difflib
+
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        print(f"llv: unknown command `{name}`{hint}\n\n{_usage()}", file=sys.stderr)
+        return EXIT_USAGE
+    module = importlib.import_module(f"longlive_dsl.commands.{COMMANDS[name][0]}")
+    parser = argparse.ArgumentParser(prog=f"llv {name}", description=COMMANDS[name][1])
+    module.configure(name, parser)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.run(name, args) or 0)
+    except KeyboardInterrupt:
+        print("llv: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Every diagnostic code llv can report: its severity, a title, and an explanation with an example.
+
+Codes are stable once published: never renumber one, only add. `llv explain CODE` prints these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .diagnostics import ERROR, NOTE, WARNING
+
+
+@dataclass(frozen=True)
+class Code:
+    code: str
+    severity: str
+    title: str
+    explanation: str
+    example: str
+
+
+_TABLE = [
+    # ---- syntax ---------------------------------------------------------------------------
+    Code("E101", ERROR, "syntax error",
+         "The text does not follow the .llv grammar at this point. The message says what was "
+         "expected there, in plain words.",
+         'scene "Dawn"\n  shot for "a prompt"   # `for` needs a length: shot for 4 "..."'),
+    Code("E102", ERROR, "unclosed string",
+         'A string opened with " must close with " on the same line; a string opened with """ '
+         'must close with """. Use """ for prompts that span several lines.',
+         'shot "A lighthouse at dusk\n# fix: shot "A lighthouse at dusk"'),
+    Code("E103", ERROR, "unknown keyword",
+         "Every statement starts with one of: title, seed, define, scene, shot, end. Timings use "
+         "`at` and `for`. A misspelt keyword is reported with the closest real one.",
+         'scene "Dawn"\n  shto "..."   # did you mean `shot`?'),
+    Code("E104", ERROR, "unexpected character",
+         "This character cannot start anything in a .llv file. Prompts go inside quotes; comments "
+         "start with #.",
+         'scene "Dawn" @ 5   # use: scene "Dawn" at 5'),
+    Code("E105", ERROR, "too many syntax errors",
+         "llv stops reporting syntax errors after a limit; fix the first ones and run again.",
+         ""),
+    # ---- structure ------------------------------------------------------------------------
+    Code("E201", ERROR, "header after the first scene",
+         "`title`, `seed` and `define` are headers: they come before the first `scene`.",
+         'scene "A"\n  shot "..."\ndefine look = "..."   # move above the first scene'),
+    Code("E202", ERROR, "shot before any scene",
+         "Every `shot` belongs to the nearest `scene` above it, so the first shot needs a scene "
+         "before it.",
+         'shot "..."        # add a line `scene "Opening"` above'),
+    Code("E203", ERROR, "scene without shots",
+         "A scene needs at least one shot: its first shot is what plays when the scene begins.",
+         'scene "Empty"\nscene "Next"\n  shot "..."'),
+    Code("E204", ERROR, "no scene",
+         "A storyboard needs at least one scene with one shot; without it there is nothing to "
+         "generate.",
+         'title "Only a title"'),
+    Code("E205", ERROR, "repeated header",
+         "`title` and `seed` may each appear at most once.",
+         'seed 1\nseed 2   # keep one'),
+    Code("E206", ERROR, "repeated timing",
+         "A scene or shot takes at most one `at` and one `for`.",
+         'shot at 3 at 5 "..."'),
+    # ---- values ---------------------------------------------------------------------------
+    Code("E301", ERROR, "malformed time",
+         "A time is a whole chunk count (12), seconds (6s, 7.5s) or minutes:seconds (1:05, "
+         "1:05.5, seconds below 60). A chunk count cannot have a fraction: add `s` for seconds.",
+         'shot for 2.5 "..."   # write 2.5s, or a whole number of chunks'),
+    Code("E302", ERROR, "negative time",
+         "Positions and lengths are counted from the start of the run and cannot be negative.",
+         'shot at -3 "..."'),
+    Code("E303", ERROR, "zero length",
+         "`for 0` gives a scene or shot no time at all; remove it or give a positive length.",
+         'shot for 0 "..."'),
+    Code("E304", ERROR, "seed out of range",
+         "The model's seed is a signed 32-bit integer: from -2147483648 to 2147483647.",
+         "seed 4294967296"),
+    # ---- prompts and defines --------------------------------------------------------------
+    Code("E401", ERROR, "empty prompt",
+         "After whitespace folding the prompt is empty; the model refuses empty prompts.",
+         'shot "   "'),
+    Code("E402", ERROR, "unknown name",
+         "`{name}` inserts a define's text, and the define must appear above its use. Write "
+         "`{{` and `}}` for literal braces.",
+         'define look = "35mm, warm light"\nscene "A"\n  shot "A cat, {lok}."   # did you mean {look}?'),
+    Code("E403", ERROR, "duplicate define",
+         "Each define name may be defined once; rename one of them.",
+         'define look = "warm"\ndefine look = "cold"'),
+    Code("E404", ERROR, "stray brace",
+         "A single `{` or `}` that is not part of `{name}`. Write `{{` or `}}` for a literal brace.",
+         'shot "a sign reading {open"   # use {{open'),
+    Code("E405", ERROR, "expansion too large",
+         "Interpolating defines into one another grew a prompt past the size llv accepts. Prompts "
+         "that long are far beyond what the model reads.",
+         'define a = "..."\ndefine b = "{a}{a}{a}{a}"\ndefine c = "{b}{b}{b}{b}"  # ...'),
+    # ---- timing ---------------------------------------------------------------------------
+    Code("E501", ERROR, "first scene not at 0",
+         "The first scene starts the run, at chunk 0.",
+         'scene "A" at 5   # remove `at 5`'),
+    Code("E502", ERROR, "first shot not at scene start",
+         "A scene's first shot starts with the scene; a different `at` on it contradicts the scene.",
+         'scene "A" at 10\n  shot at 12 "..."'),
+    Code("E503", ERROR, "position cannot be derived",
+         "llv places a scene or shot where the previous one ends, which needs that one's length "
+         "(`for`) or an explicit `at` here.",
+         'scene "A"\n  shot "..."\n  shot "..."     # add `for 4` to the first shot, or `at 4` here'),
+    Code("E504", ERROR, "scene longer than 48 chunks",
+         "LongLive-2.0 completes a scene after 48 chunks (~58 s); anything longer never plays. "
+         "Split it with a new `scene` (a cut resets the budget).",
+         'scene "Long" for 60'),
+    Code("E505", ERROR, "beat never fires",
+         "A shot placed at or after its scene's auto-complete point (scene start + 48) never "
+         "fires: the model completes the scene first. Start a new scene before that chunk or "
+         "move the shot earlier.",
+         'scene "Long take"\n  shot "..."\n  shot at 50 "..."'),
+    Code("E506", ERROR, "gap before a cut",
+         "The previous scene completes (its start + 48) before this cut's chunk, so the video "
+         "ends and the cut never fires.",
+         'scene "A"\n  shot "..."\nscene "B" at 60\n  shot "..."'),
+    Code("E507", ERROR, "position goes backwards or overlaps",
+         "Beats play in order: each starts after the previous one, and not inside a length the "
+         "previous one declared with `for`.",
+         'scene "A"\n  shot for 6 "..."\n  shot at 4 "..."'),
+    Code("E508", ERROR, "two beats on one chunk",
+         "Only one prompt change can take effect on a chunk.",
+         'scene "A"\n  shot for 4 "..."\n  shot at 4 "..."\n  shot at 4 "..."'),
+    Code("E509", ERROR, "contradictory timing",
+         "Two statements disagree about where something starts or ends, e.g. a scene `for 10` from "
+         "chunk 5 while the next scene says `at 20`.",
+         'scene "A" for 10\n  shot "..."\nscene "B" at 20\n  shot "..."'),
+    Code("E510", ERROR, "end out of place",
+         "`end at T` stops the run after T chunks; it must be after the last beat, and above 0.",
+         'scene "A"\n  shot for 4 "..."\n  shot for 4 "..."\nend at 3'),
+    # ---- warnings -------------------------------------------------------------------------
+    Code("W601", WARNING, "terse prompt",
+         "LongLive conditions weakly on short prompts. Describe subject, action, setting, light, "
+         "lens and camera move, and palette (aim for 20 words or more).",
+         'shot "a cat"'),
+    Code("W602", WARNING, "very long prompt",
+         "Prompts over about 300 words exceed what the text encoder attends to well; the tail is "
+         "likely ignored. Move detail into the shots that need it.",
+         ""),
+    Code("W603", WARNING, "unused define",
+         "This define is never interpolated; remove it or use it with `{name}`.",
+         'define look = "..."   # never used'),
+    Code("W604", WARNING, "duplicate scene name",
+         "Two scenes share a name, which makes plans and run reports ambiguous.",
+         'scene "A"\n  shot "..."\nscene "A"\n  shot "..."'),
+    Code("W605", WARNING, "cut on the 48-chunk edge",
+         "This cut lands exactly where the previous scene auto-completes (start + 48). The "
+         "simulator fires it and resets the budget; the hosted model's exact boundary behaviour "
+         "is unverified. One chunk earlier is safe.",
+         'scene "A"\n  shot "..."\nscene "B" at 48\n  shot "..."'),
+    Code("W606", WARNING, "end after the model completes",
+         "The last scene auto-completes before `end at` is reached, so the run stops earlier than "
+         "the end says.",
+         'scene "A"\n  shot "..."\nend at 60   # the scene completes at 48'),
+    Code("W607", WARNING, "shot length leaves a hold",
+         "This shot declares a `for` length but the next beat starts later; the shot's prompt keeps "
+         "playing until then.",
+         'scene "A" for 20\n  shot for 4 "..."\n  shot at 10 "..."'),
+    Code("N701", NOTE, "inexact seconds",
+         "Seconds convert to whole chunks (29 frames at 24 fps = 1.2083 s each). This value is "
+         "more than half a frame away from a whole chunk, so it is rounded to the nearest.",
+         'shot for 6s "..."   # 4.97 chunks -> 5'),
+]
+
+CODES: dict[str, Code] = {c.code: c for c in _TABLE}
+
+
+def explain(code: str) -> str | None:
+    """A readable explanation of one code, or None if there is no such code."""
+    c = CODES.get(code.strip().upper())
+    if c is None:
+        return None
+    text = f"{c.code} ({c.severity}): {c.title}\n\n{c.explanation}\n"
+    if c.example:
+        example = "\n".join("    " + line for line in c.example.splitlines())
+        text += f"\nExample:\n\n{example}\n"
+    return text

@@ -1,0 +1,141 @@
+"""`llv lint`, `llv compile`, `llv plan`, `llv explain`: the language half of the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    if name == "lint":
+        parser.add_argument("files", nargs="+", metavar="FILE", help=".llv files to check ('-' for stdin)")
+        parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    elif name == "compile":
+        parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
+        parser.add_argument("--json", action="store_true", help="print the whole Program as JSON")
+        parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+    elif name == "plan":
+        parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
+    elif name == "explain":
+        parser.add_argument("code", nargs="?", metavar="CODE", help="a diagnostic code, e.g. E505")
+        parser.add_argument("--list", action="store_true", help="list every code")
+
+
+def run(name: str, args: argparse.Namespace) -> int:
+    return {"lint": lint, "compile": compile_, "plan": plan, "explain": explain}[name](args)
+
+
+FORMATS = ["text", "json"]
+
+
+def _read(path: str) -> str | None:
+    from ..source import SourceError, read_source
+
+    try:
+        return read_source(path)
+    except SourceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+
+
+def _display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def lint(args: argparse.Namespace) -> int:
+    from .. import check
+    from ..diagnostics import NOTE, print_diagnostics, render_json, summary
+
+    everything = []
+    sources: dict[str, str] = {}
+    unreadable = 0
+    for path in args.files:
+        text = _read(path)
+        if text is None:
+            unreadable += 1
+            continue
+        name = _display_name(path)
+        sources[name] = text
+        everything += check(text, name)[1]
+    if args.format == "json":
+        print(render_json(everything))
+    else:
+        print_diagnostics(everything, sources, sys.stdout)
+        print(summary(everything, len(sources)))
+    if unreadable:
+        return EXIT_USAGE
+    return EXIT_FINDINGS if any(d.severity != NOTE for d in everything) else EXIT_OK
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write the whole file or nothing: a temporary file beside it, then a rename."""
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def compile_(args: argparse.Namespace) -> int:
+    from .. import compile
+    from ..diagnostics import has_errors, print_diagnostics
+
+    text = _read(args.file)
+    if text is None:
+        return EXIT_USAGE
+    name = _display_name(args.file)
+    program, diags = compile(text, name)
+    print_diagnostics(diags, {name: text}, sys.stderr)
+    if program is None or has_errors(diags):
+        n = sum(1 for d in diags if d.is_error)
+        print(f"error: {name} has {n} error{'s' if n != 1 else ''}; nothing written", file=sys.stderr)
+        return EXIT_FINDINGS
+    out = program.model_dump_json(indent=2) + "\n" if args.json else "\n".join(program.wire_lines()) + "\n"
+    if args.output:
+        try:
+            _write_atomically(args.output, out)
+        except OSError as e:
+            print(f"error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        sys.stdout.write(out)
+    return EXIT_OK
+
+
+def plan(args: argparse.Namespace) -> int:
+    from .. import check
+    from ..diagnostics import ERROR, print_diagnostics
+    from ..plan import render_plan
+
+    text = _read(args.file)
+    if text is None:
+        return EXIT_USAGE
+    name = _display_name(args.file)
+    timeline, diags = check(text, name)
+    resolved = timeline is not None and not any(d.is_error and d.code < "E5" for d in diags)
+    if resolved:
+        render_plan(timeline, diags)
+    print_diagnostics(diags, {name: text}, sys.stderr)
+    return EXIT_FINDINGS if any(d.severity == ERROR for d in diags) else EXIT_OK
+
+
+def explain(args: argparse.Namespace) -> int:
+    from ..codes import CODES, explain as explain_code
+
+    if args.list or not args.code:
+        for c in CODES.values():
+            print(f"{c.code}  {c.severity:<7}  {c.title}")
+        return EXIT_OK
+    text = explain_code(args.code)
+    if text is None:
+        print(f"error: no diagnostic code `{args.code}`; `llv explain --list` lists them", file=sys.stderr)
+        return EXIT_USAGE
+    print(text)
+    return EXIT_OK

@@ -1,0 +1,179 @@
+"""Lark's parse errors, said in the user's words: what was expected here, never an internal terminal name."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from ..diagnostics import ERROR, Diagnostic, Span
+
+MAX_SYNTAX_ERRORS = 20
+
+STATEMENT_WORDS = ("title", "seed", "define", "scene", "shot", "end")
+_STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
+_KEYWORDS = STATEMENT_WORDS + ("at", "for")
+_LAST_STATEMENT = re.compile(r"\b(title|seed|define|scene|shot|end)\b")
+_PREVIOUS_WORD = re.compile(r'(\S+)\s*$')
+
+_STRING_WORDS = {
+    "title": "a quoted title",
+    "scene": "a quoted scene name",
+    "shot": "a quoted prompt",
+    "define": "a quoted text",
+}
+TIME_WORDS = "a chunk number or a time like 6s"
+
+
+def _location(source: str, pos: int) -> tuple[int, int]:
+    line = source.count("\n", 0, pos) + 1
+    column = pos - (source.rfind("\n", 0, pos) + 1) + 1
+    return line, column
+
+
+def _span(source: str, start: int, end: int) -> Span:
+    start = max(0, min(start, len(source)))
+    end = max(start, min(end, len(source)))
+    line, col = _location(source, start)
+    end_line, end_col = _location(source, end)
+    if end == start:
+        end_col = col + 1
+    return Span(line, col, end_line, end_col, start, end)
+
+
+def _strip_strings_and_comments(text: str) -> str:
+    """Replace string and comment contents by spaces, so keyword searches don't look inside them."""
+    def hide(m: re.Match) -> str:
+        return re.sub(r"[^\n]", " ", m.group(0))
+
+    return re.sub(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*', hide, text, flags=re.S)
+
+
+def _statement_at(work: str, pos: int, before_only: bool) -> str | None:
+    """The keyword of the statement the error is in (the last statement keyword before `pos`)."""
+    visible = _strip_strings_and_comments(work[:pos])
+    found = None
+    for m in _LAST_STATEMENT.finditer(visible):
+        if before_only and m.end() >= pos:
+            break
+        found = m.group(1)
+    return found
+
+
+def _describe_expected(expected: set[str], statement: str | None) -> str:
+    words: list[str] = []
+    if "STRING" in expected:
+        words.append(_STRING_WORDS.get(statement or "", "a quoted string"))
+    if "NUMBER" in expected:
+        words.append("a whole number" if statement == "seed" else TIME_WORDS)
+    for kw in ("AT", "FOR"):
+        if kw in expected:
+            words.append(f"`{kw.lower()}`")
+    if "NAME" in expected:
+        words.append("a name")
+    if "EQUALS" in expected:
+        words.append("`=`")
+    if expected & (_STATEMENT_TERMINALS | {"$END"}):
+        words.append("a new statement (`scene`, `shot`, …)")
+    if not words:
+        return "something else"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe_found(token) -> str:
+    if token.type == "$END":
+        return "the end of the file"
+    if token.type == "STRING":
+        return "a quoted string"
+    text = str(token)
+    return f"`{text[:40]}{'…' if len(text) > 40 else ''}`"
+
+
+def translate(err: UnexpectedInput, source: str, work: str, file: str) -> Diagnostic:
+    """One Lark error as a located, plain-words diagnostic."""
+    if isinstance(err, UnexpectedCharacters):
+        return _unexpected_character(err, source, work, file)
+    if isinstance(err, UnexpectedToken):
+        return _unexpected_token(err, source, work, file)
+    pos = getattr(err, "pos_in_stream", 0) or 0
+    return Diagnostic("E101", ERROR, "this does not parse", file, _span(source, pos, pos + 1))
+
+
+def _unexpected_character(err: UnexpectedCharacters, source: str, work: str, file: str) -> Diagnostic:
+    pos = err.pos_in_stream
+    char = work[pos]
+    line_end = work.find("\n", pos)
+    line_end = len(work) if line_end == -1 else line_end
+    if char == '"':
+        if work[max(0, pos - 2) : pos] == '""' and work[max(0, pos - 3) : pos - 2] != '"':
+            return Diagnostic(
+                "E102", ERROR, 'this """ string is never closed', file, _span(source, pos - 2, pos + 1),
+                label='opened here', help='close it with """ after the last line of the prompt',
+            )
+        return Diagnostic(
+            "E102", ERROR, "this string is never closed", file, _span(source, pos, line_end),
+            label="the string starts here and runs to the end of the line",
+            help='close it with " on the same line, or use """…""" for a prompt over several lines',
+        )
+    statement = _statement_at(work, pos, before_only=False)
+    help_ = None
+    if char in "{}":
+        help_ = "`{name}` interpolation only works inside a quoted prompt"
+    elif char == "'":
+        help_ = 'strings use double quotes: "…"'
+    elif statement:
+        help_ = f"after `{statement}` llv expected {_describe_expected(set(err.allowed or ()), statement)}"
+    shown = char if char.isprintable() else repr(char)
+    return Diagnostic("E104", ERROR, f"unexpected character `{shown}`", file, _span(source, pos, pos + 1),
+                      help=help_)
+
+
+def _unexpected_token(err: UnexpectedToken, source: str, work: str, file: str) -> Diagnostic:
+    token = err.token
+    expected = set(err.accepts or err.expected or ())
+    at_end = token.type == "$END"
+    pos = len(work.rstrip()) if at_end else token.start_pos
+    begins_statement = at_end or token.type in _STATEMENT_TERMINALS
+    statement = _statement_at(work, pos, before_only=begins_statement)
+    visible = _strip_strings_and_comments(work[:pos])
+    prev = _PREVIOUS_WORD.search(visible)
+    prev_word = prev.group(1) if prev else ""
+    prev_end = prev.end(1) if prev else pos
+    wanted = _describe_expected(expected, statement)
+    found = _describe_found(token)
+    token_span = _span(source, pos, pos + max(1, len(str(token)))) if not at_end else _span(source, pos, pos)
+
+    if token.type == "NAME" and (expected & (_STATEMENT_TERMINALS | {"AT", "FOR", "$END"})):
+        options = [k for k in _KEYWORDS if k.upper() in expected or (k in STATEMENT_WORDS and "$END" in expected)]
+        close = difflib.get_close_matches(str(token).lower(), options or _KEYWORDS, n=1, cutoff=0.5)
+        if close or "STRING" not in expected:
+            help_ = f"did you mean `{close[0]}`?" if close else f"expected {wanted}"
+            return Diagnostic("E103", ERROR, f"unknown keyword `{token}`", file, token_span,
+                              label="not a keyword of .llv", help=help_)
+
+    missing_here = _span(source, prev_end, prev_end)
+    if expected == {"NUMBER"} and prev_word in ("at", "for"):
+        example = "at 12` (chunks), `at 10s` or `at 0:10" if prev_word == "at" else "for 4` (chunks) or `for 5s"
+        return Diagnostic("E101", ERROR, f"`{prev_word}` needs a time, found {found}", file, missing_here,
+                          label=f"expected {TIME_WORDS} here", help=f"write `{example}`")
+    if expected == {"NUMBER"} and statement == "seed":
+        return Diagnostic("E101", ERROR, f"`seed` needs a whole number, found {found}", file, missing_here,
+                          label="expected a whole number here", help="write, for example, `seed 42`")
+    if "STRING" in expected and statement == "shot" and begins_statement:
+        return Diagnostic("E101", ERROR, "this shot has no prompt", file, missing_here,
+                          label="expected a quoted prompt here",
+                          help='every shot ends with its prompt: shot "A heron lifts off the river at dawn, …"')
+    if "STRING" in expected and token.type in ("NAME", "NUMBER") and statement in _STRING_WORDS:
+        return Diagnostic("E101", ERROR, f"expected {wanted}, found {found}", file, token_span,
+                          help=f'put it in double quotes: "{token} …"')
+    if begins_statement and statement:
+        return Diagnostic("E101", ERROR, f"this `{statement}` is incomplete: expected {wanted}", file, missing_here,
+                          label=f"expected {wanted} here")
+    return Diagnostic("E101", ERROR, f"expected {wanted}, found {found}", file, token_span,
+                      label="unexpected here")
+
+
+def too_many_errors(last: Diagnostic, file: str) -> Diagnostic:
+    return Diagnostic("E105", ERROR, f"too many syntax errors; stopping after {MAX_SYNTAX_ERRORS}", file,
+                      last.span, help="fix the errors above and run again")

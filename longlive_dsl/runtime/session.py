@@ -1,0 +1,540 @@
+"""One run: connect, check and send the Program's commands, follow the chunk clock, tear down.
+
+The lifecycle is reported as `disconnected → connecting → waiting → ready` (and back to
+`disconnected`). Setup commands (`set_seed`, `set_shot`, `schedule_*`) go out in the Program's
+order and each is acknowledged by its message (`shot_set`, `shot_scheduled`, ...) or by the
+`state` snapshot; then `start`. A `command_error` is mapped back through the Program's source map
+to the `.llv` line that produced the command and shown like a compiler diagnostic. The run ends
+when the session has completed `Program.end` chunks, or at `generation_complete`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .. import model
+from ..program import Program, SourceSpan
+from . import Failure, RunError, Status
+from .peer import Message, Peer
+from .schema import CommandSchema
+from .signalling import LocalSignalling, Signalling
+from .trace import Trace
+
+
+@dataclass
+class Progress:
+    """Where the run is, for the display."""
+
+    chunks_done: int = 0
+    chunk_in_scene: int = 0
+    scene_number: int | None = None
+    scene_name: str | None = None
+    prompt: str | None = None
+    stops_at: int = 0
+    frames: int = 0
+
+
+class Listener(Protocol):
+    """What a run reports to (the rich display, plain lines, a test)."""
+
+    def status(self, status: Status, detail: str) -> None: ...
+    def info(self, text: str) -> None: ...
+    def progress(self, progress: Progress) -> None: ...
+    def problem(self, text: str) -> None: ...
+
+
+class NullListener:
+    def status(self, status: Status, detail: str) -> None:
+        pass
+
+    def info(self, text: str) -> None:
+        pass
+
+    def progress(self, progress: Progress) -> None:
+        pass
+
+    def problem(self, text: str) -> None:
+        pass
+
+
+@dataclass
+class RunOptions:
+    """Knobs of one run; the defaults suit the cloud at real speed."""
+
+    video: str | os.PathLike[str] | None = None
+    trace: str | os.PathLike[str] | None = None
+    fps: int = model.FPS
+    time_scale: float = 1.0
+    connect_timeout: float = 20.0
+    ack_timeout: float = 10.0
+    schema_timeout: float = 5.0
+    silence_timeout: float | None = None
+    check_schema: bool = True
+
+    def chunk_wall_seconds(self) -> float:
+        return float(model.CHUNK_SECONDS) / max(self.time_scale, 1e-6)
+
+    def silence(self) -> float:
+        if self.silence_timeout is not None:
+            return self.silence_timeout
+        return max(10.0, 8 * self.chunk_wall_seconds())
+
+
+@dataclass
+class RunResult:
+    """How a run ended; `exit_code` is what `llv run` returns."""
+
+    failure: Failure | None = None
+    message: str = "done"
+    chunks_done: int = 0
+    frames_received: int = 0
+    frames_recorded: int = 0
+    command_errors: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.failure is None else self.failure.value
+
+
+# Which message acknowledges which command.
+_ACK_MESSAGE = {
+    model.SET_SHOT: model.SHOT_SET,
+    model.SCHEDULE_SHOT: model.SHOT_SCHEDULED,
+    model.SCHEDULE_SCENE_CUT: model.SCENE_CUT_SCHEDULED,
+    model.START: model.GENERATION_STARTED,
+}
+
+
+@dataclass
+class _Sent:
+    index: int
+    type: str
+    data: dict[str, Any]
+    acked: bool = False
+    error: str | None = None
+
+
+def render_command_error(program: Program, index: int | None, command: str, reason: str) -> str:
+    """A refused command as a compiler-style diagnostic pointing at the `.llv` line behind it."""
+    head = f"error[run]: the model refused `{command}`: {reason}"
+    span = span_of(program, index) if index is not None else None
+    if span is None:
+        return head
+    lines = [head, f"  --> {span.file}:{span.line}:{span.column}"]
+    text = _source_line(span)
+    if text is not None:
+        gutter = " " * len(str(span.line))
+        end = span.end_column if span.end_line == span.line else len(text) + 1
+        width = max(1, end - span.column)
+        lines += [
+            f"{gutter} |",
+            f"{span.line} | {text}",
+            f"{gutter} | {' ' * (span.column - 1)}{'^' * width}",
+        ]
+    lines.append(f"  = note: command {index + 1} of the program: `{command}`")
+    return "\n".join(lines)
+
+
+def span_of(program: Program, index: int) -> SourceSpan | None:
+    for entry in program.source_map:
+        if entry.command_index == index:
+            return entry.span
+    return None
+
+
+def _source_line(span: SourceSpan) -> str | None:
+    try:
+        with open(span.file, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if n == span.line:
+                    return line.rstrip("\n")
+    except OSError:
+        return None
+    return None
+
+
+class Session:
+    """Plays one Program over one signalling front door."""
+
+    def __init__(self, program: Program, signalling: Signalling, trace: Trace, options: RunOptions, listener: Listener):
+        self.program = program
+        self.signalling = signalling
+        self.trace = trace
+        self.options = options
+        self.listener = listener
+        self.peer: Peer | None = None
+        self.recorder: Any = None
+        self.sent: list[_Sent] = []
+        self.progress = Progress(stops_at=program.stops_at)
+        self.result = RunResult()
+        self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._schema_doc: dict[str, Any] | None = None
+        self._schema_event = asyncio.Event()
+        self._t0 = time.monotonic()
+        self._first_frame: float | None = None
+        self._done_reason: str | None = None
+        self._state: dict[str, Any] = {}
+        self._frames_emitted = 0
+        self._frame_limit: int | None = None
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def _status(self, status: Status, detail: str = "") -> None:
+        self.trace.write("status", status=status.value, detail=detail)
+        self.listener.status(status, detail)
+        self.result.timings.setdefault(status.value, time.monotonic() - self._t0)
+
+    def _mark(self, name: str) -> None:
+        self.result.timings.setdefault(name, time.monotonic() - self._t0)
+
+    # -- callbacks from the peer (event loop thread) -----------------------------------------
+
+    def _on_message(self, msg: Message) -> None:
+        if msg.scope == "runtime":
+            if msg.type == "modelSchema":
+                self._schema_doc = msg.data
+                self._schema_event.set()
+            elif msg.type == "sessionEnded":
+                self._events.put_nowait(("ended", msg.data.get("reason") or "no reason given"))
+            elif msg.type == "moderation":
+                self._events.put_nowait(("ended", f"moderation: {msg.data.get('message') or msg.data}"))
+            return
+        self._events.put_nowait(("message", msg))
+
+    def _on_frame(self, frame: Any) -> None:
+        if self._first_frame is None:
+            self._first_frame = time.monotonic()
+            self._mark("first_frame")
+            self.trace.write("video", event="first_frame", width=frame.width, height=frame.height)
+        self.progress.frames += 1
+        if self._frame_limit is not None and self.progress.frames > self._frame_limit:
+            return  # past the end of the storyboard
+        if self.recorder is not None:
+            self.recorder.add(frame)
+
+    def _on_closed(self, reason: str) -> None:
+        self._events.put_nowait(("lost", reason))
+
+    # -- the run -----------------------------------------------------------------------------
+
+    async def run(self) -> RunResult:
+        """Play the Program; never raises for a known failure: the result carries it."""
+        try:
+            await self._run()
+        except RunError as e:
+            self.result.failure, self.result.message = e.failure, e.message
+        except asyncio.CancelledError:
+            self.result.failure, self.result.message = Failure.INTERRUPTED, "interrupted"
+            self.trace.write("event", what="interrupted")
+        finally:
+            await self._teardown()
+        self.result.chunks_done = self.progress.chunks_done
+        self.result.frames_received = self.progress.frames
+        self.trace.write(
+            "end",
+            exit_code=self.result.exit_code,
+            failure=self.result.failure.name if self.result.failure else None,
+            message=self.result.message,
+            chunks_done=self.result.chunks_done,
+            frames_received=self.result.frames_received,
+            frames_recorded=self.result.frames_recorded,
+        )
+        return self.result
+
+    async def _run(self) -> None:
+        # aiortc takes ~0.5 s to import: do it while the session is being opened.
+        importing = asyncio.get_running_loop().run_in_executor(None, _import_webrtc)
+        await self.signalling.open()
+        ice = await self.signalling.ice_servers()
+        await importing
+        if self.options.video:
+            from .recorder import Recorder
+
+            self.recorder = Recorder(self.options.video, fps=self.options.fps)
+        self.peer = Peer(self.trace, self._on_message, self._on_frame, self._on_closed, ice)
+        cid = await self.signalling.create_connection()
+        sdp, mapping = await self.peer.offer()
+        await self.signalling.send_offer(cid, sdp, mapping)
+        answer = await self.signalling.wait_answer(cid)
+        await self.peer.accept(answer)
+        await self._wait_open()
+        self._status(Status.READY, f"session {self.signalling.session_id}")
+        self.peer.resume_track()
+        self.peer.start_pinging()
+        if self.options.check_schema:
+            await self._check_schema()
+        await self._send_setup()
+        self._mark("setup_acked")
+        await self._start()
+        await self._follow()
+
+    async def _wait_open(self) -> None:
+        assert self.peer is not None
+        opener = asyncio.ensure_future(self.peer.wait_open(self.options.connect_timeout))
+        lost = asyncio.ensure_future(self._next_lost())
+        done, _ = await asyncio.wait({opener, lost}, return_when=asyncio.FIRST_COMPLETED)
+        lost.cancel()
+        if opener in done:
+            opener.result()
+            return
+        opener.cancel()
+        raise RunError(Failure.CONNECTION_LOST, f"the connection failed while opening: {lost.result()}")
+
+    async def _next_lost(self) -> str:
+        while True:
+            kind, payload = await self._events.get()
+            if kind in ("lost", "ended"):
+                return str(payload)
+
+    async def _check_schema(self) -> None:
+        assert self.peer is not None
+        self.peer.send_runtime("requestSchema")
+        try:
+            await asyncio.wait_for(self._schema_event.wait(), self.options.schema_timeout)
+        except asyncio.TimeoutError:
+            if isinstance(self.signalling, LocalSignalling):
+                resp = await self.signalling.call("GET", "/schema", what="reading the model's schema")
+                if resp.status_code == 200:
+                    self._schema_doc = resp.json()
+        if not self._schema_doc:
+            self.listener.info("the model sent no schema: commands are not checked before sending")
+            self.trace.write("event", what="no schema")
+            return
+        schema = CommandSchema(self._schema_doc)
+        problems = []
+        for i, cmd in enumerate(self.program.commands):
+            data = cmd.data.model_dump(mode="json")
+            for reason in schema.check(cmd.type, data):
+                problems.append(render_command_error(self.program, i, cmd.type, f"{reason} (the runtime would drop it silently)"))
+        if problems:
+            for p in problems:
+                self.listener.problem(p)
+            self.result.command_errors += problems
+            raise RunError(Failure.COMMAND_ERROR, f"{len(problems)} command(s) do not fit the model's schema; nothing was sent")
+
+    async def _send_setup(self) -> None:
+        """Send every command before `start`, then wait for their acknowledgements."""
+        assert self.peer is not None
+        for i, cmd in enumerate(self.program.commands):
+            if cmd.type == model.START:
+                break
+            self._send(i, cmd.type, cmd.data.model_dump(mode="json"))
+        await self._await_acks()
+
+    def _send(self, index: int, type_: str, data: dict[str, Any]) -> None:
+        assert self.peer is not None
+        self.sent.append(_Sent(index, type_, data))
+        self.peer.send_command(type_, data)
+
+    async def _await_acks(self) -> None:
+        deadline = time.monotonic() + self.options.ack_timeout
+        while any(not s.acked and s.error is None for s in self.sent):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                missing = [s for s in self.sent if not s.acked and s.error is None]
+                names = ", ".join(f"`{s.type}`" for s in missing)
+                self.listener.info(f"no acknowledgement within {self.options.ack_timeout:g} s for {names}; going on")
+                self.trace.write("event", what="unacknowledged", commands=[s.index for s in missing])
+                for s in missing:
+                    s.acked = True
+                break
+            try:
+                kind, payload = await asyncio.wait_for(self._events.get(), remaining)
+            except asyncio.TimeoutError:
+                continue
+            self._handle(kind, payload)
+        self._raise_command_errors()
+
+    def _raise_command_errors(self) -> None:
+        errors = [s for s in self.sent if s.error is not None]
+        if errors:
+            raise RunError(
+                Failure.COMMAND_ERROR,
+                f"the model refused {len(errors)} command(s) of the program",
+            )
+
+    async def _start(self) -> None:
+        starts = [i for i, c in enumerate(self.program.commands) if c.type == model.START]
+        index = starts[0] if starts else len(self.program.commands)
+        self._send(index, model.START, {})
+        await self._await_acks()
+        self._mark("started")
+        # Commands after `start` in the Program (none today) go out now, in order.
+        for i, cmd in enumerate(self.program.commands[index + 1 :], index + 1):
+            self._send(i, cmd.type, cmd.data.model_dump(mode="json"))
+
+    async def _follow(self) -> None:
+        """Follow the chunk clock until the end, a failure, or silence."""
+        silence = self.options.silence()
+        while self._done_reason is None:
+            try:
+                kind, payload = await asyncio.wait_for(self._events.get(), silence)
+            except asyncio.TimeoutError:
+                raise RunError(
+                    Failure.CONNECTION_LOST,
+                    f"the data channel went silent: no message from the model for {silence:g} s",
+                ) from None
+            self._handle(kind, payload)
+            self._raise_command_errors()
+        self.result.message = self._done_reason
+        await self._drain_frames()
+
+    async def _drain_frames(self) -> None:
+        """Video lags the data channel by a few frames: give the last chunk's frames time to land."""
+        want = self._frames_emitted
+        if self.program.end is not None:
+            self._frame_limit = want
+        deadline = time.monotonic() + max(1.0, 10 / (self.options.fps * self.options.time_scale))
+        while self.progress.frames < want and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+
+    # -- message handling --------------------------------------------------------------------
+
+    def _handle(self, kind: str, payload: Any) -> None:
+        if kind == "lost":
+            raise RunError(Failure.CONNECTION_LOST, f"lost the connection: {payload}")
+        if kind == "ended":
+            raise RunError(Failure.CONNECTION_LOST, f"the server ended the session: {payload}")
+        msg: Message = payload
+        t, d = msg.type, msg.data
+        if t == model.COMMAND_ERROR:
+            self._command_error(str(d.get("command", "?")), str(d.get("reason", "no reason given")))
+        elif t == model.STATE:
+            self._state = d
+            self._ack_from_state(d)
+            if d.get("current_prompt"):
+                self.progress.prompt = d.get("current_prompt")
+        elif t in (model.SHOT_SET, model.SHOT_SCHEDULED, model.SCENE_CUT_SCHEDULED, model.GENERATION_STARTED):
+            self._ack(t, d)
+        elif t == model.CHUNK_COMPLETE:
+            self._chunk(d)
+        elif t == model.GENERATION_COMPLETE:
+            self._done_reason = f"the model completed the run ({d.get('total_chunks', self.progress.chunks_done)} chunks)"
+
+    def _ack(self, message: str, data: dict[str, Any]) -> None:
+        for s in self.sent:
+            if s.acked or s.error is not None or _ACK_MESSAGE.get(s.type) != message:
+                continue
+            if model.AT_SESSION_CHUNK in data and data.get(model.AT_SESSION_CHUNK) != s.data.get(model.AT_SESSION_CHUNK):
+                continue
+            if "prompt" in data and "prompt" in s.data and data["prompt"] != s.data["prompt"]:
+                continue
+            s.acked = True
+            return
+
+    def _ack_from_state(self, st: dict[str, Any]) -> None:
+        for s in self.sent:
+            if s.acked or s.error is not None:
+                continue
+            if s.type == model.SET_SEED and st.get("seed") == s.data.get("seed"):
+                s.acked = True
+            elif s.type == model.SET_SHOT and st.get("current_prompt") == s.data.get("prompt"):
+                s.acked = True
+            elif s.type == model.SCHEDULE_SHOT and s.data.get(model.AT_SESSION_CHUNK) in (st.get("scheduled_shots") or []):
+                s.acked = True
+            elif s.type == model.SCHEDULE_SCENE_CUT and s.data.get(model.AT_SESSION_CHUNK) in (st.get("scheduled_scene_cuts") or []):
+                s.acked = True
+            elif s.type == model.START and st.get("started"):
+                s.acked = True
+
+    def _command_error(self, command: str, reason: str) -> None:
+        target = next((s for s in self.sent if s.type == command and not s.acked and s.error is None), None)
+        if target is None:
+            target = next((s for s in reversed(self.sent) if s.type == command), None)
+        index = target.index if target else None
+        if target is not None:
+            target.error = reason
+        text = render_command_error(self.program, index, command, reason)
+        self.result.command_errors.append(text)
+        self.trace.write("event", what="command_error", command=command, reason=reason, command_index=index)
+        self.listener.problem(text)
+
+    def _chunk(self, d: dict[str, Any]) -> None:
+        if isinstance(d.get("frames_emitted"), int):
+            self._frames_emitted = d["frames_emitted"]
+        session_chunk = d.get("session_chunk")
+        if isinstance(session_chunk, int):
+            self.progress.chunks_done = max(self.progress.chunks_done, session_chunk + 1)
+        if isinstance(d.get("chunk_index"), int):
+            self.progress.chunk_in_scene = d["chunk_index"] + 1
+        if d.get("active_prompt"):
+            self.progress.prompt = d["active_prompt"]
+        scene = self._scene_at(self.progress.chunks_done - 1)
+        if scene is not None:
+            self.progress.scene_number, self.progress.scene_name = scene.number, scene.name
+        self.listener.progress(self.progress)
+        if self.program.end is not None and self.progress.chunks_done >= self.program.end:
+            self._done_reason = f"reached the end of the storyboard ({self.program.end} chunks)"
+
+    def _scene_at(self, chunk: int) -> Any:
+        current = None
+        for scene in self.program.scenes:
+            if scene.start <= chunk:
+                current = scene
+        return current
+
+    # -- teardown ----------------------------------------------------------------------------
+
+    async def _teardown(self) -> None:
+        if self.peer is not None:
+            await self.peer.close()
+        if self.recorder is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.recorder.close)
+            self.result.frames_recorded = self.recorder.frames_written
+            if self.recorder.error is not None:
+                self.trace.write("event", what="recorder error", error=repr(self.recorder.error))
+        try:
+            await asyncio.wait_for(self.signalling.close(), 10)
+        except (asyncio.TimeoutError, Exception) as e:
+            self.trace.write("event", what="closing the session failed", error=type(e).__name__)
+        self._status(Status.DISCONNECTED, self.result.message if self.result.failure else "")
+
+
+def _import_webrtc() -> None:
+    import aiortc  # noqa: F401
+
+
+async def run_program(
+    program: Program, signalling: Signalling, options: RunOptions, listener: Listener | None = None
+) -> RunResult:
+    """Play `program` through `signalling`, tracing to `signalling.trace` (the caller closes it)."""
+    session = Session(program, signalling, signalling.trace, options, listener or NullListener())
+    signalling.on_status = session._status
+    return await session.run()
+
+
+def run_with_signals(main: Callable[[], Any]) -> Any:
+    """Run coroutine factory `main` under asyncio; SIGINT/SIGTERM cancel it once (cleanup still runs)."""
+    import signal
+
+    async def runner() -> Any:
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(main())
+        hits = {"n": 0}
+
+        def interrupt() -> None:
+            hits["n"] += 1
+            if hits["n"] == 1:
+                task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, interrupt)
+            except (NotImplementedError, RuntimeError):
+                pass
+        try:
+            return await task
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                try:
+                    loop.remove_signal_handler(sig)
+                except Exception:
+                    pass
+
+    return asyncio.run(runner())

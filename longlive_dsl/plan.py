@@ -38,6 +38,8 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> No
         if scene.start is None:
             continue
         end = scene.end if scene.end is not None else scene.completes_at
+        if scene is tl.scenes[-1] and tl.end is not None and scene.end is None:
+            end = min(tl.end.chunks, scene.completes_at)
         used = min(end, scene.completes_at) - scene.start
         table.add_section()
         table.add_row(

@@ -64,7 +64,8 @@ def lint(args: argparse.Namespace) -> int:
         print(render_json(everything))
     else:
         print_diagnostics(everything, sources, sys.stdout)
-        print(summary(everything, len(sources)))
+        if sources:
+            print(summary(everything, len(sources)))
     if unreadable:
         return EXIT_USAGE
     return EXIT_FINDINGS if any(d.severity != NOTE for d in everything) else EXIT_OK

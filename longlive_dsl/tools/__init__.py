@@ -1,0 +1,1 @@
+"""Tools around the language: formatter, language server, machine formats, import/export, pictures."""

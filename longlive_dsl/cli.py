@@ -12,6 +12,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("language", "compile a storyboard to the wire commands the model takes"),
     "plan": ("language", "show what plays when: scenes, beats, the end"),
     "explain": ("language", "explain a diagnostic code with an example"),
+    "run": ("run", "compile a storyboard and run it on the simulator or Reactor's cloud"),
+    "verify": ("run", "check a run's trace against the storyboard's plan"),
 }
 
 EXIT_OK = 0

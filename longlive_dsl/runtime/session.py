@@ -120,25 +120,29 @@ class _Sent:
     error: str | None = None
 
 
-def render_command_error(program: Program, index: int | None, command: str, reason: str) -> str:
+def render_command_error(program: Program, index: int | None, command: str, reason: str, color: bool = False) -> str:
     """A refused command as a compiler-style diagnostic pointing at the `.llv` line behind it."""
-    head = f"error[run]: the model refused `{command}`: {reason}"
+    from ..diagnostics import ERROR, Diagnostic, Span, render_text
+
+    message = f"the model refused `{command}`: {reason}"
     span = span_of(program, index) if index is not None else None
     if span is None:
-        return head
-    lines = [head, f"  --> {span.file}:{span.line}:{span.column}"]
-    text = _source_line(span)
-    if text is not None:
-        gutter = " " * len(str(span.line))
-        end = span.end_column if span.end_line == span.line else len(text) + 1
-        width = max(1, end - span.column)
-        lines += [
-            f"{gutter} |",
-            f"{span.line} | {text}",
-            f"{gutter} | {' ' * (span.column - 1)}{'^' * width}",
-        ]
-    lines.append(f"  = note: command {index + 1} of the program: `{command}`")
-    return "\n".join(lines)
+        return f"error[run]: {message}"
+    source = _read_source(span.file)
+    start = end = 0
+    if source is not None:
+        start = _offset(source, span.line, span.column)
+        end = _offset(source, span.end_line, span.end_column)
+    diag = Diagnostic(
+        code="run",
+        severity=ERROR,
+        message=message,
+        file=span.file,
+        span=Span(span.line, span.column, span.end_line, span.end_column, start, end),
+        label="this beat's command was refused",
+        notes=(f"command {index + 1} of the program (`{command}`); the run stops here",),
+    )
+    return render_text(diag, source, color)
 
 
 def span_of(program: Program, index: int) -> SourceSpan | None:
@@ -148,15 +152,22 @@ def span_of(program: Program, index: int) -> SourceSpan | None:
     return None
 
 
-def _source_line(span: SourceSpan) -> str | None:
+def _read_source(path: str) -> str | None:
     try:
-        with open(span.file, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if n == span.line:
-                    return line.rstrip("\n")
-    except OSError:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError):
         return None
-    return None
+
+
+def _offset(source: str, line: int, column: int) -> int:
+    pos = 0
+    for _ in range(line - 1):
+        nl = source.find("\n", pos)
+        if nl == -1:
+            return len(source)
+        pos = nl + 1
+    return min(len(source), pos + column - 1)
 
 
 class Session:

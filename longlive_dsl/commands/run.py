@@ -1,0 +1,214 @@
+"""`llv run` and `llv verify`: play a storyboard on the simulator or Reactor's cloud, check a trace.
+
+Where `llv run` plays:
+- `--server URL`: a runtime at URL (a local reactor-runtime, `llv serve`, any LongLive runtime);
+- `--cloud`, or REACTOR_API_KEY set: Reactor's cloud (`--api-url` to point elsewhere, e.g. at
+  the cloud double of `llv serve --cloud`); the key is read from REACTOR_API_KEY only;
+- otherwise: a simulator it starts itself on 127.0.0.1 and stops at the end.
+Exit codes are those of `longlive_dsl.runtime.Failure` (docs/run.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+API_KEY_ENV = "REACTOR_API_KEY"
+API_URL_ENV = "REACTOR_API_URL"
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = text.lower().split("x")
+        return int(w), int(h)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    if name == "run":
+        parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json)")
+        parser.add_argument("--video", metavar="PATH", help="record the video to PATH (H.264 MP4)")
+        parser.add_argument("--trace", metavar="PATH", help="write the wire trace to PATH (JSON Lines)")
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument("--server", metavar="URL", help="play on the runtime at URL (no authentication)")
+        where.add_argument("--cloud", action="store_true", help=f"play on Reactor's cloud (key from {API_KEY_ENV})")
+        parser.add_argument(
+            "--api-url", metavar="URL", help=f"the cloud API's base URL (default ${API_URL_ENV} or https://api.reactor.inc)"
+        )
+        parser.add_argument(
+            "--time-scale", type=_positive, default=1.0, metavar="X",
+            help="the embedded simulator plays X times faster than real time (default 1)",
+        )
+        parser.add_argument("--size", type=_size, metavar="WxH", help="frame size of the embedded simulator")
+        parser.add_argument(
+            "--silence-timeout", type=_positive, metavar="SECONDS",
+            help="give up when the model says nothing for this long once started (default: 8 chunks, at least 10 s)",
+        )
+        parser.add_argument(
+            "--capacity-wait", type=_positive, default=300.0, metavar="SECONDS",
+            help="how long to keep retrying when the cloud has no capacity (429) (default 300)",
+        )
+        parser.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
+    elif name == "verify":
+        parser.add_argument("trace", metavar="TRACE", help="a trace written by `llv run --trace`")
+        parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json) that ran")
+
+
+def run(name: str, args: argparse.Namespace) -> int:
+    return run_command(args) if name == "run" else verify_command(args)
+
+
+def load_program(path: str) -> tuple[Any, int]:
+    """The Program of a .llv file (diagnostics printed) or of a Program JSON; (None, exit code) on failure."""
+    from ..program import Program
+    from ..runtime import Failure
+
+    if path.endswith(".json"):
+        try:
+            with open(path, encoding="utf-8") as f:
+                return Program.model_validate_json(f.read()), 0
+        except OSError as e:
+            print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
+            return None, Failure.USAGE.value
+        except ValueError as e:
+            print(f"error: {path} is not a compiled Program: {e}", file=sys.stderr)
+            return None, Failure.USAGE.value
+    from .. import SourceError, compile_file
+    from ..diagnostics import has_errors, print_diagnostics
+
+    try:
+        program, diags = compile_file(path)
+    except SourceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None, Failure.USAGE.value
+    if diags:
+        try:
+            with open(path, encoding="utf-8") as f:
+                sources = {path: f.read()}
+        except OSError:
+            sources = {}
+        print_diagnostics(diags, sources)
+    if program is None or has_errors(diags):
+        print(f"error: {path} has errors; nothing was run", file=sys.stderr)
+        return None, Failure.STORYBOARD.value
+    return program, 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from ..runtime import Failure
+    from ..runtime.display import make_display
+    from ..runtime.session import RunOptions, run_program, run_with_signals
+    from ..runtime.signalling import DEFAULT_CLOUD_URL, CloudSignalling, LocalSignalling
+    from ..runtime.trace import Redactor, Trace
+
+    program, code = load_program(args.file)
+    if program is None:
+        return code
+    api_key = os.environ.get(API_KEY_ENV, "").strip()
+    cloud = args.cloud or (bool(api_key) and not args.server)
+    if cloud and not api_key:
+        print(f"error: --cloud needs an API key in the environment variable {API_KEY_ENV}", file=sys.stderr)
+        return Failure.USAGE.value
+    redactor = Redactor([api_key] if api_key else [])
+    try:
+        trace = Trace(args.trace, redactor)
+    except OSError as e:
+        print(f"error: cannot write the trace {args.trace}: {e.strerror}", file=sys.stderr)
+        return Failure.USAGE.value
+    if args.video:
+        try:
+            open(args.video, "ab").close()
+        except OSError as e:
+            print(f"error: cannot write the video {args.video}: {e.strerror}", file=sys.stderr)
+            return Failure.USAGE.value
+    options = RunOptions(
+        video=args.video, trace=args.trace, time_scale=args.time_scale, silence_timeout=args.silence_timeout
+    )
+    display = make_display(sys.stderr, args.file, force_plain=args.plain)
+    trace.write("run", file=args.file, mode="cloud" if cloud else ("server" if args.server else "simulator"))
+
+    def go(url: str) -> Any:
+        if cloud:
+            signalling: Any = CloudSignalling(url, trace, api_key, capacity_wait=args.capacity_wait)
+        else:
+            signalling = LocalSignalling(url, trace)
+        return run_with_signals(lambda: run_program(program, signalling, options, display))
+
+    try:
+        if cloud:
+            result = go(args.api_url or os.environ.get(API_URL_ENV) or DEFAULT_CLOUD_URL)
+        elif args.server:
+            result = go(args.server)
+        else:
+            result = _on_embedded_simulator(args, go, display)
+            if isinstance(result, int):
+                return result
+    finally:
+        display.close()
+        trace.close()
+    return _report(result, args)
+
+
+def _on_embedded_simulator(args: argparse.Namespace, go: Any, display: Any) -> Any:
+    from ..runtime import Failure
+
+    try:
+        from ..sim.server import SimulatorError, running_simulator
+    except ImportError as e:
+        print(f"error: the simulator is not installed ({e}); install llv with the `sim` extra, or use --server/--cloud", file=sys.stderr)
+        return Failure.USAGE.value
+    kwargs: dict[str, Any] = {"time_scale": args.time_scale}
+    if args.size:
+        kwargs["size"] = args.size
+    display.info(f"starting the simulator (time scale {args.time_scale:g})")
+    try:
+        with running_simulator(**kwargs) as url:
+            return go(url)
+    except SimulatorError as e:
+        print(f"error: the simulator did not start: {e}", file=sys.stderr)
+        return Failure.SERVER.value
+
+
+def _report(result: Any, args: argparse.Namespace) -> int:
+    out = sys.stderr
+    if result.failure is None:
+        print(f"llv run: {result.message}; {result.chunks_done} chunks, {result.frames_received} frames", file=out)
+    else:
+        print(f"llv run: error: {result.message} (exit {result.exit_code})", file=out)
+        print(f"llv run: stopped after {result.chunks_done} chunks, {result.frames_received} frames", file=out)
+    if args.video:
+        print(f"llv run: video: {args.video} ({result.frames_recorded} frames)", file=out)
+    if args.trace:
+        print(f"llv run: trace: {args.trace}", file=out)
+    return result.exit_code
+
+
+def verify_command(args: argparse.Namespace) -> int:
+    from ..runtime import Failure
+    from ..runtime.trace import read_trace
+    from ..runtime.verify import render, verify
+
+    program, code = load_program(args.file)
+    if program is None:
+        return code
+    try:
+        records = read_trace(args.trace)
+    except OSError as e:
+        print(f"error: cannot read the trace {args.trace}: {e.strerror}", file=sys.stderr)
+        return Failure.USAGE.value
+    report = verify(program, records)
+    print(render(report, args.file, args.trace))
+    return 0 if report.ok else 1

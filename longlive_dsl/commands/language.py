@@ -28,7 +28,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     return {"lint": lint, "compile": compile_, "plan": plan, "explain": explain}[name](args)
 
 
-FORMATS = ["text", "json"]
+FORMATS = ["text", "json", "sarif", "github"]
 
 
 def _read(path: str) -> str | None:
@@ -62,6 +62,15 @@ def lint(args: argparse.Namespace) -> int:
         everything += check(text, name)[1]
     if args.format == "json":
         print(render_json(everything))
+    elif args.format == "sarif":
+        from ..tools.formats import render_sarif
+
+        print(render_sarif(everything, sources))
+    elif args.format == "github":
+        from ..tools.formats import render_github
+
+        if everything:
+            print(render_github(everything))
     else:
         print_diagnostics(everything, sources, sys.stdout)
         if sources:

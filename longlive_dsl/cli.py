@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "explain": ("language", "explain a diagnostic code with an example"),
     "run": ("run", "compile a storyboard and run it on the simulator or Reactor's cloud"),
     "verify": ("run", "check a run's trace against the storyboard's plan"),
+    "serve": ("serve", "run the LongLive-2.0 simulator on 127.0.0.1"),
 }
 
 EXIT_OK = 0

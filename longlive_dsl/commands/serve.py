@@ -1,0 +1,115 @@
+"""`llv serve`: run the LongLive-2.0 reference simulator on 127.0.0.1.
+
+Local mode (default) serves the published reactor-runtime with the simulator as its model: the
+same routes as a local Reactor model (``/start_session``, ``/session``, ``/schema``,
+``/health``, signalling under ``/sessions/{sid}/transport/webrtc``), no ICE servers advertised.
+``--cloud`` puts the coordinator double in front (``/tokens``, ``/sessions``, bearer tokens,
+429 when out of capacity); accepted API keys come from ``LLV_SIM_API_KEYS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from longlive_dsl import model
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
+    parser.add_argument("--cloud", action="store_true",
+                        help="serve Reactor's cloud coordinator routes (tokens, sessions) in front of the model")
+    parser.add_argument("--fps", type=int, default=model.FPS, help=f"frames per second (default {model.FPS})")
+    parser.add_argument("--frames-per-chunk", type=int, default=model.FRAMES_PER_CHUNK,
+                        help=f"frames in one chunk (default {model.FRAMES_PER_CHUNK})")
+    parser.add_argument("--scene-budget", type=int, default=model.SCENE_BUDGET_CHUNKS,
+                        help=f"chunks before a scene auto-completes (default {model.SCENE_BUDGET_CHUNKS})")
+    parser.add_argument("--size", default="640x352",
+                        help="frame size WIDTHxHEIGHT, multiples of 16 (default 640x352; the hosted model is 1280x704)")
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="play frames this many times faster; chunks stay the same (default 1)")
+    cloud = parser.add_argument_group("cloud mode")
+    cloud.add_argument("--capacity", type=int, default=1,
+                       help="sessions the double can hold: 0 refuses every session with 429 (default 1)")
+    cloud.add_argument("--refuse-first", type=int, default=0, metavar="N",
+                       help="answer the first N session requests with 429 (default 0)")
+    cloud.add_argument("--retry-after", type=int, default=2, metavar="SECONDS",
+                       help="Retry-After of a 429 (default 2)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="show the runtime's log")
+
+
+def run(name: str, args: argparse.Namespace) -> int:
+    from longlive_dsl.sim.frames import parse_size
+
+    try:
+        size = parse_size(args.size)
+    except ValueError as error:
+        print(f"llv serve: {error}", file=sys.stderr)
+        return 2
+    if not 1 <= args.port <= 65535:
+        print(f"llv serve: --port must be in 1..65535, got {args.port}", file=sys.stderr)
+        return 2
+    try:
+        import reactor_runtime  # noqa: F401
+    except ImportError:
+        print("llv serve: the simulator needs reactor-runtime: pip install 'longlive-dsl[sim]'", file=sys.stderr)
+        return 1
+    from longlive_dsl.sim.server import Simulator, SimulatorError
+
+    try:
+        sim = Simulator(
+            args.port, fps=args.fps, frames_per_chunk=args.frames_per_chunk, scene_budget=args.scene_budget,
+            size=size, time_scale=args.time_scale, cloud=args.cloud, capacity=args.capacity,
+            refuse_first=args.refuse_first, retry_after=args.retry_after,
+            log=sys.stderr, log_level="INFO" if args.verbose else "WARNING",
+        )
+    except ValueError as error:
+        print(f"llv serve: {error}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+    caught: list[int] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        caught.append(signum)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            url = sim.start()
+        except SimulatorError as error:
+            print(f"llv serve: {error}", file=sys.stderr)
+            return 1
+        if stop.is_set():
+            return 0
+        c = sim.config
+        mode = "cloud coordinator double" if args.cloud else "local runtime"
+        print(f"llv serve: LongLive-2.0 simulator ({mode}) listening on {url}", flush=True)
+        print(f"  {c.size[0]}x{c.size[1]} at {c.fps} fps, {c.frames_per_chunk} frames per chunk, "
+              f"{c.scene_budget} chunks per scene"
+              + (f", time x{c.time_scale:g} ({c.playout_fps:g} frames/s on the wire)" if c.time_scale != 1 else ""),
+              flush=True)
+        if args.cloud:
+            print("  API keys: LLV_SIM_API_KEYS" + ("" if _keys_set() else " (unset: the development key, see docs)"),
+                  flush=True)
+        print("  Ctrl-C stops it.", flush=True)
+        while not stop.wait(0.5):
+            if not sim.running():
+                print("llv serve: the simulator stopped unexpectedly", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        sim.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            print("llv serve: stopped", file=sys.stderr, flush=True)
+
+
+def _keys_set() -> bool:
+    import os
+
+    return bool(os.environ.get("LLV_SIM_API_KEYS", "").strip())

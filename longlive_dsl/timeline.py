@@ -316,7 +316,7 @@ class _Resolver:
             if not s.beats:
                 self.error("E203", f"{s.label} has no shots", s.node.span,
                            help="add at least one `shot \"…\"` under it; its first shot is what the scene opens on")
-        if not tl.scenes:
+        if not tl.scenes and not any(d.code == "E202" for d in self.diags):
             first = self.doc.statements[0].span if self.doc.statements else Span(1, 1, 1, 2, 0, 0)
             self.error("E204", "this storyboard has no scene", first,
                        help='add a scene with a shot: scene "Opening" / shot "…"')

@@ -136,10 +136,23 @@ def _cache_path() -> str | bool:
         return os.path.join(tempfile.gettempdir(), f"llv-parser-{key}.lark")
 
 
-# A statement starts with one of these words at the start of a line (after indentation). Recovery
-# resumes at the next such line; this is only a heuristic for *recovery*: the first error is exact.
-_STATEMENT_START = re.compile(r"^[ \t]*(title|seed|define|scene|shot|end)\b", re.M)
+# A statement starts with one of these words at the start of a line (after indentation); a word
+# close to one of them is taken as a misspelt statement. Recovery resumes at the next such line:
+# this heuristic only decides where to *resume*; the first error is always exact.
+_LINE_WORD = re.compile(r"^[ \t]*([A-Za-z_]\w*)", re.M)
 _STATEMENT_KEYWORDS = {"TITLE", "SEED", "DEFINE", "SCENE", "SHOT", "END"}
+_STATEMENT_WORDS = [k.lower() for k in _STATEMENT_KEYWORDS]
+
+
+def _statement_starts(work: str) -> list[int]:
+    import difflib
+
+    starts = []
+    for m in _LINE_WORD.finditer(work):
+        word = m.group(1)
+        if word in _STATEMENT_WORDS or difflib.get_close_matches(word.lower(), _STATEMENT_WORDS, n=1, cutoff=0.75):
+            starts.append(m.start(1))
+    return starts
 
 
 def _blank(text: str) -> str:
@@ -150,7 +163,7 @@ def _recovery_region(work: str, err: UnexpectedInput) -> tuple[int, int]:
     """The part of the text to blank out so parsing can resume after this error."""
     pos = min(getattr(err, "pos_in_stream", None) or 0, len(work))
     token = getattr(err, "token", None)
-    starts = [m.start(1) for m in _STATEMENT_START.finditer(work)]
+    starts = _statement_starts(work)
     # The unexpected token begins a new statement: the broken one is the one before it.
     if token is not None and token.type in _STATEMENT_KEYWORDS and pos > 0:
         before = [s for s in starts if s < pos]

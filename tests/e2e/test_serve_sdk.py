@@ -220,7 +220,7 @@ def test_a_crashed_client_does_not_block_the_next(netns_module, tmp_path):
         assert "connected" in done.stdout, done.stderr[-3000:]
         result = netns_module.run_json(__file__, sim.base_url, "-")
         check_run(result)
-        assert "a new session was started" in sim.log_text()
+        assert "ending the open session to start a new one" in sim.log_text()
 
 
 if Path(__file__).name != "test_serve_sdk.py":  # pragma: no cover

@@ -12,6 +12,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("language", "compile a storyboard to the wire commands the model takes"),
     "plan": ("language", "show what plays when: scenes, beats, the end"),
     "explain": ("language", "explain a diagnostic code with an example"),
+    "fmt": ("editor", "format .llv files in the one canonical layout"),
+    "lsp": ("editor", "run the language server over stdio"),
     "run": ("run", "compile a storyboard and run it on the simulator or Reactor's cloud"),
     "verify": ("run", "check a run's trace against the storyboard's plan"),
     "serve": ("serve", "run the LongLive-2.0 simulator on 127.0.0.1"),

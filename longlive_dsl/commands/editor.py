@@ -1,0 +1,119 @@
+"""`llv fmt` and `llv lsp`: the editor half of the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+
+
+def configure(name: str, parser: argparse.ArgumentParser) -> None:
+    if name == "fmt":
+        parser.add_argument("files", nargs="*", metavar="FILE",
+                            help=".llv files to rewrite in place ('-', or none, for stdin to stdout)")
+        parser.add_argument("--check", action="store_true",
+                            help="change nothing; print a diff and exit 1 when a file is not formatted")
+    elif name == "lsp":
+        parser.add_argument("--stdio", action="store_true",
+                            help="talk over stdin/stdout (the default and only transport; accepted for editors that pass it)")
+
+
+def run(name: str, args: argparse.Namespace) -> int:
+    if name == "fmt":
+        return fmt(args)
+    return lsp(args)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write the whole file or nothing: a temporary file beside it, then a rename (keeping its mode)."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def fmt(args: argparse.Namespace) -> int:
+    import difflib
+
+    from ..diagnostics import print_diagnostics
+    from ..source import SourceError, read_source
+    from ..tools.fmt import FormatError, format_source
+
+    paths = args.files or ["-"]
+    if paths.count("-") > 1:
+        print("error: `-` (stdin) can be given once", file=sys.stderr)
+        return EXIT_USAGE
+    status = EXIT_OK
+    changed = 0
+    for path in paths:
+        name = "<stdin>" if path == "-" else path
+        try:
+            text = read_source(path)
+        except SourceError as e:
+            print(f"error: {e}", file=sys.stderr)
+            status = max(status, EXIT_USAGE)
+            continue
+        try:
+            formatted = format_source(text, name)
+        except FormatError as e:
+            print_diagnostics(e.diagnostics, {name: text}, sys.stderr)
+            print(f"error: {name} has syntax errors; not formatted", file=sys.stderr)
+            status = max(status, EXIT_FINDINGS)
+            continue
+        if args.check:
+            if formatted != text:
+                changed += 1
+                sys.stdout.writelines(difflib.unified_diff(
+                    text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                    fromfile=f"{name} (original)", tofile=f"{name} (formatted)"))
+                status = max(status, EXIT_FINDINGS)
+            continue
+        if path == "-":
+            sys.stdout.write(formatted)
+            continue
+        if formatted != text or _raw_differs(path, formatted):
+            try:
+                _write_atomically(path, formatted)
+            except OSError as e:
+                print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+                status = max(status, EXIT_USAGE)
+                continue
+            changed += 1
+            print(f"formatted {path}", file=sys.stderr)
+    if args.check and changed:
+        files = f"{changed} file" + ("" if changed == 1 else "s")
+        print(f"{files} would be reformatted; run `llv fmt` on {'it' if changed == 1 else 'them'}", file=sys.stderr)
+    return status
+
+
+def _raw_differs(path: str, formatted: str) -> bool:
+    """True when the bytes on disk differ from the formatted text (a BOM or CRLF line ends)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read() != formatted.encode("utf-8")
+    except OSError:
+        return True
+
+
+def lsp(args: argparse.Namespace) -> int:
+    try:
+        from ..tools.lsp import serve
+    except ImportError as e:  # pygls is an extra
+        print(f"error: the language server needs pygls ({e}); install it with `pip install 'longlive-dsl[lsp]'`",
+              file=sys.stderr)
+        return EXIT_USAGE
+    serve()
+    return EXIT_OK

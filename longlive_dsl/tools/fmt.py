@@ -1,0 +1,190 @@
+"""`llv fmt`: print a parsed storyboard in the one canonical layout, comments kept.
+
+The layout, in full:
+
+- one statement per line; `title`, `seed`, `define`, `scene` and `end` at column 0, every `shot`
+  indented two spaces; tokens separated by one space;
+- timings in a fixed order: every `at` before every `for` (each kept as written, `at 0:12`
+  stays `at 0:12`);
+- exactly one blank line before each `scene` and before `end` (above their own-line comments);
+  elsewhere a run of blank lines becomes one, and none start or end the file;
+- one-line strings are kept exactly as written; a triple-quoted string is written as a block: the
+  opening quotes end the statement's line, each non-blank line of the text follows, stripped and
+  indented four spaces past the statement, and the closing quotes stand on their own line at the
+  statement's indentation (a prompt's whitespace is folded when compiled, so this changes
+  nothing it means);
+- a comment on the line where a statement ends stays at the end of that line, after two spaces;
+  an own-line comment stays above the statement that followed it, at that statement's indentation;
+  a comment written *inside* a statement that spans several lines moves above that statement.
+
+The order of statements is never changed: the order of `define`s and of headers versus scenes
+means something (`llv lint` reports headers after a scene), so the formatter leaves it to the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..diagnostics import Diagnostic
+from ..syntax import ast
+
+INDENT = "  "
+BLOCK_INDENT = "    "
+TRAILING_GAP = "  "
+
+_TOP_LEVEL_BLANK = (ast.Scene, ast.End)
+
+
+class FormatError(Exception):
+    """The text does not parse; `diagnostics` says why (the formatter never guesses)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} syntax error(s)")
+        self.diagnostics = diagnostics
+
+
+@dataclass(slots=True)
+class _Item:
+    """One statement with the comments that belong to it."""
+
+    statement: ast.Statement
+    leading: list[tuple[ast.Comment, bool]] = field(default_factory=list)  # (comment, blank line before)
+    interior: list[ast.Comment] = field(default_factory=list)
+    trailing: ast.Comment | None = None
+    blank_before: bool = False
+
+
+def format_source(source: str, file: str = "<input>") -> str:
+    """The canonical text of `source`; raises FormatError when it has syntax errors."""
+    from ..syntax import parse
+
+    source = source.replace("\r\n", "\n").replace("\r", "\n")
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    doc, diagnostics = parse(source, file)
+    if doc is None:
+        raise FormatError(diagnostics)
+    return format_document(doc)
+
+
+def format_document(doc: ast.Document) -> str:
+    """The canonical text of a parsed Document (its `source` must be what it was parsed from)."""
+    items, tail = _attach_comments(doc)
+    lines: list[str] = []
+    for item in items:
+        st = item.statement
+        indent = INDENT if isinstance(st, ast.Shot) else ""
+        group_blank = isinstance(st, _TOP_LEVEL_BLANK)
+        first = True
+        for comment, blank in item.leading:
+            _blank_line(lines, blank or (first and group_blank))
+            lines.append(indent + _comment_text(comment))
+            first = False
+        for comment in item.interior:
+            _blank_line(lines, first and group_blank)
+            lines.append(indent + _comment_text(comment))
+            first = False
+        _blank_line(lines, item.blank_before or (first and group_blank))
+        text = _statement(doc.source, st, indent)
+        if item.trailing is not None:
+            text += TRAILING_GAP + _comment_text(item.trailing)
+        lines.extend(text.split("\n"))
+    for comment, blank in tail:
+        _blank_line(lines, blank)
+        lines.append(_comment_text(comment))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _blank_line(lines: list[str], wanted: bool) -> None:
+    if wanted and lines and lines[-1] != "":
+        lines.append("")
+
+
+def _comment_text(comment: ast.Comment) -> str:
+    return comment.text.rstrip()
+
+
+def _has_blank_line(source: str, start: int, end: int) -> bool:
+    """True when the text between two offsets (whitespace only) holds an empty line."""
+    return source.count("\n", start, end) >= 2
+
+
+def _attach_comments(doc: ast.Document) -> tuple[list[_Item], list[tuple[ast.Comment, bool]]]:
+    """Give every comment to a statement: trailing, leading (own line) or interior; the rest is the tail."""
+    source = doc.source
+    items = [_Item(st) for st in doc.statements]
+    comments = sorted(doc.comments, key=lambda c: c.span.start)
+    tail: list[tuple[ast.Comment, bool]] = []
+    i = 0  # the next statement that starts after the comment
+    prev_end = 0  # where the previous piece of text (statement or comment) ended; 0 = the start of the file
+    seen_text = False
+    for comment in comments:
+        while i < len(items) and items[i].statement.span.start < comment.span.start:
+            item = items[i]
+            item.blank_before = seen_text and _has_blank_line(source, prev_end, item.statement.span.start)
+            prev_end, seen_text = item.statement.span.end, True
+            i += 1
+        owner = items[i - 1] if i else None
+        if owner is not None and owner.statement.span.end > comment.span.start:
+            owner.interior.append(comment)  # inside a statement written over several lines
+            continue
+        if (owner is not None and owner.trailing is None
+                and source.count("\n", owner.statement.span.end, comment.span.start) == 0):
+            owner.trailing = comment
+            prev_end = comment.span.end
+            continue
+        blank = seen_text and _has_blank_line(source, prev_end, comment.span.start)
+        if i < len(items):
+            items[i].leading.append((comment, blank))
+        else:
+            tail.append((comment, blank))
+        prev_end, seen_text = comment.span.end, True
+    for item in items[i:]:
+        item.blank_before = seen_text and _has_blank_line(source, prev_end, item.statement.span.start)
+        prev_end, seen_text = item.statement.span.end, True
+    return items, tail
+
+
+def _statement(source: str, st: ast.Statement, indent: str) -> str:
+    def string(text: ast.Text) -> str:
+        return _string(source, text, indent)
+
+    if isinstance(st, ast.Title):
+        words = ["title", string(st.text)]
+    elif isinstance(st, ast.Seed):
+        words = ["seed", st.value]
+    elif isinstance(st, ast.Define):
+        words = ["define", st.name, "=", string(st.text)]
+    elif isinstance(st, ast.Scene):
+        words = ["scene"] + ([string(st.name)] if st.name is not None else []) + _timings(st.timings)
+    elif isinstance(st, ast.Shot):
+        words = ["shot"] + _timings(st.timings) + [string(st.prompt)]
+    elif isinstance(st, ast.End):
+        words = ["end", "at", st.time]
+    else:  # pragma: no cover - the AST has no other statements
+        raise TypeError(f"unknown statement {type(st).__name__}")
+    return indent + " ".join(words)
+
+
+def _timings(timings: list[ast.Timing]) -> list[str]:
+    ordered = sorted(timings, key=lambda t: 0 if t.kind == "at" else 1)  # stable: repeats keep their order
+    return [f"{t.kind} {t.time}" for t in ordered]
+
+
+def _string(source: str, text: ast.Text, indent: str) -> str:
+    raw = source[text.span.start : text.span.end]
+    if not text.triple:
+        return raw
+    body = raw[3:-3]
+    lines: list[str] = []
+    for line in body.split("\n"):
+        line = line.strip()
+        if line or (lines and lines[-1]):
+            lines.append(line)
+    while lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        return '""""""'
+    inner = indent + BLOCK_INDENT
+    content = "\n".join(inner + line if line else "" for line in lines)
+    return f'"""\n{content}\n{indent}"""'

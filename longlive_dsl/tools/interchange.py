@@ -228,8 +228,10 @@ def _string(text: str, indent: str) -> str:
 
 
 def scene_name(prompt: str, words: int = 3) -> str:
-    """A short scene name from a prompt's first words: `A chef chops eggplant…` -> `Chef chops eggplant`."""
-    found = re.findall(r"[^\W_]+(?:['’-][^\W_]+)*", prompt)
+    """A short scene name from the first words of a prompt's first clause: `A chef chops eggplant…` -> `Chef chops eggplant`."""
+    word = r"[^\W_]+(?:['’-][^\W_]+)*"
+    clause = re.split(r"[,.:;!?()\[\]—–]", prompt, maxsplit=1)[0]
+    found = re.findall(word, clause) or re.findall(word, prompt)
     while found and found[0].lower() in _ARTICLES and len(found) > 1:
         found.pop(0)
     name = " ".join(found[:words])

@@ -13,7 +13,7 @@ NOTE = "note"
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, NOTE: 2}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Span:
     """A range of source text: 1-based line and column (in characters), end exclusive; offsets 0-based."""
 

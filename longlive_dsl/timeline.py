@@ -228,16 +228,16 @@ class _Resolver:
             if token in ("{{", "}}"):
                 pieces.append(token[0])
                 continue
-            span = self.span_at(base + m.start(), base + m.end())
             name = m.group(1)
             if name is None:
+                span = self.span_at(base + m.start(), base + m.end())
                 self.error("E404", f"a single `{token}` is not part of a `{{name}}`", span,
                            help=f"write `{token}{token}` for a literal brace")
                 ok = False
                 continue
             info = self.timeline.defines.get(name)
             if info is None:
-                self._unknown_name(name, span)
+                self._unknown_name(name, self.span_at(base + m.start(), base + m.end()))
                 ok = False
                 continue
             info.used = True

@@ -28,6 +28,9 @@ demo: $(STAMP)
 	@echo "compiled program: $(OUT)/ratatouille.program.json"
 
 test: $(STAMP)
+	@# the timeline picture test renders in headless Chromium (Debian's package)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq chromium >/dev/null) || echo "note: could not install chromium"
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -98,8 +98,7 @@ def _chromium() -> str | None:
 
 @pytest.mark.parametrize("ext", ["svg", "html"])
 def test_renders_in_headless_chromium(tmp_path, ext):
-    from PIL import Image
-
+    Image = pytest.importorskip("PIL.Image")
     browser = _chromium()
     if browser is None:
         if os.environ.get("CI"):

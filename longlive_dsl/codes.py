@@ -178,3 +178,19 @@ def explain(code: str) -> str | None:
         example = "\n".join("    " + line for line in c.example.splitlines())
         text += f"\nExample:\n\n{example}\n"
     return text
+
+
+def markdown() -> str:
+    """docs/codes.md: every code with its explanation and example (tests keep the file in sync)."""
+    out = ["# Diagnostic codes", "",
+           "Generated from `longlive_dsl/codes.py` by `python -m longlive_dsl.codes > docs/codes.md`; "
+           "`llv explain CODE` prints the same text.", ""]
+    for c in CODES.values():
+        out += [f"## {c.code} — {c.title} ({c.severity})", "", c.explanation, ""]
+        if c.example:
+            out += ["```llv", c.example, "```", ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(markdown(), end="")

@@ -1,0 +1,426 @@
+"""`llv lsp`: a language server for .llv files (pygls 2.x over stdio).
+
+- diagnostics on open and on every change (exactly what `llv lint` reports, via longlive_dsl.check);
+- hover on a `shot` (its chunks, its seconds, where it falls in the scene's 48-chunk budget, whether it
+  fires), on a `scene` (its chunks, its seconds, the budget used of 48) and on a `{name}` (the define's text);
+- go to definition from a `{name}` to its `define`;
+- completion of define names after `{` in a string (the defines above the cursor);
+- document formatting (the same text as `llv fmt`).
+
+Positions: the parser counts 1-based lines and columns in code points; the protocol counts 0-based
+lines and columns in the client's units (UTF-16 code units unless the client negotiated UTF-8 or
+UTF-32). Every conversion goes through `_Text`, which measures with the document's negotiated codec, so
+an emoji or CJK text before a span still underlines the right characters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from .. import model
+from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, Span
+from ..syntax import ast
+
+log = logging.getLogger(__name__)
+
+NAME = "llv"
+KEYWORDS = ("title", "seed", "define", "scene", "shot", "end")
+_SEVERITY = {
+    ERROR: types.DiagnosticSeverity.Error,
+    WARNING: types.DiagnosticSeverity.Warning,
+    NOTE: types.DiagnosticSeverity.Information,
+}
+_BRACES = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_OPEN_NAME = re.compile(r"(\{+)([A-Za-z_][A-Za-z0-9_]*)?$")
+_PARTIAL_WORD = re.compile(r"^[ \t]*([a-z]*)$")
+
+
+# ---- positions ----------------------------------------------------------------------------------
+
+
+class _Text:
+    """A document's text with conversions between parser spans/offsets and protocol positions."""
+
+    def __init__(self, source: str, units) -> None:
+        self.source = source
+        self.lines = source.split("\n")  # the parser's notion of a line: \n only
+        self.units = units  # str -> number of client code units
+        self.starts = [0]
+        for line in self.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def position(self, line: int, column: int) -> types.Position:
+        """1-based line and code-point column (the parser's) -> protocol position."""
+        row = min(max(line - 1, 0), len(self.lines) - 1)
+        text = self.lines[row]
+        return types.Position(line=row, character=self.units(text[: max(column - 1, 0)]))
+
+    def range(self, span: Span) -> types.Range:
+        return types.Range(start=self.position(span.line, span.column),
+                           end=self.position(span.end_line, span.end_column))
+
+    def offset(self, position: types.Position) -> int:
+        """Protocol position -> 0-based code-point offset into the source (clamped to the line)."""
+        if position.line >= len(self.lines):
+            return len(self.source)
+        text = self.lines[position.line]
+        seen = 0
+        column = 0
+        for ch in text:
+            if seen >= position.character:
+                break
+            seen += self.units(ch)
+            column += 1
+        return self.starts[position.line] + column
+
+    def position_at(self, offset: int) -> types.Position:
+        line = self.source.count("\n", 0, offset)
+        start = self.starts[line]
+        return types.Position(line=line, character=self.units(self.source[start:offset]))
+
+    def whole(self) -> types.Range:
+        return types.Range(start=types.Position(line=0, character=0), end=self.position_at(len(self.source)))
+
+
+# ---- analysis ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Analysis:
+    """Everything the server knows about one version of a document."""
+
+    source: str
+    doc: ast.Document | None
+    timeline: object | None  # longlive_dsl.timeline.Timeline
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def analyse(source: str, file: str) -> Analysis:
+    from .. import check, parse
+
+    timeline, diagnostics = check(source, file)
+    doc = parse(source, file)[0] if timeline is not None else None
+    return Analysis(source, doc, timeline, diagnostics)
+
+
+def _strings(doc: ast.Document):
+    """Every string literal a `{name}` may appear in: prompts and define texts (with their statement)."""
+    for st in doc.statements:
+        if isinstance(st, ast.Define):
+            yield st, st.text
+        elif isinstance(st, ast.Shot):
+            yield st, st.prompt
+
+
+def _text_at(doc: ast.Document, offset: int) -> tuple[ast.Statement, ast.Text] | None:
+    for st, text in _strings(doc):
+        if text.span.start < offset < text.span.end:
+            return st, text
+    return None
+
+
+def _defines(doc: ast.Document) -> dict[str, ast.Define]:
+    found: dict[str, ast.Define] = {}
+    for st in doc.statements:
+        if isinstance(st, ast.Define):
+            found.setdefault(st.name, st)
+    return found
+
+
+def reference_at(doc: ast.Document, offset: int) -> tuple[str, int, int] | None:
+    """The `{name}` under the offset: (name, start, end) offsets of the whole `{name}`."""
+    hit = _text_at(doc, offset)
+    if hit is None:
+        return None
+    text = hit[1]
+    q = 3 if text.triple else 1
+    base = text.span.start + q
+    raw = doc.source[base : text.span.end - q]
+    for m in _BRACES.finditer(raw):
+        if m.group(1) and base + m.start() <= offset < base + m.end():
+            return m.group(1), base + m.start(), base + m.end()
+    return None
+
+
+# ---- hover texts -------------------------------------------------------------------------------
+
+
+def _clock(chunk: int) -> str:
+    from ..plan import clock
+
+    return clock(chunk)
+
+
+def _seconds(chunks: int) -> str:
+    return f"{float(chunks * model.CHUNK_SECONDS):.2f}".rstrip("0").rstrip(".") + " s"
+
+
+def _chunks(n: int) -> str:
+    return f"{n} chunk" + ("" if n == 1 else "s")
+
+
+def _scene_end(tl, scene) -> int:
+    end = scene.end if scene.end is not None else scene.completes_at
+    if scene is tl.scenes[-1] and tl.end is not None and scene.end is None:
+        end = min(tl.end.chunks, scene.completes_at)
+    return end
+
+
+def hover_scene(tl, scene) -> str:
+    budget = model.SCENE_BUDGET_CHUNKS
+    title = f'**scene "{scene.name}"**' if scene.name else f"**scene {scene.index + 1}**"
+    lines = [f"{title} — scene {scene.index + 1} of {len(tl.scenes)}"]
+    if scene.start is None:
+        lines.append("Its start cannot be derived (see the diagnostics).")
+        return "\n\n".join(lines)
+    end = _scene_end(tl, scene)
+    used = min(end, scene.completes_at) - scene.start
+    why = {"for": "its `for`", "last shot": "its last shot's `for`", "next scene": "the next scene's `at`"}
+    ends = f", ends by {why[scene.end_from]}" if scene.end_from else (
+        ", runs until the model completes it" if scene.end is None and end == scene.completes_at else ", stops at `end`")
+    lines.append(f"chunks {scene.start}–{end - 1} ({_chunks(end - scene.start)}{ends}) · "
+                 f"{_clock(scene.start)}–{_clock(end)} ({_seconds(end - scene.start)})")
+    lines.append(f"budget: {used} of {budget} chunks used · the model completes this scene at chunk "
+                 f"{scene.completes_at} ({_clock(scene.completes_at)})")
+    beats = ", ".join(f"{b.kind} at {b.start if b.start is not None else '?'}" for b in scene.beats)
+    if beats:
+        lines.append(f"{len(scene.beats)} beat{'s' if len(scene.beats) != 1 else ''}: {beats}")
+    return "\n\n".join(lines)
+
+
+def hover_beat(tl, scene, beat, fires: bool) -> str:
+    kinds = {"opener": "opener (`set_shot`)", "cut": "cut (`schedule_scene_cut`)", "shot": "soft shot (`schedule_shot`)"}
+    where = f'scene "{scene.name}"' if scene.name else f"scene {scene.index + 1}"
+    lines = [f"**{kinds[beat.kind]}** in {where}"]
+    if beat.start is None:
+        lines.append("Its position cannot be derived (see the diagnostics).")
+        return "\n\n".join(lines)
+    end = beat.end if beat.end is not None else (
+        _scene_end(tl, scene) if scene.start is not None else None)
+    if end is not None and end > beat.start:
+        lines.append(f"chunks {beat.start}–{end - 1} ({_chunks(end - beat.start)}) · "
+                     f"{_clock(beat.start)}–{_clock(end)} ({_seconds(end - beat.start)})")
+    else:
+        lines.append(f"starts at chunk {beat.start} ({_clock(beat.start)})")
+    if scene.start is not None:
+        into = beat.start - scene.start
+        lines.append(f"budget: starts {_chunks(into)} into the scene's {model.SCENE_BUDGET_CHUNKS}; "
+                     f"the scene completes at chunk {scene.completes_at}")
+    if not fires:
+        lines.append("**never fires**: the video does not reach it (see the diagnostics)")
+    lines.append(f"> {beat.prompt}" if beat.prompt else "")
+    return "\n\n".join(x for x in lines if x)
+
+
+def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
+    """The hover for an offset: Markdown and the span it is about."""
+    from ..checks import firing_beats
+
+    doc, tl = analysis.doc, analysis.timeline
+    if doc is None or tl is None:
+        return None
+    ref = reference_at(doc, offset)
+    if ref is not None:
+        name = ref[0]
+        info = tl.defines.get(name)
+        if info is None:
+            return None
+        value = info.value if not info.broken else "(this define has an error)"
+        span = _span(doc.source, ref[1], ref[2])
+        return f"**define {name}** (line {info.node.span.line})\n\n> {value}", span
+    fates = iter(firing_beats(tl))
+    for scene in tl.scenes:
+        if _inside(scene.node.span, offset):
+            return hover_scene(tl, scene), scene.node.span
+        for beat in scene.beats:
+            fires = next(fates)
+            if _inside(beat.node.span, offset):
+                return hover_beat(tl, scene, beat, fires), beat.node.span
+    return None
+
+
+def _inside(span: Span, offset: int) -> bool:
+    return span.start <= offset < span.end
+
+
+def _span(source: str, start: int, end: int) -> Span:
+    line = source.count("\n", 0, start) + 1
+    col = start - (source.rfind("\n", 0, start) + 1) + 1
+    end_line = source.count("\n", 0, end) + 1
+    end_col = end - (source.rfind("\n", 0, end) + 1) + 1
+    return Span(line, col, end_line, end_col, start, end)
+
+
+# ---- the server --------------------------------------------------------------------------------
+
+
+class LlvLanguageServer(LanguageServer):
+    def __init__(self) -> None:
+        try:
+            from importlib.metadata import version
+
+            v = version("longlive-dsl")
+        except Exception:  # noqa: BLE001 - running from a source tree
+            v = "0"
+        super().__init__(NAME, v, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.analyses: dict[str, Analysis] = {}
+        self.last_good: dict[str, ast.Document] = {}  # the last version that parsed, for completion while typing
+
+    def text_of(self, uri: str) -> tuple[object, _Text]:
+        document = self.workspace.get_text_document(uri)
+        return document, _Text(document.source, document.position_codec.client_num_units)
+
+    def analysis(self, uri: str) -> Analysis:
+        document = self.workspace.get_text_document(uri)
+        source = document.source
+        cached = self.analyses.get(uri)
+        if cached is not None and cached.source == source:
+            return cached
+        result = analyse(source, _file_name(uri))
+        self.analyses[uri] = result
+        if result.doc is not None:
+            self.last_good[uri] = result.doc
+        return result
+
+
+def _file_name(uri: str) -> str:
+    from pygls.uris import to_fs_path
+
+    return to_fs_path(uri) or uri
+
+
+def to_lsp(d: Diagnostic, text: _Text) -> types.Diagnostic:
+    message = d.message
+    if d.label:
+        message += f" ({d.label})"
+    for note in d.notes:
+        message += f"\nnote: {note}"
+    if d.help:
+        message += f"\nhelp: {d.help}"
+    return types.Diagnostic(range=text.range(d.span), message=message, severity=_SEVERITY.get(d.severity),
+                            code=d.code, source=NAME)
+
+
+def build_server() -> LlvLanguageServer:
+    server = LlvLanguageServer()
+
+    def publish(ls: LlvLanguageServer, uri: str) -> None:
+        document, text = ls.text_of(uri)
+        result = ls.analysis(uri)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
+            uri=uri, version=document.version, diagnostics=[to_lsp(d, text) for d in result.diagnostics]))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: LlvLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
+        publish(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: LlvLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        publish(ls, params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: LlvLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.analyses.pop(uri, None)
+        ls.last_good.pop(uri, None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: LlvLanguageServer, params: types.HoverParams) -> types.Hover | None:
+        _, text = ls.text_of(params.text_document.uri)
+        found = hover_text(ls.analysis(params.text_document.uri), text.offset(params.position))
+        if found is None:
+            return None
+        markdown, span = found
+        return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=markdown),
+                           range=text.range(span))
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def definition(ls: LlvLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
+        uri = params.text_document.uri
+        _, text = ls.text_of(uri)
+        doc = ls.analysis(uri).doc
+        if doc is None:
+            return None
+        ref = reference_at(doc, text.offset(params.position))
+        if ref is None:
+            return None
+        target = _defines(doc).get(ref[0])
+        if target is None:
+            return None
+        return [types.Location(uri=uri, range=text.range(target.name_span))]
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["{"]))
+    def completion(ls: LlvLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
+        uri = params.text_document.uri
+        _, text = ls.text_of(uri)
+        result = ls.analysis(uri)
+        offset = text.offset(params.position)
+        items = complete(result, ls.last_good.get(uri), text, offset)
+        return types.CompletionList(is_incomplete=False, items=items) if items is not None else None
+
+    @server.feature(types.TEXT_DOCUMENT_FORMATTING)
+    def formatting(ls: LlvLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+        from .fmt import FormatError, format_source
+
+        _, text = ls.text_of(params.text_document.uri)
+        try:
+            formatted = format_source(text.source, _file_name(params.text_document.uri))
+        except FormatError:
+            return None  # syntax errors: the diagnostics already say where
+        if formatted == text.source:
+            return []
+        return [types.TextEdit(range=text.whole(), new_text=formatted)]
+
+    return server
+
+
+def complete(result: Analysis, last_good: ast.Document | None, text: _Text, offset: int) -> list[types.CompletionItem] | None:
+    """Define names after an open `{` in a string; statement keywords at the start of a line."""
+    line = text.source.count("\n", 0, offset)
+    before = text.source[text.starts[line] : offset]
+    after = text.source[offset : offset + 1]
+    doc = result.doc
+    m = _OPEN_NAME.search(before)
+    if m and len(m.group(1)) % 2 == 1:  # `{{` is a literal brace; `{{{` is a literal one and a `{name`
+        if doc is not None and _text_at(doc, offset) is None:
+            return None  # not inside a prompt or a define
+        source_doc = doc if doc is not None else last_good
+        if source_doc is None:
+            return []
+        defines = [d for d in _defines(source_doc).values() if doc is None or d.span.end <= offset]
+        values = {}
+        if result.timeline is not None:
+            values = {n: i.value for n, i in result.timeline.defines.items()}
+        start = offset - len(m.group(2) or "")
+        edit_range = types.Range(start=text.position_at(start), end=text.position_at(offset))
+        close = "" if after == "}" else "}"
+        items = []
+        for d in defines:
+            value = values.get(d.name) or " ".join(d.text.value.split())
+            items.append(types.CompletionItem(
+                label=d.name, kind=types.CompletionItemKind.Variable,
+                detail=_shorten(value), documentation=types.MarkupContent(
+                    kind=types.MarkupKind.Markdown, value=f"`define {d.name}` (line {d.span.line})\n\n> {value}"),
+                text_edit=types.TextEdit(range=edit_range, new_text=d.name + close)))
+        return items
+    word = _PARTIAL_WORD.match(before)
+    if word and doc is not None and _text_at(doc, offset) is None:
+        return [types.CompletionItem(label=k, kind=types.CompletionItemKind.Keyword) for k in KEYWORDS
+                if k.startswith(word.group(1))]
+    return None
+
+
+def _shorten(value: str, n: int = 60) -> str:
+    return value if len(value) <= n else value[: n - 1] + "…"
+
+
+def serve() -> None:
+    """Run the server over stdin/stdout until the client says exit."""
+    logging.basicConfig(level=logging.WARNING)  # stderr: stdout carries the protocol
+    build_server().start_io()

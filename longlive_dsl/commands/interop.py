@@ -128,7 +128,13 @@ def _compile(path: str):
 
 
 def export(args: argparse.Namespace) -> int:
-    from ..tools.interchange import export_longlive_v1, export_longlive_v2, v2_jsonl
+    from ..tools.interchange import (
+        SCENE_CUT_PREFIX,
+        export_longlive_v1,
+        export_longlive_v2,
+        v2_ambiguous,
+        v2_jsonl,
+    )
 
     program, status = _compile(args.file)
     if program is None:
@@ -140,6 +146,9 @@ def export(args: argparse.Namespace) -> int:
         cuts = sum(1 for s in program.scenes[1:])
         print(f"longlive-v2: {len(prompts)} blocks (one prompt per chunk), {cuts} scene cut"
               f"{'s' if cuts != 1 else ''} marked with the in-band prefix", file=sys.stderr)
+        for beat in v2_ambiguous(program):
+            print(f"warning: the {beat.kind} at chunk {beat.chunk} begins with {SCENE_CUT_PREFIX.strip()!r}; "
+                  f"LongLive 2.0 takes every chunk that begins so for a scene cut (reword its start)", file=sys.stderr)
         return EXIT_OK
     v1 = export_longlive_v1(program)
     if args.output:

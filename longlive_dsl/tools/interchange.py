@@ -372,6 +372,11 @@ def export_longlive_v2(program: Program) -> list[str]:
     return prompts
 
 
+def v2_ambiguous(program: Program) -> list[PlannedBeat]:
+    """Beats whose own prompt begins with the cut prefix: LongLive 2.0 takes every chunk of theirs for a cut."""
+    return [b for b in program_beats(program) if b.prompt.startswith(SCENE_CUT_PREFIX)]
+
+
 def v2_jsonl(prompts: list[str]) -> str:
     """The 2.0 export as one JSON Lines sample `{"prompts": [...]}` (length = number of blocks)."""
     return json.dumps({"prompts": prompts}, ensure_ascii=False) + "\n"

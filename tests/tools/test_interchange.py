@@ -271,6 +271,11 @@ def test_export_cli(tmp_path, capsys):
     assert main(["export", str(bad), "--to", "longlive-v2", "-o", str(tmp_path / "b.jsonl")]) == 1
     assert "E505" in capsys.readouterr().err and not (tmp_path / "b.jsonl").exists()
 
+    odd = tmp_path / "odd.llv"
+    odd.write_text('scene "A"\n  shot "The scene transitions. A cat walks along a sunny wall."\n', encoding="utf-8")
+    assert main(["export", str(odd), "--to", "longlive-v2"]) == 0
+    assert "takes every chunk that begins so for a scene cut" in capsys.readouterr().err
+
 
 # ---- schema ----------------------------------------------------------------------------------
 

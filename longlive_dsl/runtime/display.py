@@ -93,9 +93,9 @@ class RichDisplay:
         grid.add_row("scene", _scene_label(p))
         grid.add_row("prompt", _short(p.prompt, 90) or "[dim]—[/]")
         budget = model.SCENE_BUDGET_CHUNKS
-        grid.add_row("in scene", Group(ProgressBar(total=budget, completed=p.chunk_in_scene, width=40), f"chunk {p.chunk_in_scene}/{budget}"))
+        grid.add_row("in scene", Group(ProgressBar(total=budget, completed=p.chunk_in_scene, width=40), f" chunk {p.chunk_in_scene}/{budget}"))
         total = max(p.stops_at, p.chunks_done, 1)
-        grid.add_row("session", Group(ProgressBar(total=total, completed=p.chunks_done, width=40), f"chunk {p.chunks_done}/{p.stops_at or '?'} · {p.frames} frames · {time.monotonic() - self.t0:.1f} s"))
+        grid.add_row("session", Group(ProgressBar(total=total, completed=p.chunks_done, width=40), f" chunk {p.chunks_done}/{p.stops_at or '?'} · {p.frames} frames · {time.monotonic() - self.t0:.1f} s"))
         if self.errors:
             grid.add_row("errors", f"[red]{self.errors} command error(s)[/]")
         return Panel(grid, title=f"llv run {self.source}".strip(), expand=False)

@@ -202,7 +202,9 @@ class Session:
         self.result.timings.setdefault(status.value, time.monotonic() - self._t0)
 
     def _mark(self, name: str) -> None:
-        self.result.timings.setdefault(name, time.monotonic() - self._t0)
+        if name not in self.result.timings:
+            self.result.timings[name] = time.monotonic() - self._t0
+            self.trace.write("mark", what=name)
 
     # -- callbacks from the peer (event loop thread) -----------------------------------------
 

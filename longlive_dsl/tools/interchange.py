@@ -211,6 +211,8 @@ WRAP_WIDTH = 96
 
 ONE_LINE_PROMPT = 76
 _ARTICLES = {"a", "an", "the"}
+_LINKING = _ARTICLES | {"and", "or", "of", "at", "in", "on", "over", "under", "to", "into", "from", "by", "for",
+                        "with", "as", "its", "his", "her", "their", "is", "are"}
 
 
 def quote(text: str) -> str:
@@ -234,7 +236,10 @@ def scene_name(prompt: str, words: int = 3) -> str:
     found = re.findall(word, clause) or re.findall(word, prompt)
     while found and found[0].lower() in _ARTICLES and len(found) > 1:
         found.pop(0)
-    name = " ".join(found[:words])
+    found = found[:words]
+    while len(found) > 1 and found[-1].lower() in _LINKING:
+        found.pop()
+    name = " ".join(found)
     return name[:1].upper() + name[1:]
 
 

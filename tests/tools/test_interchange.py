@@ -78,6 +78,7 @@ def test_import_reads_well_and_round_trips():
 def test_scene_names_and_titles():
     assert scene_name("A chef's knife flashes over the board") == "Chef's knife flashes"
     assert scene_name("the") == "The"
+    assert scene_name("A quiet harbour at dawn, boats rocking") == "Quiet harbour"
     assert scene_name("...!!!") == ""
     assert title_from_path("x/storm_at-sea.v2.JSON") == "Storm at sea v2"
 
@@ -86,7 +87,7 @@ def test_duplicate_scene_names_are_numbered():
     web = [{"kind": "shot", "prompt": "Rain on the window, night.", "atChunk": 0},
            {"kind": "cut", "prompt": "Rain on the window, dawn.", "atChunk": 5}]
     llv = import_web_storyboard(json.dumps(web))
-    assert 'scene "Rain on the"' in llv and 'scene "Rain on the 2" at 5' in llv
+    assert 'scene "Rain"' in llv and 'scene "Rain 2" at 5' in llv
     assert not [d for d in check(llv)[1] if d.code == "W604"]
 
 

@@ -8,6 +8,7 @@ Self-contained: no scripts, fonts or images from anywhere else.
 
 from __future__ import annotations
 
+import bisect
 import html
 from dataclasses import dataclass
 
@@ -56,14 +57,26 @@ def _inside(d: Diagnostic, start: int, end: int) -> bool:
     return start <= d.span.start < max(end, start + 1)
 
 
+def _find(items: list, starts: list[int], d: Diagnostic):
+    """The item (sorted by source start) whose source span holds the diagnostic's start, if any."""
+    i = bisect.bisect_right(starts, d.span.start) - 1
+    if i >= 0 and _inside(d, items[i].node.span.start, items[i].node.span.end):
+        return items[i]
+    return None
+
+
 def _place(tl: Timeline, diagnostics: list[Diagnostic]) -> _Placed:
     placed = _Placed({}, {}, [], [])
+    beats = sorted((b for b in tl.beats if b.start is not None), key=lambda b: b.node.span.start)
+    beat_starts = [b.node.span.start for b in beats]
+    scenes = sorted((s for s in tl.scenes if s.start is not None), key=lambda s: s.node.span.start)
+    scene_starts = [s.node.span.start for s in scenes]
     for d in sorted(diagnostics, key=sort_key):
-        beat = next((b for b in tl.beats if b.start is not None and _inside(d, b.node.span.start, b.node.span.end)), None)
+        beat = _find(beats, beat_starts, d)
         if beat is not None:
             placed.beats.setdefault(id(beat), []).append(d)
             continue
-        scene = next((s for s in tl.scenes if s.start is not None and _inside(d, s.node.span.start, s.node.span.end)), None)
+        scene = _find(scenes, scene_starts, d)
         if scene is not None:
             placed.scenes.setdefault(scene.index, []).append(d)
             continue

@@ -15,7 +15,8 @@ from longlive_dsl.tools.fmt import FormatError, format_source
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.llv"))
 
-PROMPT = "A red fox trots across a frosted meadow at sunrise, breath steaming, a low tracking shot at 50mm"
+PROMPT = ("A red fox trots across a frosted meadow at sunrise, breath steaming, a low tracking shot at 50mm "
+          "with warm amber backlight and soft mist")
 
 
 def meaning(source: str):
@@ -339,3 +340,43 @@ def test_cli_normalises_crlf_on_disk(tmp_path):
     a.write_bytes(CANONICAL.replace("\n", "\r\n").encode("utf-8"))
     assert main(["fmt", str(a)]) == 0
     assert a.read_bytes() == CANONICAL.encode("utf-8")
+
+
+# ---- the pre-commit hooks ------------------------------------------------------------------------
+
+
+def _hooks() -> list[dict[str, str]]:
+    """The hooks of .pre-commit-hooks.yaml (a flat list of `key: value` maps; read without a YAML library)."""
+    hooks: list[dict[str, str]] = []
+    path = Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        if line.startswith("- "):
+            hooks.append({})
+            line = line[2:]
+        key, _, value = line.strip().partition(":")
+        hooks[-1][key] = value.strip()
+    return hooks
+
+
+def test_pre_commit_hooks_run_lint_and_fmt_check(tmp_path, capsys):
+    import re
+    import shlex
+
+    hooks = {h["id"]: h for h in _hooks()}
+    assert set(hooks) == {"llv-lint", "llv-fmt"}
+    good = tmp_path / "good.llv"
+    good.write_text(f'scene "A"\n  shot "{PROMPT}"\n', encoding="utf-8")
+    for hook in hooks.values():
+        assert hook["language"] == "python"
+        files = re.compile(hook["files"])
+        assert files.search("stories/a.llv") and not files.search("a.llv.bak") and not files.search("a.txt")
+        program, *args = shlex.split(hook["entry"])
+        assert program == "llv"
+        assert main([*args, str(good)]) == 0, capsys.readouterr()
+    assert shlex.split(hooks["llv-fmt"]["entry"]) == ["llv", "fmt", "--check"]
+    messy = tmp_path / "messy.llv"
+    messy.write_text(MESSY, encoding="utf-8")
+    assert main([*shlex.split(hooks["llv-fmt"]["entry"])[1:], str(messy)]) == 1
+    assert messy.read_text(encoding="utf-8") == MESSY

@@ -29,6 +29,8 @@ API_VERSION_HEADERS = {"Reactor-API-Version": "1", "Reactor-API-Accept-Version":
 WEBRTC_HEADERS = {"Reactor-WebRTC-Version": "1.0"}
 CLIENT_INFO = {"sdk_type": "llv", "sdk_version": "0.1.0"}
 DEFAULT_CLOUD_URL = "https://api.reactor.inc"
+END_TIMEOUT = 5.0
+"""Seconds allowed for stopping or deleting the session on the way out."""
 
 StatusCallback = Callable[[Status, str], None]
 Sleep = Callable[[float], Awaitable[None]]
@@ -111,7 +113,14 @@ class Signalling:
         return {}
 
     async def call(
-        self, method: str, path: str, *, json: Any = None, headers: dict[str, str] | None = None, what: str | None = None
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        what: str | None = None,
+        timeout: float | None = None,
     ) -> httpx.Response:
         """One traced HTTP call; network failures become RunErrors."""
         what = what or f"{method} {path}"
@@ -119,6 +128,8 @@ class Signalling:
         kwargs: dict[str, Any] = {"headers": hdrs}
         if json is not None:
             kwargs["json"] = json
+        if timeout is not None:
+            kwargs["timeout"] = timeout
         t = time.monotonic()
         try:
             resp = await self.client.request(method, self.base_url + path, **kwargs)
@@ -223,7 +234,9 @@ class LocalSignalling(Signalling):
     async def _end_session(self) -> None:
         if self.session_id is not None:
             self.session_id = None
-            await self.call("POST", "/stop_session", json={"reason": "llv run ended"}, what="stopping the session")
+            await self.call(
+                "POST", "/stop_session", json={"reason": "llv run ended"}, what="stopping the session", timeout=END_TIMEOUT
+            )
 
 
 class CloudSignalling(Signalling):
@@ -312,6 +325,8 @@ class CloudSignalling(Signalling):
     async def _end_session(self) -> None:
         if self.session_id is not None and self._jwt:
             sid, self.session_id = self.session_id, None
-            resp = await self.call("DELETE", f"/sessions/{sid}", headers=API_VERSION_HEADERS, what="deleting the session")
+            resp = await self.call(
+                "DELETE", f"/sessions/{sid}", headers=API_VERSION_HEADERS, what="deleting the session", timeout=END_TIMEOUT
+            )
             if resp.status_code >= 400 and resp.status_code != 404:
                 self.trace.write("event", what="DELETE refused", status=resp.status_code)

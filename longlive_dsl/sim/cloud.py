@@ -23,9 +23,11 @@ session. ``/tokens`` answers 401 for a missing or unknown key. Error bodies are
 ``{"message": ...}``. Accepted keys: ``LLV_SIM_API_KEYS`` (comma-separated; when unset, the one
 development key :data:`DEV_API_KEY`). Neither a key nor a token is ever logged or echoed.
 
-One runtime means at most one live session; a session whose runtime side has closed (its client
-went away and the orphan timeout passed) or whose client has left is reclaimed by the next
-``POST /sessions``.
+One runtime means at most one live session. The next ``POST /sessions`` reclaims it when its
+runtime side has closed, when its client has left (runtime ``orphaned``, or still ``waiting``
+after 30 s), or when the request comes from the same key's owner (a crashed client re-run);
+otherwise it answers 429. A client that crashed while streaming is noticed by the runtime's
+20 s ping watchdog.
 """
 
 from __future__ import annotations
@@ -251,10 +253,11 @@ def create_app(options: CloudOptions) -> Any:
                 await refresh(sess)
                 up = await upstream_state()
                 if sess.state != "CLOSED" and (
-                    up == "orphaned"
+                    hmac.compare_digest(sess.owner, owner)  # the same user again: their old client is gone
+                    or up == "orphaned"
                     or (up == "waiting" and time.monotonic() - sess.created > options.stale_waiting_seconds)
                 ):
-                    sess.state = "CLOSED"  # its client is gone: reclaim the runtime
+                    sess.state = "CLOSED"  # reclaim the runtime (its start ends the old runtime session)
             if any(s.state in ("PENDING", "WAITING", "ACTIVE") for s in sessions.values()):
                 return no_capacity()
             r = await client.post("/start_session", json={})

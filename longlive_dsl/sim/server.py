@@ -99,6 +99,16 @@ def http_json(method: str, url: str, body: Any = None, *, headers: dict[str, str
     return status, decoded, hdrs
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: get SIGTERM when the process that started us dies (Linux),
+    so a killed test run or `llv serve` never leaves a simulator behind."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class Simulator:
     """The simulator's process(es). Use as a context manager, or call start()/stop()."""
 
@@ -165,6 +175,7 @@ class Simulator:
             self._argv(module), env=full, stdin=subprocess.DEVNULL,
             stdout=self._log_file or None, stderr=subprocess.STDOUT if self._log_file else None,
             start_new_session=True,  # a Ctrl-C in the terminal reaches `llv serve`, which stops us
+            preexec_fn=_die_with_parent,
         )
         self.procs.append(proc)
         return proc

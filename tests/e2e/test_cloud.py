@@ -121,3 +121,15 @@ def test_refuse_first_then_accept(netns_module, tmp_path):
         status, doc, _ = call(sim, "POST", "/sessions", CREATE, **bearer(jwt))
         assert status == 201
         assert call(sim, "DELETE", f"/sessions/{doc['session_id']}", **bearer(jwt))[0] == 200
+
+
+def test_the_same_user_reclaims_a_session_left_behind(cloud):
+    """A client that died without DELETE must not lock its user out: their next session wins."""
+    jwt = token(cloud, GOOD)
+    status, doc, _ = call(cloud, "POST", "/sessions", CREATE, **bearer(jwt))
+    assert status == 201
+    left_behind = doc["session_id"]
+    status, doc, _ = call(cloud, "POST", "/sessions", CREATE, **bearer(token(cloud, GOOD)))
+    assert status == 201, doc
+    assert call(cloud, "GET", f"/sessions/{left_behind}", **bearer(jwt))[1]["state"] == "CLOSED"
+    assert call(cloud, "DELETE", f"/sessions/{doc['session_id']}", **bearer(jwt))[0] == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 # name -> (module in longlive_dsl.commands, one-line help). Each module defines
@@ -26,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE
 
 
 def _usage() -> str:
@@ -76,6 +78,13 @@ def main(argv: list[str] | None = None) -> int:
         # Output piped into `head` and the like: not an error of ours.
         sys.stderr.close()
         return EXIT_OK
+    except Exception as e:  # a bug of ours: say so plainly; the traceback only on request
+        if os.environ.get("LLV_DEBUG"):
+            raise
+        print(f"llv: internal error in `llv {name}`: {type(e).__name__}: {e}\n"
+              "This is a bug in llv; run again with LLV_DEBUG=1 for the details and please report it.",
+              file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

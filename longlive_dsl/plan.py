@@ -50,11 +50,17 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> No
         for beat in scene.beats:
             fires = next(fates)
             flagged = (beat.position_span.line, beat.position_span.column) in problems or not fires
-            kind = beat.kind if fires else f"{beat.kind} [red](never fires)[/]"
+            if beat.start is None:
+                kind = f"{beat.kind} [red](unplaced)[/]"
+            else:
+                kind = beat.kind if fires else f"{beat.kind} [red](never fires)[/]"
             chunk = "?" if beat.start is None else str(beat.start)
             row = ["", kind, chunk, "" if beat.start is None else clock(beat.start), first_words(beat.prompt)]
             table.add_row(*row, style="red" if flagged else None)
     console.print(table)
+    if any(s.start is None for s in tl.scenes):
+        console.print("end: unknown until every scene is placed (see the errors)")
+        return
     end, stops = stop_chunk(tl)
     why = "end at" if tl.end is not None else ("last scene's end" if end is not None else "the model completes the last scene")
     console.print(f"end: chunk {stops} ({why}) — total {stops} chunks, {clock(stops)} of video "

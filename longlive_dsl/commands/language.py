@@ -129,8 +129,7 @@ def plan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     name = _display_name(args.file)
     timeline, diags = check(text, name)
-    resolved = timeline is not None and not any(d.is_error and d.code < "E5" for d in diags)
-    if resolved:
+    if timeline is not None and timeline.scenes:  # a partly placed plan still helps; '?' marks the unknown
         render_plan(timeline, diags)
     print_diagnostics(diags, {name: text}, sys.stderr)
     return EXIT_FINDINGS if any(d.severity == ERROR for d in diags) else EXIT_OK

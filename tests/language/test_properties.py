@@ -67,3 +67,17 @@ def test_comments_blank_lines_and_indentation_never_change_the_output(scenes, da
     dressed = compiled("\n".join(decorated) + data.draw(st.sampled_from(["", "\n", "\n\n# end\n"])))
     assert dressed.wire_lines() == plain.wire_lines()
     assert dressed.end == plain.end
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(SOURCE_ALPHABET, max_size=60).map("".join)))
+def test_the_plan_of_arbitrary_text_renders_without_raising(text):
+    import io
+
+    from rich.console import Console
+
+    from longlive_dsl.plan import render_plan
+
+    timeline, diags = check(text, "any.llv")
+    if timeline is not None and timeline.scenes:
+        render_plan(timeline, diags, Console(file=io.StringIO(), width=100))

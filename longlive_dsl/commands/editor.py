@@ -52,6 +52,9 @@ def fmt(args: argparse.Namespace) -> int:
     from ..source import SourceError, read_source
     from ..tools.fmt import FormatError, format_source
 
+    if not args.files and sys.stdin.isatty():
+        print("usage: llv fmt [--check] FILE... (or `-` to format stdin to stdout)", file=sys.stderr)
+        return EXIT_USAGE
     paths = args.files or ["-"]
     if paths.count("-") > 1:
         print("error: `-` (stdin) can be given once", file=sys.stderr)

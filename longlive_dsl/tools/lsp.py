@@ -233,6 +233,16 @@ def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
         value = info.value if not info.broken else "(this define has an error)"
         span = _span(doc.source, ref[1], ref[2])
         return f"**define {name}** (line {info.node.span.line})\n\n> {value}", span
+    for st in doc.statements:
+        if isinstance(st, ast.Define) and _inside(st.span, offset):
+            info = tl.defines.get(st.name)
+            if info is None or info.node.span.start != st.span.start:
+                return None
+            use = "" if info.used else "\n\nnot used by any prompt (yet)"
+            return f"**define {st.name}**\n\n> {info.value}{use}", st.span
+        if isinstance(st, ast.End) and _inside(st.span, offset) and tl.end is not None:
+            return (f"**end**: the run stops after {_chunks(tl.end.chunks)} — {_clock(tl.end.chunks)} of video "
+                    f"({tl.end.chunks * model.FRAMES_PER_CHUNK} frames at {model.FPS} fps)"), st.span
     fates = iter(firing_beats(tl))
     for scene in tl.scenes:
         if _inside(scene.node.span, offset):
@@ -364,6 +374,12 @@ def build_server() -> LlvLanguageServer:
         items = complete(result, ls.last_good.get(uri), text, offset)
         return types.CompletionList(is_incomplete=False, items=items) if items is not None else None
 
+    @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def symbols(ls: LlvLanguageServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol] | None:
+        _, text = ls.text_of(params.text_document.uri)
+        result = ls.analysis(params.text_document.uri)
+        return document_symbols(result, text) if result.doc is not None else None
+
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: LlvLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
         from .fmt import FormatError, format_source
@@ -378,6 +394,45 @@ def build_server() -> LlvLanguageServer:
         return [types.TextEdit(range=text.whole(), new_text=formatted)]
 
     return server
+
+
+def document_symbols(result: Analysis, text: _Text) -> list[types.DocumentSymbol]:
+    """The outline: defines, then each scene with its shots (and where they start, when known)."""
+    starts = {}
+    if result.timeline is not None:
+        for scene in result.timeline.scenes:
+            starts[scene.node.span.start] = scene.start
+            for beat in scene.beats:
+                starts[beat.node.span.start] = (beat.start, beat.kind)
+    out: list[types.DocumentSymbol] = []
+    scene_symbol = None
+    number = 0
+    for st in result.doc.statements:
+        if isinstance(st, ast.Define):
+            out.append(types.DocumentSymbol(
+                name=st.name, kind=types.SymbolKind.Constant, range=text.range(st.span),
+                selection_range=text.range(st.name_span), detail=_shorten(" ".join(st.text.value.split()), 40)))
+        elif isinstance(st, ast.Scene):
+            number += 1
+            name = " ".join(st.name.value.split()) if st.name is not None else f"scene {number}"
+            start = starts.get(st.span.start)
+            scene_symbol = types.DocumentSymbol(
+                name=name or f"scene {number}", kind=types.SymbolKind.Namespace, range=text.range(st.span),
+                selection_range=text.range(st.keyword_span),
+                detail=f"chunk {start}" if start is not None else None, children=[])
+            out.append(scene_symbol)
+        elif isinstance(st, ast.Shot):
+            start, kind = starts.get(st.span.start, (None, "shot"))
+            symbol = types.DocumentSymbol(
+                name=_shorten(" ".join(st.prompt.value.split()), 40) or "(empty prompt)",
+                kind=types.SymbolKind.Event, range=text.range(st.span), selection_range=text.range(st.keyword_span),
+                detail=f"{kind} at chunk {start}" if start is not None else kind)
+            if scene_symbol is not None:
+                scene_symbol.children.append(symbol)
+                scene_symbol.range = types.Range(start=scene_symbol.range.start, end=symbol.range.end)
+            else:
+                out.append(symbol)
+    return out
 
 
 def complete(result: Analysis, last_good: ast.Document | None, text: _Text, offset: int) -> list[types.CompletionItem] | None:

@@ -110,6 +110,10 @@ def test_full_session_over_stdio():
         seen["hover_name"] = await s.hover(3, col)
         seen["definition"] = await s.definition(3, col)
         seen["formatting"] = await s.formatting()
+        seen["hover_define"] = await s.hover(1, 2)
+        seen["hover_end"] = await s.hover(7, 1)
+        seen["symbols"] = await asyncio.wait_for(s.client.text_document_document_symbol_async(
+            types.DocumentSymbolParams(text_document=types.TextDocumentIdentifier(uri=URI))), TIMEOUT)
         # Type `{` then `lo` into the last prompt: the completion offers `look`.
         line6 = STORY.splitlines()[6]
         at = line6.index(f"{P}.") + len(P)
@@ -155,6 +159,13 @@ def test_full_session_over_stdio():
     assert edit.new_text == format_source(STORY)
     assert edit.range.start == types.Position(line=0, character=0)
     assert edit.range.end == types.Position(line=len(STORY.splitlines()), character=0)
+
+    assert "define look" in seen["hover_define"].contents.value
+    assert "stops after 20 chunks" in seen["hover_end"].contents.value
+    outline = seen["symbols"]
+    assert [x.name for x in outline] == ["look", "Meadow", "Den"]
+    assert [x.detail for x in outline[2].children] == ["cut at chunk 10", "shot at chunk 14"]
+    assert outline[2].range.end.line == 6
 
     assert [d.code for d in seen["changed"].diagnostics] == ["E404"]  # a lone `{` (the name is not closed yet)
     items = seen["completion"].items

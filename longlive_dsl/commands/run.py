@@ -141,7 +141,7 @@ def run_command(args: argparse.Namespace) -> int:
     options = RunOptions(
         video=args.video, trace=args.trace, time_scale=args.time_scale, silence_timeout=args.silence_timeout
     )
-    display = make_display(sys.stderr, args.file, force_plain=args.plain)
+    display = Redacting(make_display(sys.stderr, args.file, force_plain=args.plain), redactor)
     trace.write("run", file=args.file, mode="cloud" if cloud else ("server" if args.server else "simulator"))
 
     def go(url: str) -> Any:
@@ -163,7 +163,7 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         display.close()
         trace.close()
-    return _report(result, args)
+    return _report(result, args, redactor)
 
 
 def _on_embedded_simulator(args: argparse.Namespace, go: Any, display: Any) -> Any:
@@ -188,8 +188,31 @@ def _on_embedded_simulator(args: argparse.Namespace, go: Any, display: Any) -> A
         return Failure.SERVER.value
 
 
-def _report(result: Any, args: argparse.Namespace) -> int:
+class Redacting:
+    """Passes every text for the terminal through the trace's redactor first (a server could echo a key)."""
+
+    def __init__(self, display: Any, redactor: Any):
+        self.display, self.redactor = display, redactor
+
+    def status(self, status: Any, detail: str) -> None:
+        self.display.status(status, self.redactor.text(detail))
+
+    def info(self, text: str) -> None:
+        self.display.info(self.redactor.text(text))
+
+    def progress(self, progress: Any) -> None:
+        self.display.progress(progress)
+
+    def problem(self, text: str) -> None:
+        self.display.problem(self.redactor.text(text))
+
+    def close(self) -> None:
+        self.display.close()
+
+
+def _report(result: Any, args: argparse.Namespace, redactor: Any) -> int:
     out = sys.stderr
+    result.message = redactor.text(result.message)
     if result.failure is None:
         print(f"llv run: {result.message}; {result.chunks_done} chunks, {result.frames_received} frames", file=out)
     else:

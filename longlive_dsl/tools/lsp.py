@@ -209,8 +209,11 @@ def hover_beat(tl, scene, beat, fires: bool) -> str:
         lines.append(f"starts at chunk {beat.start} ({_clock(beat.start)})")
     if scene.start is not None:
         into = beat.start - scene.start
-        lines.append(f"budget: starts {_chunks(into)} into the scene's {model.SCENE_BUDGET_CHUNKS}; "
-                     f"the scene completes at chunk {scene.completes_at}")
+        if end is not None and end > beat.start:
+            used = f"uses chunks {into}–{end - scene.start - 1} of the scene's {model.SCENE_BUDGET_CHUNKS}"
+        else:
+            used = f"starts {_chunks(into)} into the scene's {model.SCENE_BUDGET_CHUNKS}"
+        lines.append(f"budget: {used}; the scene completes at chunk {scene.completes_at}")
     if not fires:
         lines.append("**never fires**: the video does not reach it (see the diagnostics)")
     lines.append(f"> {beat.prompt}" if beat.prompt else "")

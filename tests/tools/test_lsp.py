@@ -145,7 +145,7 @@ def test_full_session_over_stdio():
     shot = seen["hover_shot"]
     text = shot.contents.value
     assert "soft shot" in text and "chunks 14–19 (6 chunks)" in text and "7.25 s" in text
-    assert "starts 4 chunks into the scene's 48" in text and "completes at chunk 58" in text
+    assert "budget: uses chunks 4–9 of the scene's 48" in text and "completes at chunk 58" in text
 
     name = seen["hover_name"]
     assert "define look" in name.contents.value and "warm amber light" in name.contents.value

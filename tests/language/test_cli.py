@@ -190,3 +190,8 @@ def test_output_into_a_missing_folder_is_an_io_error(story, tmp_path):
     proc = llv("compile", story(f'scene "A"\n  shot {P}\n'), "-o", tmp_path / "no" / "such" / "p.json")
     assert proc.returncode == 2 and "cannot write" in proc.stderr
     no_traceback(proc)
+
+
+def test_every_example_is_in_the_canonical_layout():
+    proc = llv("fmt", "--check", *EXAMPLES)
+    assert proc.returncode == 0, proc.stdout

@@ -48,4 +48,47 @@ class Status(str, enum.Enum):
     READY = "ready"
 
 
-__all__ = ["Failure", "RunError", "Status"]
+__all__ = ["Failure", "RunError", "Status", "run"]
+
+
+def run(
+    program: object,
+    *,
+    server: str | None = None,
+    api_key: str | None = None,
+    api_url: str | None = None,
+    video: str | None = None,
+    trace: str | None = None,
+    time_scale: float = 1.0,
+    listener: object = None,
+) -> object:
+    """Play a compiled Program and return its `RunResult` (blocking; Ctrl-C ends it cleanly).
+
+    With `api_key`: Reactor's cloud (at `api_url`); with `server`: that runtime; otherwise a
+    simulator started for the run (needs the `sim` extra).
+    """
+    from .session import RunOptions, run_program, run_with_signals
+    from .signalling import DEFAULT_CLOUD_URL, CloudSignalling, LocalSignalling
+    from .trace import Redactor, Trace
+
+    tr = Trace(trace, Redactor([api_key] if api_key else []))
+    options = RunOptions(video=video, trace=trace, time_scale=time_scale)
+
+    def go(url: str) -> object:
+        if api_key:
+            sig: LocalSignalling | CloudSignalling = CloudSignalling(url, tr, api_key)
+        else:
+            sig = LocalSignalling(url, tr)
+        return run_with_signals(lambda: run_program(program, sig, options, listener))  # type: ignore[arg-type]
+
+    try:
+        if api_key:
+            return go(api_url or DEFAULT_CLOUD_URL)
+        if server:
+            return go(server)
+        from ..sim.server import running_simulator
+
+        with running_simulator(time_scale=time_scale) as url:
+            return go(url)
+    finally:
+        tr.close()

@@ -146,7 +146,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--window", type=float, default=8.0, help="steady window per measurement, seconds")
     parser.add_argument("--starts", type=int, default=5, help="server start-ups to time")
-    parser.add_argument("--scales", default="2,4,8,16", help="time scales to try at the test size")
+    parser.add_argument("--scales", default="2,4,6,8,12,16", help="time scales to try at the test size")
     parser.add_argument("--test-size", default="320x192", help="frame size of the time-compression trials")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args()

@@ -182,6 +182,12 @@ class Simulator:
 
     def start(self, timeout: float = 30.0) -> str:
         """Start the process(es) and wait until ``/health`` says available; return :attr:`base_url`."""
+        for port in {self.port, self.runtime_port}:
+            try:
+                with in_netns(self.netns), socket.socket() as probe:
+                    probe.bind((HOST, port))
+            except OSError:
+                raise SimulatorError(f"port {port} on {HOST} is in use (pick another with --port)") from None
         if isinstance(self._log_arg, (str, Path)):
             self.log_path = Path(self._log_arg)
             self._log_file = open(self.log_path, "a")

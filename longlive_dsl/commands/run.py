@@ -133,11 +133,14 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"error: cannot write the trace {args.trace}: {e.strerror}", file=sys.stderr)
         return Failure.USAGE.value
     if args.video:
+        existed = os.path.exists(args.video)
         try:
             open(args.video, "ab").close()
         except OSError as e:
             print(f"error: cannot write the video {args.video}: {e.strerror}", file=sys.stderr)
             return Failure.USAGE.value
+        if not existed:
+            os.unlink(args.video)  # only a probe: the recorder creates the file at the first frame
     options = RunOptions(
         video=args.video, trace=args.trace, time_scale=args.time_scale, silence_timeout=args.silence_timeout
     )
@@ -218,8 +221,10 @@ def _report(result: Any, args: argparse.Namespace, redactor: Any) -> int:
     else:
         print(f"llv run: error: {result.message} (exit {result.exit_code})", file=out)
         print(f"llv run: stopped after {result.chunks_done} chunks, {result.frames_received} frames", file=out)
-    if args.video:
+    if args.video and result.frames_recorded:
         print(f"llv run: video: {args.video} ({result.frames_recorded} frames)", file=out)
+    elif args.video:
+        print(f"llv run: no frames arrived, so no video was written to {args.video}", file=out)
     if args.trace:
         print(f"llv run: trace: {args.trace}", file=out)
     return result.exit_code

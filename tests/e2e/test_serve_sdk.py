@@ -99,10 +99,63 @@ async def client_main(url: str, api_key: str | None) -> dict:
             "replies": replies, "invalid": invalid}
 
 
+async def controls_main(url: str) -> dict:
+    """Run control through the served model: refusals, pause (frames stop), resume, reset."""
+    import asyncio
+    import time
+
+    from reactor_sdk import Reactor
+
+    t0 = time.monotonic()
+    messages: list[dict] = []
+    frame_times: list[float] = []
+    r = Reactor(model_name="longlive-v2", local=True, api_url=url)
+
+    @r.on_message
+    def on_message(m):
+        messages.append({"t": time.monotonic() - t0, "type": m.get("type"), "data": m.get("data")})
+
+    @r.track("main_video").on_raw_frame
+    def on_frame(*args):
+        frame_times.append(time.monotonic() - t0)
+
+    async def until(kind: str, **fields) -> None:
+        for _ in range(1000):
+            for m in messages:
+                if m["type"] == kind and all(int(m["data"].get(k, -1)) == v for k, v in fields.items()):
+                    return
+            await asyncio.sleep(0.01)
+        raise TimeoutError(kind)
+
+    marks = {}
+    async with r:
+        await r.connect()
+        await r.send_command("start", {})  # no prompt yet: refused by the model
+        await r.send_command("scene_cut", {"prompt": "too early"})  # not started: refused
+        await r.send_command("set_shot", {"prompt": OPENER})
+        await r.send_command("start", {})
+        await until("chunk_complete", session_chunk=1)
+        await r.send_command("pause", {})
+        await until("generation_paused")
+        await asyncio.sleep(0.2)  # let buffered frames drain
+        marks["paused"] = time.monotonic() - t0
+        await asyncio.sleep(0.6)
+        marks["resumed"] = time.monotonic() - t0
+        await r.send_command("resume", {})
+        await until("chunk_complete", session_chunk=2)
+        await r.send_command("reset", {})
+        await until("generation_reset")
+        await asyncio.sleep(0.2)
+    return {"messages": messages, "frames": frame_times, "marks": marks}
+
+
 if __name__ == "__main__":
     import asyncio
     import json
 
+    if sys.argv[2:3] == ["controls"]:
+        print(json.dumps(asyncio.run(controls_main(sys.argv[1]))))
+        sys.exit(0)
     key = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None
     print(json.dumps(asyncio.run(client_main(sys.argv[1], key))))
     sys.exit(0)
@@ -195,6 +248,23 @@ def test_sdk_plays_storyboard_in_planned_order(netns_module, tmp_path):
         except AssertionError:
             print(sim.log_text()[-6000:])
             raise
+
+
+def test_run_control_through_the_served_model(netns_module, tmp_path):
+    sim = Simulator(0, fps=FPS, frames_per_chunk=FPC, scene_budget=BUDGET, size=SIZE,
+                    time_scale=TIME_SCALE, netns=netns_module.name, log=tmp_path / "sim.log")
+    with sim:
+        result = netns_module.run_json(__file__, sim.base_url, "controls")
+    kinds = [m["type"] for m in result["messages"] if m["type"] not in ("state", "chunk_complete")]
+    assert kinds == ["command_error", "command_error", "shot_set", "generation_started", "generation_paused",
+                     "generation_resumed", "generation_reset"]
+    errors = [m["data"] for m in result["messages"] if m["type"] == "command_error"]
+    assert [e["command"] for e in errors] == ["start", "scene_cut"] and all(e["reason"] for e in errors)
+    paused, resumed = result["marks"]["paused"], result["marks"]["resumed"]
+    assert not [t for t in result["frames"] if paused < t < resumed], "frames kept coming while paused"
+    assert [t for t in result["frames"] if t > resumed], "no frames after resume"
+    final = [m["data"] for m in result["messages"] if m["type"] == "state"][-1]
+    assert final["started"] is False and int(final["session_chunk"]) == 0 and final["current_prompt"] is None
 
 
 def test_a_crashed_client_does_not_block_the_next(netns_module, tmp_path):

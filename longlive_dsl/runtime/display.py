@@ -28,6 +28,17 @@ def _scene_label(p: Progress) -> str:
     return f"scene {p.scene_number}" + (f" “{p.scene_name}”" if p.scene_name else "")
 
 
+def _bar(done: int, total: int, label: str) -> Any:
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
+    row = Table.grid(padding=(0, 1))
+    row.add_column(width=30)
+    row.add_column()
+    row.add_row(ProgressBar(total=total, completed=done, width=30), label)
+    return row
+
+
 class PlainDisplay:
     """One line per event, for logs and pipes."""
 
@@ -79,9 +90,7 @@ class RichDisplay:
         self.live.start()
 
     def _render(self) -> Any:
-        from rich.console import Group
         from rich.panel import Panel
-        from rich.progress_bar import ProgressBar
         from rich.table import Table
 
         colour = {Status.READY: "green", Status.WAITING: "yellow", Status.CONNECTING: "cyan"}.get(self.state, "red")
@@ -93,9 +102,12 @@ class RichDisplay:
         grid.add_row("scene", _scene_label(p))
         grid.add_row("prompt", _short(p.prompt, 90) or "[dim]—[/]")
         budget = model.SCENE_BUDGET_CHUNKS
-        grid.add_row("in scene", Group(ProgressBar(total=budget, completed=p.chunk_in_scene, width=40), f" chunk {p.chunk_in_scene}/{budget}"))
+        grid.add_row("in scene", _bar(p.chunk_in_scene, budget, f"chunk {p.chunk_in_scene}/{budget}"))
         total = max(p.stops_at, p.chunks_done, 1)
-        grid.add_row("session", Group(ProgressBar(total=total, completed=p.chunks_done, width=40), f" chunk {p.chunks_done}/{p.stops_at or '?'} · {p.frames} frames · {time.monotonic() - self.t0:.1f} s"))
+        grid.add_row(
+            "session",
+            _bar(p.chunks_done, total, f"chunk {p.chunks_done}/{p.stops_at or '?'} · {p.frames} frames · {time.monotonic() - self.t0:.1f} s"),
+        )
         if self.errors:
             grid.add_row("errors", f"[red]{self.errors} command error(s)[/]")
         return Panel(grid, title=f"llv run {self.source}".strip(), expand=False)

@@ -158,7 +158,7 @@ class Peer:
         self._wire()
 
     def _wire(self) -> None:
-        loop = asyncio.get_event_loop()
+        loop = asyncio.get_running_loop()
         for ch in (self.data, self.control):
 
             def opened(ch: Any = ch) -> None:

@@ -137,7 +137,7 @@ async def controls_main(url: str) -> dict:
         await until("chunk_complete", session_chunk=1)
         await r.send_command("pause", {})
         await until("generation_paused")
-        await asyncio.sleep(0.2)  # let buffered frames drain
+        await asyncio.sleep(0.35)  # let buffered frames drain
         marks["paused"] = time.monotonic() - t0
         await asyncio.sleep(0.6)
         marks["resumed"] = time.monotonic() - t0

@@ -20,12 +20,19 @@ $(STAMP): pyproject.toml scripts/find-python
 	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
 	@touch $@
 
+DEMO    ?= examples/ratatouille.llv
+DEMO_NAME := $(basename $(notdir $(DEMO)))
+
+# Lint, plan and compile the demo storyboard, run it on the local simulator (started and stopped by
+# `llv run`), then check the trace against the plan. Leaves out/NAME.mp4 and out/NAME.trace.jsonl.
 demo: $(STAMP)
 	@mkdir -p $(OUT)
-	$(LLV) lint examples/*.llv
-	$(LLV) plan examples/ratatouille.llv
-	$(LLV) compile examples/ratatouille.llv -o $(OUT)/ratatouille.program.json --json
-	@echo "compiled program: $(OUT)/ratatouille.program.json"
+	$(LLV) lint $(DEMO)
+	$(LLV) plan $(DEMO)
+	$(LLV) compile $(DEMO) --json -o $(OUT)/$(DEMO_NAME).program.json
+	$(LLV) run $(DEMO) --video $(OUT)/$(DEMO_NAME).mp4 --trace $(OUT)/$(DEMO_NAME).trace.jsonl
+	$(LLV) verify $(OUT)/$(DEMO_NAME).trace.jsonl $(DEMO)
+	@echo "video: $(OUT)/$(DEMO_NAME).mp4  trace: $(OUT)/$(DEMO_NAME).trace.jsonl  program: $(OUT)/$(DEMO_NAME).program.json"
 
 test: $(STAMP)
 	@# the timeline picture test renders in headless Chromium (Debian's package)

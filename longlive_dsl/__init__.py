@@ -3,6 +3,7 @@
     >>> from longlive_dsl import check, compile
     >>> timeline, diagnostics = check(text, "story.llv")
     >>> program, diagnostics = compile(text, "story.llv")
+    >>> result = run(program, video="out.mp4", trace="run.jsonl")   # needs the `run` and `sim` extras
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from .syntax.ast import Document
     from .timeline import Timeline
 
-__all__ = ["parse", "check", "compile", "compile_file", "read_source", "SourceError"]
+__all__ = ["parse", "check", "compile", "compile_file", "run", "read_source", "SourceError"]
 
 from .source import SourceError, read_source  # noqa: E402
 
@@ -56,3 +57,10 @@ def compile(source: str, file: str = "<input>") -> tuple[Program | None, list[Di
 def compile_file(path: str) -> tuple[Program | None, list[Diagnostic]]:
     """compile() on a file; raises SourceError when the file cannot be read."""
     return compile(read_source(path), path)
+
+
+def run(program: Program, **options):
+    """Play a compiled Program (on a simulator started for it, a runtime or the cloud); see runtime.run."""
+    from .runtime import run as _run
+
+    return _run(program, **options)

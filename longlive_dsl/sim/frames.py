@@ -189,7 +189,8 @@ class FrameRenderer:
         img = Image.new("RGB", (w, h), colour)
         draw = ImageDraw.Draw(img)
         top = STAMP_ROWS * block_size(w) + h // 20
-        info = f"scene {scene}  ·  chunk {chunk_in_scene} in scene  ·  session chunk {session_chunk}"
+        # People count scenes from 1, as `llv plan` does; the stamp keeps the engine's 0-based number.
+        info = f"scene {scene + 1}  ·  chunk {chunk_in_scene} in scene  ·  session chunk {session_chunk}"
         draw.text((w // 20, top), info, font=self._small, fill=(235, 235, 235))
         chars = max(10, int(w / (self._font.size * 0.55)))
         lines = textwrap.wrap(prompt_words(prompt), width=chars)[:4] or [""]

@@ -61,7 +61,7 @@ class _Checker:
                     and beat.start + beat.length.chunks <= completes):
                 self.error("E509", f"this shot runs to chunk {beat.start + beat.length.chunks}, past the end of "
                                    f"{scene.label} at chunk {scene.end}",
-                           beat.length.span, help=f"shorten the shot, or lengthen the scene's `for`")
+                           beat.length.span, help="shorten the shot, or lengthen the scene's `for`")
 
     def soft_shot(self, scene: Scene, before: Beat, beat: Beat) -> None:
         if beat.start is None:

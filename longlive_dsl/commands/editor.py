@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
@@ -26,23 +25,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     return lsp(args)
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """Write the whole file or nothing: a temporary file beside it, then a rename (keeping its mode)."""
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        try:
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from .files import write_atomically as _write_atomically  # noqa: E402
 
 
 def fmt(args: argparse.Namespace) -> int:

@@ -41,25 +41,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     return {"schema": schema, "import": import_, "export": export, "timeline": timeline}[name](args)
 
 
-def _write(path: str | None, text: str) -> bool:
-    """Write text to path atomically (stdout when path is None); False after printing why it failed."""
-    if path is None:
-        sys.stdout.write(text)
-        return True
-    from .language import _write_atomically
-
-    try:
-        _write_atomically(path, text)
-    except OSError as e:
-        print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
-        return False
-    return True
-
-
-def _read(path: str) -> str | None:
-    from .language import _read as read
-
-    return read(path)
+from .files import read_or_report as _read, write_output as _write  # noqa: E402
 
 
 def _name(path: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
@@ -31,18 +30,7 @@ def run(name: str, args: argparse.Namespace) -> int:
 FORMATS = ["text", "json", "sarif", "github"]
 
 
-def _read(path: str) -> str | None:
-    from ..source import SourceError, read_source
-
-    try:
-        return read_source(path)
-    except SourceError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return None
-
-
-def _display_name(path: str) -> str:
-    return "<stdin>" if path == "-" else path
+from .files import display_name as _display_name, read_or_report as _read, write_output
 
 
 def lint(args: argparse.Namespace) -> int:
@@ -80,19 +68,6 @@ def lint(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if any(d.severity != NOTE for d in everything) else EXIT_OK
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """Write the whole file or nothing: a temporary file beside it, then a rename."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def compile_(args: argparse.Namespace) -> int:
     from .. import compile
     from ..diagnostics import has_errors, print_diagnostics
@@ -108,15 +83,7 @@ def compile_(args: argparse.Namespace) -> int:
         print(f"error: {name} has {n} error{'s' if n != 1 else ''}; nothing written", file=sys.stderr)
         return EXIT_FINDINGS
     out = program.model_dump_json(indent=2) + "\n" if args.json else "\n".join(program.wire_lines()) + "\n"
-    if args.output:
-        try:
-            _write_atomically(args.output, out)
-        except OSError as e:
-            print(f"error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
-            return EXIT_USAGE
-    else:
-        sys.stdout.write(out)
-    return EXIT_OK
+    return EXIT_OK if write_output(args.output, out) else EXIT_USAGE
 
 
 def plan(args: argparse.Namespace) -> int:

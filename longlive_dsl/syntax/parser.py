@@ -7,7 +7,7 @@ blanks out the broken statement and parses again, so one run reports several ind
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput

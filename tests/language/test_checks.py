@@ -17,7 +17,7 @@ CASES = [
     ("E102", 'scene "A"\n  shot "abc\n', (2, 8), f'scene "A"\n  shot {P}\n'),
     ("E103", f'scene "A"\n  shto {P}\n', (2, 3), f'scene "A"\n  shot {P}\n'),
     ("E104", f'scene "A" @ 5\n  shot {P}\n', (1, 11), f'scene "A" at 0\n  shot {P}\n'),
-    ("E105", "".join(f'shto "x"\n' for _ in range(25)), (20, 1), "".join(f'shto "x"\n' for _ in range(5))),
+    ("E105", "".join('shto "x"\n' for _ in range(25)), (20, 1), "".join('shto "x"\n' for _ in range(5))),
     ("E201", f'scene "A"\n  shot {P}\ndefine x = "y"\n', (3, 1), f'define x = "y"\nscene "A"\n  shot {P}\n'),
     ("E202", f"shot {P}\n", (1, 1), f'scene "A"\nshot {P}\n'),
     ("E203", f'scene "A"\nscene "B"\n  shot {P}\n', (1, 1), f'scene "A"\n  shot {P}\n'),
@@ -96,5 +96,5 @@ def test_cut_on_the_edge_compiles_with_a_warning():
 
 
 def test_diagnostics_are_sorted_by_position():
-    _, diags = check(f'scene "A"\n  shot "a"\n  shot at 60 "b"\n', "t.llv")
+    _, diags = check('scene "A"\n  shot "a"\n  shot at 60 "b"\n', "t.llv")
     assert [d.span.start for d in diags] == sorted(d.span.start for d in diags)

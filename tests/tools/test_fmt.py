@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from longlive_dsl import check, compile, parse
+from longlive_dsl import compile, parse
 from longlive_dsl.cli import main
 from longlive_dsl.tools.fmt import FormatError, format_source
 

@@ -1,0 +1,53 @@
+"""Reading inputs and writing outputs for every subcommand: plain errors, whole files or nothing."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def read_or_report(path: str) -> str | None:
+    """The text of a .llv file ('-' for stdin), or None after printing why it cannot be read."""
+    from ..source import SourceError, read_source
+
+    try:
+        return read_source(path)
+    except SourceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write the whole file or nothing: a temporary file beside it, then a rename (keeping its mode)."""
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        try:
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_output(path: str | None, text: str) -> bool:
+    """Write text to path atomically (stdout when path is None); False after printing why it failed."""
+    if path is None:
+        sys.stdout.write(text)
+        return True
+    try:
+        write_atomically(path, text)
+    except OSError as e:
+        print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+        return False
+    return True

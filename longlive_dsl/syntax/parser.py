@@ -108,25 +108,26 @@ def grammar_path():
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
     """The LALR parser, built once per process (and cached on disk by Lark between processes)."""
+    grammar = grammar_text()
     return Lark(
-        grammar_text(),
+        grammar,
         parser="lalr",
         lexer="contextual",
         transformer=_Builder(),
         lexer_callbacks={"COMMENT": _comments},
         maybe_placeholders=True,
-        cache=_cache_path(),
+        cache=_cache_path(grammar),
     )
 
 
-def _cache_path() -> str | bool:
+def _cache_path(grammar: str) -> str:
     import hashlib
     import os
     import tempfile
 
     import lark
 
-    key = hashlib.sha256((grammar_text() + lark.__version__).encode()).hexdigest()[:16]
+    key = hashlib.sha256((grammar + lark.__version__).encode()).hexdigest()[:16]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "llv")
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -27,6 +26,19 @@ class Span:
     def to(self, other: Span) -> Span:
         """The span from the start of this one to the end of `other`."""
         return Span(self.line, self.column, other.end_line, other.end_column, self.start, other.end)
+
+    @classmethod
+    def of(cls, source: str, start: int, end: int) -> Span:
+        """The span of source[start:end] (clamped to the text); an empty span still covers one column."""
+        start = max(0, min(start, len(source)))
+        end = max(start, min(end, len(source)))
+        line = source.count("\n", 0, start) + 1
+        column = start - (source.rfind("\n", 0, start) + 1) + 1
+        end_line = line + source.count("\n", start, end)
+        end_column = end - (source.rfind("\n", 0, end) + 1) + 1
+        if end == start:
+            end_column = column + 1
+        return cls(line, column, end_line, end_column, start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +153,8 @@ def summary(diagnostics: list[Diagnostic], files: int) -> str:
 
 def render_json(diagnostics: list[Diagnostic]) -> str:
     """The machine format: a JSON array of diagnostics (stable keys, 1-based lines and columns)."""
+    import json
+
     return json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False)
 
 

@@ -132,14 +132,6 @@ class _Resolver:
               notes: tuple[str, ...] = ()) -> None:
         self.diags.append(Diagnostic(code, ERROR, message, self.doc.file, span, label, help, notes))
 
-    def span_at(self, start: int, end: int) -> Span:
-        src = self.doc.source
-        line = src.count("\n", 0, start) + 1
-        col = start - (src.rfind("\n", 0, start) + 1) + 1
-        end_line = line + src.count("\n", start, end)
-        end_col = end - (src.rfind("\n", 0, end) + 1) + 1
-        return Span(line, col, end_line, end_col, start, end)
-
     # -- times --
     def time(self, timing: ast.Timing) -> Time | None:
         text, span = timing.time, timing.time_span
@@ -205,24 +197,30 @@ class _Resolver:
 
     # -- prompts --
     _BRACES = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|\{|\}")
-    _ESCAPE = re.compile(r"\\(.)", re.S)
 
-    def _unescape(self, s: str) -> str:
-        return self._ESCAPE.sub(lambda m: m.group(1) if m.group(1) in '"\\' else m.group(0), s) if "\\" in s else s
+    def brace_span(self, text: ast.Text, index: int) -> Span:
+        """The source span of the index-th brace token of a string literal (only needed for errors).
 
-    def expand(self, text: ast.Text) -> str | None:
-        """Interpolate `{name}` and fold whitespace; None if the text has an error."""
+        Unescaping only removes backslashes, so the brace tokens of the literal as written are
+        the same, in the same order, as those of its value.
+        """
         q = 3 if text.triple else 1
         base = text.span.start + q
         raw = self.doc.source[base : text.span.end - q]
-        if "{" not in raw and "}" not in raw:
-            return " ".join(self._unescape(raw).split())
+        m = next(m for i, m in enumerate(self._BRACES.finditer(raw)) if i == index)
+        return Span.of(self.doc.source, base + m.start(), base + m.end())
+
+    def expand(self, text: ast.Text) -> str | None:
+        """Interpolate `{name}` and fold whitespace; None if the text has an error."""
+        value = text.value
+        if "{" not in value and "}" not in value:
+            return " ".join(value.split())
         pieces: list[str] = []
         size = 0
         last = 0
         ok = True
-        for m in self._BRACES.finditer(raw):
-            pieces.append(self._unescape(raw[last : m.start()]))
+        for index, m in enumerate(self._BRACES.finditer(value)):
+            pieces.append(value[last : m.start()])
             last = m.end()
             token = m.group(0)
             if token in ("{{", "}}"):
@@ -230,14 +228,13 @@ class _Resolver:
                 continue
             name = m.group(1)
             if name is None:
-                span = self.span_at(base + m.start(), base + m.end())
-                self.error("E404", f"a single `{token}` is not part of a `{{name}}`", span,
+                self.error("E404", f"a single `{token}` is not part of a `{{name}}`", self.brace_span(text, index),
                            help=f"write `{token}{token}` for a literal brace")
                 ok = False
                 continue
             info = self.timeline.defines.get(name)
             if info is None:
-                self._unknown_name(name, self.span_at(base + m.start(), base + m.end()))
+                self._unknown_name(name, self.brace_span(text, index))
                 ok = False
                 continue
             info.used = True
@@ -250,7 +247,7 @@ class _Resolver:
                            text.span, help="use fewer or shorter `{name}` insertions")
                 return None
             pieces.append(info.value)
-        pieces.append(self._unescape(raw[last:]))
+        pieces.append(value[last:])
         return " ".join("".join(pieces).split()) if ok else None
 
     def _unknown_name(self, name: str, span: Span) -> None:
@@ -316,7 +313,7 @@ class _Resolver:
             if not s.beats:
                 self.error("E203", f"{s.label} has no shots", s.node.span,
                            help="add at least one `shot \"…\"` under it; its first shot is what the scene opens on")
-        if not tl.scenes and not any(d.code == "E202" for d in self.diags):
+        if not tl.scenes and not any(isinstance(st, ast.Shot) for st in self.doc.statements):
             first = self.doc.statements[0].span if self.doc.statements else Span(1, 1, 1, 2, 0, 0)
             self.error("E204", "this storyboard has no scene", first,
                        help='add a scene with a shot: scene "Opening" / shot "…"')

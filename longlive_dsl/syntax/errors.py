@@ -12,9 +12,9 @@ from ..diagnostics import ERROR, Diagnostic, Span
 MAX_SYNTAX_ERRORS = 20
 
 STATEMENT_WORDS = ("title", "seed", "define", "scene", "shot", "end")
-_STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
+STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
 _KEYWORDS = STATEMENT_WORDS + ("at", "for")
-_LAST_STATEMENT = re.compile(r"\b(title|seed|define|scene|shot|end)\b")
+_LAST_STATEMENT = re.compile(r"\b(" + "|".join(STATEMENT_WORDS) + r")\b")
 _PREVIOUS_WORD = re.compile(r'(\S+)\s*$')
 
 _STRING_WORDS = {
@@ -26,28 +26,18 @@ _STRING_WORDS = {
 TIME_WORDS = "a chunk number or a time like 6s"
 
 
-def _location(source: str, pos: int) -> tuple[int, int]:
-    line = source.count("\n", 0, pos) + 1
-    column = pos - (source.rfind("\n", 0, pos) + 1) + 1
-    return line, column
-
-
 def _span(source: str, start: int, end: int) -> Span:
-    start = max(0, min(start, len(source)))
-    end = max(start, min(end, len(source)))
-    line, col = _location(source, start)
-    end_line, end_col = _location(source, end)
-    if end == start:
-        end_col = col + 1
-    return Span(line, col, end_line, end_col, start, end)
+    return Span.of(source, start, end)
+
+
+def blank(text: str) -> str:
+    """The text with every character but newlines turned into a space (lines and columns survive)."""
+    return re.sub(r"[^\n]", " ", text)
 
 
 def _strip_strings_and_comments(text: str) -> str:
     """Replace string and comment contents by spaces, so keyword searches don't look inside them."""
-    def hide(m: re.Match) -> str:
-        return re.sub(r"[^\n]", " ", m.group(0))
-
-    return re.sub(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*', hide, text, flags=re.S)
+    return re.sub(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*', lambda m: blank(m.group(0)), text, flags=re.S)
 
 
 def _statement_at(work: str, pos: int, before_only: bool) -> str | None:
@@ -74,7 +64,7 @@ def _describe_expected(expected: set[str], statement: str | None) -> str:
         words.append("a name")
     if "EQUALS" in expected:
         words.append("`=`")
-    if expected & (_STATEMENT_TERMINALS | {"$END"}):
+    if expected & (STATEMENT_TERMINALS | {"$END"}):
         words.append("a new statement (`scene`, `shot`, …)")
     if not words:
         return "something else"
@@ -134,7 +124,7 @@ def _unexpected_token(err: UnexpectedToken, source: str, work: str, file: str) -
     expected = set(err.accepts or err.expected or ())
     at_end = token.type == "$END"
     pos = len(work.rstrip()) if at_end else token.start_pos
-    begins_statement = at_end or token.type in _STATEMENT_TERMINALS
+    begins_statement = at_end or token.type in STATEMENT_TERMINALS
     statement = _statement_at(work, pos, before_only=begins_statement)
     visible = _strip_strings_and_comments(work[:pos])
     prev = _PREVIOUS_WORD.search(visible)
@@ -144,7 +134,7 @@ def _unexpected_token(err: UnexpectedToken, source: str, work: str, file: str) -
     found = _describe_found(token)
     token_span = _span(source, pos, pos + max(1, len(str(token)))) if not at_end else _span(source, pos, pos)
 
-    if token.type == "NAME" and (expected & (_STATEMENT_TERMINALS | {"AT", "FOR", "$END"})):
+    if token.type == "NAME" and (expected & (STATEMENT_TERMINALS | {"AT", "FOR", "$END"})):
         options = [k for k in _KEYWORDS if k.upper() in expected or (k in STATEMENT_WORDS and "$END" in expected)]
         close = difflib.get_close_matches(str(token).lower(), options or _KEYWORDS, n=1, cutoff=0.5)
         if close or "STRING" not in expected:

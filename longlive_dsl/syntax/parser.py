@@ -14,7 +14,7 @@ from lark.exceptions import UnexpectedInput
 
 from ..diagnostics import Diagnostic, Span
 from . import ast
-from .errors import MAX_SYNTAX_ERRORS, too_many_errors, translate
+from .errors import MAX_SYNTAX_ERRORS, STATEMENT_TERMINALS, STATEMENT_WORDS, blank, too_many_errors, translate
 
 GRAMMAR_PACKAGE = "longlive_dsl.grammar"
 GRAMMAR_FILE = "llv.lark"
@@ -27,7 +27,8 @@ def span_of(tok: Token) -> Span:
 _ESCAPE = re.compile(r"\\(.)", re.S)
 
 
-def _unescape(body: str) -> str:
+def unescape(body: str) -> str:
+    """A string literal's body with `\\"` and `\\\\` resolved (other backslashes are kept as written)."""
     if "\\" not in body:
         return body
     return _ESCAPE.sub(lambda m: m.group(1) if m.group(1) in '"\\' else m.group(0), body)
@@ -37,7 +38,7 @@ def _text(tok: Token) -> ast.Text:
     raw = str(tok)
     triple = raw.startswith('"""')
     body = raw[3:-3] if triple else raw[1:-1]
-    return ast.Text(_unescape(body), span_of(tok), triple)
+    return ast.Text(unescape(body), span_of(tok), triple)
 
 
 class _Builder(Transformer):
@@ -141,8 +142,6 @@ def _cache_path(grammar: str) -> str:
 # close to one of them is taken as a misspelt statement. Recovery resumes at the next such line:
 # this heuristic only decides where to *resume*; the first error is always exact.
 _LINE_WORD = re.compile(r"^[ \t]*([A-Za-z_]\w*)", re.M)
-_STATEMENT_KEYWORDS = {"TITLE", "SEED", "DEFINE", "SCENE", "SHOT", "END"}
-_STATEMENT_WORDS = [k.lower() for k in _STATEMENT_KEYWORDS]
 
 
 def _statement_starts(work: str) -> list[int]:
@@ -151,13 +150,9 @@ def _statement_starts(work: str) -> list[int]:
     starts = []
     for m in _LINE_WORD.finditer(work):
         word = m.group(1)
-        if word in _STATEMENT_WORDS or difflib.get_close_matches(word.lower(), _STATEMENT_WORDS, n=1, cutoff=0.75):
+        if word in STATEMENT_WORDS or difflib.get_close_matches(word.lower(), STATEMENT_WORDS, n=1, cutoff=0.75):
             starts.append(m.start(1))
     return starts
-
-
-def _blank(text: str) -> str:
-    return re.sub(r"[^\n]", " ", text)
 
 
 def _recovery_region(work: str, err: UnexpectedInput) -> tuple[int, int]:
@@ -166,7 +161,7 @@ def _recovery_region(work: str, err: UnexpectedInput) -> tuple[int, int]:
     token = getattr(err, "token", None)
     starts = _statement_starts(work)
     # The unexpected token begins a new statement: the broken one is the one before it.
-    if token is not None and token.type in _STATEMENT_KEYWORDS and pos > 0:
+    if token is not None and token.type in STATEMENT_TERMINALS and pos > 0:
         before = [s for s in starts if s < pos]
         begin = before[-1] if before else 0
         return begin, pos
@@ -191,7 +186,7 @@ def parse(source: str, file: str = "<input>") -> tuple[ast.Document | None, list
                 errors.append(too_many_errors(errors[-1], file))
                 return None, errors
             begin, stop = _recovery_region(work, err)
-            blanked = work[:begin] + _blank(work[begin:stop]) + work[stop:]
+            blanked = work[:begin] + blank(work[begin:stop]) + work[stop:]
             if blanked == work:  # nothing left to skip: stop rather than loop
                 return None, errors
             work = blanked

@@ -98,3 +98,10 @@ def test_cut_on_the_edge_compiles_with_a_warning():
 def test_diagnostics_are_sorted_by_position():
     _, diags = check('scene "A"\n  shot "a"\n  shot at 60 "b"\n', "t.llv")
     assert [d.span.start for d in diags] == sorted(d.span.start for d in diags)
+
+
+def test_unknown_name_after_escapes_and_literal_braces_points_at_its_own_braces():
+    source = f'scene "A"\n  shot "a \\"sign\\" {{{{x}}}} \\\\ {{nope}} {P[1:]}\n'
+    d = find(source, "E402")
+    assert source[d.span.start : d.span.end] == "{nope}"
+    assert (d.span.line, d.span.column) == (2, 29)

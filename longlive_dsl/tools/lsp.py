@@ -101,11 +101,23 @@ class Analysis:
 
 
 def analyse(source: str, file: str) -> Analysis:
-    from .. import check, parse
+    """Parse the text once, then resolve and check that Document: the steps of longlive_dsl.check.
 
-    timeline, diagnostics = check(source, file)
-    doc = parse(source, file)[0] if timeline is not None else None
-    return Analysis(source, doc, timeline, diagnostics)
+    (check() does not hand back its Document, and the server needs it too; parsing a second time
+    on every keystroke would double the work.)
+    """
+    from .. import parse
+    from ..checks import check
+    from ..diagnostics import has_errors, sort_key
+    from ..timeline import resolve
+
+    doc, diagnostics = parse(source, file)
+    if doc is None:
+        return Analysis(source, None, None, diagnostics)
+    timeline, diagnostics = resolve(doc)
+    if not has_errors(diagnostics):
+        diagnostics += check(timeline)
+    return Analysis(source, doc, timeline, sorted(diagnostics, key=sort_key))
 
 
 def _strings(doc: ast.Document):

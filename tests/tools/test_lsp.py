@@ -12,7 +12,9 @@ pytest.importorskip("pygls")
 from lsprotocol import types  # noqa: E402
 from pygls.lsp.client import LanguageClient  # noqa: E402
 
+from longlive_dsl import check  # noqa: E402
 from longlive_dsl.tools.fmt import format_source  # noqa: E402
+from longlive_dsl.tools.lsp import analyse  # noqa: E402
 
 URI = "file:///tmp/story.llv"
 TIMEOUT = 20
@@ -241,3 +243,19 @@ def test_hover_over_a_beat_that_never_fires():
     run_session(scenario)
     assert "E505" in [d.code for d in seen["open"].diagnostics] or seen["open"].diagnostics
     assert "never fires" in seen["hover"].contents.value
+
+
+@pytest.mark.parametrize("source", [
+    STORY,
+    EMOJI,
+    f'scene "Long take"\n  shot "{P}"\n  shot at 50 "{P}"\n',  # checks: E505
+    'scene "A"\n  shot "{nope}"\n',  # resolve errors: the checks are skipped
+    'scene "A"\n  shot at\n',  # syntax error
+])
+def test_analysis_reports_exactly_what_check_reports(source):
+    result = analyse(source, "story.llv")
+    timeline, diagnostics = check(source, "story.llv")
+    assert result.diagnostics == diagnostics
+    assert (result.doc is None) == (result.timeline is None) == (timeline is None)
+    if result.doc is not None:
+        assert result.doc.source == source and result.timeline.file == "story.llv"

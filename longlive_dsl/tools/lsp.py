@@ -246,7 +246,7 @@ def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
         if info is None:
             return None
         value = info.value if not info.broken else "(this define has an error)"
-        span = _span(doc.source, ref[1], ref[2])
+        span = Span.of(doc.source, ref[1], ref[2])
         return f"**define {name}** (line {info.node.span.line})\n\n> {value}", span
     for st in doc.statements:
         if isinstance(st, ast.Define) and _inside(st.span, offset):
@@ -271,14 +271,6 @@ def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
 
 def _inside(span: Span, offset: int) -> bool:
     return span.start <= offset < span.end
-
-
-def _span(source: str, start: int, end: int) -> Span:
-    line = source.count("\n", 0, start) + 1
-    col = start - (source.rfind("\n", 0, start) + 1) + 1
-    end_line = source.count("\n", 0, end) + 1
-    end_col = end - (source.rfind("\n", 0, end) + 1) + 1
-    return Span(line, col, end_line, end_col, start, end)
 
 
 # ---- the server --------------------------------------------------------------------------------

@@ -29,7 +29,9 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> No
 
     console = console or Console(highlight=False)
     problems = {(d.span.line, d.span.column) for d in diagnostics if d.is_error}
-    fates = iter(firing_beats(tl))
+    placed = all(s.start is not None for s in tl.scenes)
+    # Which beats never fire is only known once every scene is placed.
+    fires_of = {id(beat): fires or not placed for beat, fires in zip(tl.beats, firing_beats(tl), strict=True)}
     table = Table(title=f"{tl.title or tl.file} — plan", title_justify="left", show_lines=False)
     for column in ("scene", "beat", "chunk", "time", "prompt"):
         table.add_column(column, no_wrap=column != "prompt")
@@ -48,7 +50,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> No
             f"[dim]budget {used} of {budget} chunks; completes at chunk {scene.completes_at}[/]",
         )
         for beat in scene.beats:
-            fires = next(fates)
+            fires = fires_of[id(beat)]
             flagged = (beat.position_span.line, beat.position_span.column) in problems or not fires
             if beat.start is None:
                 kind = f"{beat.kind} [red](unplaced)[/]"
@@ -58,7 +60,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> No
             row = ["", kind, chunk, "" if beat.start is None else clock(beat.start), first_words(beat.prompt)]
             table.add_row(*row, style="red" if flagged else None)
     console.print(table)
-    if any(s.start is None for s in tl.scenes):
+    if not placed:
         console.print("end: unknown until every scene is placed (see the errors)")
         return
     end, stops = stop_chunk(tl)

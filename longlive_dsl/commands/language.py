@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from .files import display_name, read_or_report, write_output
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -30,9 +31,6 @@ def run(name: str, args: argparse.Namespace) -> int:
 FORMATS = ["text", "json", "sarif", "github"]
 
 
-from .files import display_name as _display_name, read_or_report as _read, write_output
-
-
 def lint(args: argparse.Namespace) -> int:
     from .. import check
     from ..diagnostics import NOTE, print_diagnostics, render_json, summary
@@ -41,11 +39,11 @@ def lint(args: argparse.Namespace) -> int:
     sources: dict[str, str] = {}
     unreadable = 0
     for path in args.files:
-        text = _read(path)
+        text = read_or_report(path)
         if text is None:
             unreadable += 1
             continue
-        name = _display_name(path)
+        name = display_name(path)
         sources[name] = text
         everything += check(text, name)[1]
     if args.format == "json":
@@ -70,15 +68,15 @@ def lint(args: argparse.Namespace) -> int:
 
 def compile_(args: argparse.Namespace) -> int:
     from .. import compile
-    from ..diagnostics import has_errors, print_diagnostics
+    from ..diagnostics import print_diagnostics
 
-    text = _read(args.file)
+    text = read_or_report(args.file)
     if text is None:
         return EXIT_USAGE
-    name = _display_name(args.file)
+    name = display_name(args.file)
     program, diags = compile(text, name)
     print_diagnostics(diags, {name: text}, sys.stderr)
-    if program is None or has_errors(diags):
+    if program is None:
         n = sum(1 for d in diags if d.is_error)
         print(f"error: {name} has {n} error{'s' if n != 1 else ''}; nothing written", file=sys.stderr)
         return EXIT_FINDINGS
@@ -88,18 +86,18 @@ def compile_(args: argparse.Namespace) -> int:
 
 def plan(args: argparse.Namespace) -> int:
     from .. import check
-    from ..diagnostics import ERROR, print_diagnostics
+    from ..diagnostics import has_errors, print_diagnostics
     from ..plan import render_plan
 
-    text = _read(args.file)
+    text = read_or_report(args.file)
     if text is None:
         return EXIT_USAGE
-    name = _display_name(args.file)
+    name = display_name(args.file)
     timeline, diags = check(text, name)
     if timeline is not None and timeline.scenes:  # a partly placed plan still helps; '?' marks the unknown
         render_plan(timeline, diags)
     print_diagnostics(diags, {name: text}, sys.stderr)
-    return EXIT_FINDINGS if any(d.severity == ERROR for d in diags) else EXIT_OK
+    return EXIT_FINDINGS if has_errors(diags) else EXIT_OK
 
 
 def explain(args: argparse.Namespace) -> int:

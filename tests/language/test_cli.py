@@ -195,3 +195,11 @@ def test_output_into_a_missing_folder_is_an_io_error(story, tmp_path):
 def test_every_example_is_in_the_canonical_layout():
     proc = llv("fmt", "--check", *EXAMPLES)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_plan_with_an_unplaced_scene_does_not_guess_which_beats_fire(story):
+    proc = llv("plan", story(f'scene "A"\n  shot {P}\nscene "B"\n  shot {P}\nscene "C" at 10\n  shot {P}\n'),
+               env={"COLUMNS": "160"})
+    assert proc.returncode == 1 and "E503" in proc.stderr
+    assert "3. C" in proc.stdout and "never fires" not in proc.stdout
+    assert "end: unknown" in proc.stdout

@@ -12,8 +12,7 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 def compiled(source: str):
     program, diags = compile(source, "gen.llv")
-    assert program is not None, [(d.code, d.line if hasattr(d, "line") else d.span.line, d.message)
-                                 for d in diags if d.is_error]
+    assert program is not None, [(d.code, d.span.line, d.message) for d in diags if d.is_error]
     return program
 
 

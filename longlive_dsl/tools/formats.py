@@ -23,7 +23,8 @@ _SARIF_LEVEL = {ERROR: "error", WARNING: "warning", NOTE: "note"}
 _GITHUB_LEVEL = {ERROR: "error", WARNING: "warning", NOTE: "notice"}
 
 
-def _tool_version() -> str:
+def tool_version() -> str:
+    """The installed llv's version ("0" when running from a source tree)."""
     try:
         from importlib.metadata import version
 
@@ -60,7 +61,8 @@ def _rule(code: Code) -> dict:
     }
 
 
-def _message_text(d: Diagnostic) -> str:
+def message_text(d: Diagnostic) -> str:
+    """A diagnostic as one message: its text (label in brackets), then `note:` and `help:` lines."""
     lines = [d.message]
     if d.label:
         lines[0] += f" ({d.label})"
@@ -108,7 +110,7 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
         result: dict = {
             "ruleId": d.code,
             "level": _SARIF_LEVEL.get(d.severity, "note"),
-            "message": {"text": _message_text(d)},
+            "message": {"text": message_text(d)},
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": {"uri": artifact_uri(d.file), "index": files.index(d.file)},
@@ -128,7 +130,7 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
             "tool": {"driver": {
                 "name": TOOL_NAME,
                 "fullName": "llv, the LongLive-2.0 storyboard language",
-                "version": _tool_version(),
+                "version": tool_version(),
                 "rules": rules,
             }},
             "columnKind": "unicodeCodePoints",
@@ -167,7 +169,7 @@ def github_annotation(d: Diagnostic) -> str:
         ("title", d.code),
     ]
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
-    return f"::{_GITHUB_LEVEL.get(d.severity, 'notice')} {head}::{escape_data(_message_text(d))}"
+    return f"::{_GITHUB_LEVEL.get(d.severity, 'notice')} {head}::{escape_data(message_text(d))}"
 
 
 def render_github(diagnostics: Iterable[Diagnostic]) -> str:

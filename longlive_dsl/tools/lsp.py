@@ -25,6 +25,7 @@ from pygls.lsp.server import LanguageServer
 from .. import model
 from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, Span
 from ..syntax import ast
+from .formats import message_text, tool_version
 
 log = logging.getLogger(__name__)
 
@@ -278,13 +279,7 @@ def _inside(span: Span, offset: int) -> bool:
 
 class LlvLanguageServer(LanguageServer):
     def __init__(self) -> None:
-        try:
-            from importlib.metadata import version
-
-            v = version("longlive-dsl")
-        except Exception:  # noqa: BLE001 - running from a source tree
-            v = "0"
-        super().__init__(NAME, v, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(NAME, tool_version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.analyses: dict[str, Analysis] = {}
         self.last_good: dict[str, ast.Document] = {}  # the last version that parsed, for completion while typing
 
@@ -312,14 +307,7 @@ def _file_name(uri: str) -> str:
 
 
 def to_lsp(d: Diagnostic, text: _Text) -> types.Diagnostic:
-    message = d.message
-    if d.label:
-        message += f" ({d.label})"
-    for note in d.notes:
-        message += f"\nnote: {note}"
-    if d.help:
-        message += f"\nhelp: {d.help}"
-    return types.Diagnostic(range=text.range(d.span), message=message, severity=_SEVERITY.get(d.severity),
+    return types.Diagnostic(range=text.range(d.span), message=message_text(d), severity=_SEVERITY.get(d.severity),
                             code=d.code, source=NAME)
 
 

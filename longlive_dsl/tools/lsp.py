@@ -23,7 +23,9 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from .. import model
+from ..checks import firing_beats
 from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, Span
+from ..plan import clock
 from ..syntax import ast
 from .formats import message_text, tool_version
 
@@ -163,12 +165,6 @@ def reference_at(doc: ast.Document, offset: int) -> tuple[str, int, int] | None:
 # ---- hover texts -------------------------------------------------------------------------------
 
 
-def _clock(chunk: int) -> str:
-    from ..plan import clock
-
-    return clock(chunk)
-
-
 def _seconds(chunks: int) -> str:
     return f"{float(chunks * model.CHUNK_SECONDS):.2f}".rstrip("0").rstrip(".") + " s"
 
@@ -197,9 +193,9 @@ def hover_scene(tl, scene) -> str:
     ends = f", ends by {why[scene.end_from]}" if scene.end_from else (
         ", runs until the model completes it" if scene.end is None and end == scene.completes_at else ", stops at `end`")
     lines.append(f"chunks {scene.start}–{end - 1} ({_chunks(end - scene.start)}{ends}) · "
-                 f"{_clock(scene.start)}–{_clock(end)} ({_seconds(end - scene.start)})")
+                 f"{clock(scene.start)}–{clock(end)} ({_seconds(end - scene.start)})")
     lines.append(f"budget: {used} of {budget} chunks used · the model completes this scene at chunk "
-                 f"{scene.completes_at} ({_clock(scene.completes_at)})")
+                 f"{scene.completes_at} ({clock(scene.completes_at)})")
     beats = ", ".join(f"{b.kind} at {b.start if b.start is not None else '?'}" for b in scene.beats)
     if beats:
         lines.append(f"{len(scene.beats)} beat{'s' if len(scene.beats) != 1 else ''}: {beats}")
@@ -217,9 +213,9 @@ def hover_beat(tl, scene, beat, fires: bool) -> str:
         _scene_end(tl, scene) if scene.start is not None else None)
     if end is not None and end > beat.start:
         lines.append(f"chunks {beat.start}–{end - 1} ({_chunks(end - beat.start)}) · "
-                     f"{_clock(beat.start)}–{_clock(end)} ({_seconds(end - beat.start)})")
+                     f"{clock(beat.start)}–{clock(end)} ({_seconds(end - beat.start)})")
     else:
-        lines.append(f"starts at chunk {beat.start} ({_clock(beat.start)})")
+        lines.append(f"starts at chunk {beat.start} ({clock(beat.start)})")
     if scene.start is not None:
         into = beat.start - scene.start
         if end is not None and end > beat.start:
@@ -235,8 +231,6 @@ def hover_beat(tl, scene, beat, fires: bool) -> str:
 
 def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
     """The hover for an offset: Markdown and the span it is about."""
-    from ..checks import firing_beats
-
     doc, tl = analysis.doc, analysis.timeline
     if doc is None or tl is None:
         return None
@@ -257,7 +251,7 @@ def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
             use = "" if info.used else "\n\nnot used by any prompt (yet)"
             return f"**define {st.name}**\n\n> {info.value}{use}", st.span
         if isinstance(st, ast.End) and _inside(st.span, offset) and tl.end is not None:
-            return (f"**end**: the run stops after {_chunks(tl.end.chunks)} — {_clock(tl.end.chunks)} of video "
+            return (f"**end**: the run stops after {_chunks(tl.end.chunks)} — {clock(tl.end.chunks)} of video "
                     f"({tl.end.chunks * model.FRAMES_PER_CHUNK} frames at {model.FPS} fps)"), st.span
     fates = iter(firing_beats(tl))
     for scene in tl.scenes:

@@ -25,14 +25,13 @@ def run(name: str, args: argparse.Namespace) -> int:
     return lsp(args)
 
 
-from .files import write_atomically as _write_atomically  # noqa: E402
+from .files import display_name, read_or_report, write_output  # noqa: E402
 
 
 def fmt(args: argparse.Namespace) -> int:
     import difflib
 
     from ..diagnostics import print_diagnostics
-    from ..source import SourceError, read_source
     from ..tools.fmt import FormatError, format_source
 
     if not args.files and sys.stdin.isatty():
@@ -45,11 +44,9 @@ def fmt(args: argparse.Namespace) -> int:
     status = EXIT_OK
     changed = 0
     for path in paths:
-        name = "<stdin>" if path == "-" else path
-        try:
-            text = read_source(path)
-        except SourceError as e:
-            print(f"error: {e}", file=sys.stderr)
+        name = display_name(path)
+        text = read_or_report(path)
+        if text is None:
             status = max(status, EXIT_USAGE)
             continue
         try:
@@ -71,10 +68,7 @@ def fmt(args: argparse.Namespace) -> int:
             sys.stdout.write(formatted)
             continue
         if formatted != text or _raw_differs(path, formatted):
-            try:
-                _write_atomically(path, formatted)
-            except OSError as e:
-                print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+            if not write_output(path, formatted):
                 status = max(status, EXIT_USAGE)
                 continue
             changed += 1

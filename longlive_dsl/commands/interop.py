@@ -41,11 +41,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     return {"schema": schema, "import": import_, "export": export, "timeline": timeline}[name](args)
 
 
-from .files import read_or_report as _read, write_output as _write  # noqa: E402
-
-
-def _name(path: str) -> str:
-    return "<stdin>" if path == "-" else path
+from .files import display_name as _name, read_or_report as _read, write_output as _write  # noqa: E402
 
 
 def schema(args: argparse.Namespace) -> int:

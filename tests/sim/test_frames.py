@@ -91,12 +91,19 @@ def test_sizes_are_checked():
 
 def test_drawing_is_cached_per_chunk():
     r = FrameRenderer(640, 352, 29)
+    draw = r._draw_base
+    drawn = []
+    r._draw_base = lambda *key: drawn.append(key) or draw(*key)  # type: ignore[method-assign]
     r.render(info(0, 0, 0, 0))
     start = time.perf_counter()
     for f in range(1, 29):
         r.render(info(0, 0, 0, f))
     per_frame = (time.perf_counter() - start) / 28
     assert per_frame < 0.01, f"{per_frame * 1000:.1f} ms per cached frame"
+    # (An uncached frame costs ~7 ms too, so the clock alone does not prove the cache.)
+    assert len(drawn) == 1, "the text layer was redrawn inside one chunk"
+    r.render(info(1, 1, 0, 0))
+    assert len(drawn) == 2, "a new chunk must redraw its caption"
     # A new prompt (a soft shot) redraws the text, the scene colour stays.
     a, b = r.render(info(1, 1, 0, 0)), r.render(info(1, 1, 0, 0, prompt="something else entirely"))
     assert not np.array_equal(a, b)

@@ -58,6 +58,8 @@ DEV_API_KEY = "rk_llv_sim_dev"
 MAX_TOKEN_SECONDS = 6 * 3600
 DEFAULT_TOKEN_SECONDS = 3600
 CLUSTER = "llv-sim"
+LIVE = ("PENDING", "WAITING", "ACTIVE")
+"""Cloud session states that hold the one runtime."""
 
 
 def keys_from_env(env: dict[str, str] | None = None) -> list[str]:
@@ -186,16 +188,22 @@ def create_app(options: CloudOptions) -> Any:
             return error(403, "forbidden: this token did not create the session")
         return sess
 
-    async def upstream_state() -> str | None:
+    async def upstream_session() -> dict:
+        """The runtime's ``GET /session`` (its state and descriptor), or {} when it does not answer."""
         try:
-            return (await client.get("/session")).json().get("state")
+            body = (await client.get("/session")).json()
         except Exception:
-            return None
+            return {}
+        return body if isinstance(body, dict) else {}
 
-    async def refresh(sess: CloudSession) -> None:
-        """Close a live session whose runtime side has gone back to ready."""
-        if sess.state in ("PENDING", "WAITING", "ACTIVE") and await upstream_state() == "ready":
+    async def refresh(sess: CloudSession) -> dict:
+        """Close a live session whose runtime side has gone back to ready; return what the runtime said."""
+        if sess.state not in LIVE:
+            return {}
+        upstream = await upstream_session()
+        if upstream.get("state") == "ready":
             sess.state = "CLOSED"
+        return upstream
 
     def no_capacity() -> JSONResponse:
         return error(
@@ -248,17 +256,17 @@ def create_app(options: CloudOptions) -> Any:
             counters["session_requests"] += 1
             if options.capacity < 1 or counters["session_requests"] <= options.refuse_first:
                 return no_capacity()
-            live = [s for s in sessions.values() if s.state in ("PENDING", "WAITING", "ACTIVE")]
+            live = [s for s in sessions.values() if s.state in LIVE]
+            up = (await upstream_session()).get("state") if live else None  # one runtime: one answer for all
             for sess in live:
-                await refresh(sess)
-                up = await upstream_state()
-                if sess.state != "CLOSED" and (
-                    hmac.compare_digest(sess.owner, owner)  # the same user again: their old client is gone
+                if (
+                    up == "ready"  # the runtime side has closed
+                    or hmac.compare_digest(sess.owner, owner)  # the same user again: their old client is gone
                     or up == "orphaned"
                     or (up == "waiting" and time.monotonic() - sess.created > options.stale_waiting_seconds)
                 ):
                     sess.state = "CLOSED"  # reclaim the runtime (its start ends the old runtime session)
-            if any(s.state in ("PENDING", "WAITING", "ACTIVE") for s in sessions.values()):
+            if any(s.state in LIVE for s in sessions.values()):
                 return no_capacity()
             r = await client.post("/start_session", json={})
             if r.status_code != 200:
@@ -280,14 +288,15 @@ def create_app(options: CloudOptions) -> Any:
         sess = find(request, sid)
         if isinstance(sess, JSONResponse):
             return sess
-        await refresh(sess)
+        descriptor = await refresh(sess)
         base = {"session_id": sess.session_id, "cluster": CLUSTER, "model": {"name": model.MODEL_NAME}}
         if sess.state != "CLOSED":
             sess.polls += 1
             if sess.polls <= options.wait_polls:
                 sess.state = "WAITING"
+            elif not descriptor:
+                return error(503, "runtime unreachable")
             else:
-                descriptor = (await client.get("/session")).json()
                 sess.state = "ACTIVE"
                 base.update(
                     server_info=descriptor.get("server_info", {}),

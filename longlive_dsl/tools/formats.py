@@ -81,13 +81,7 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
     codes = list(CODES.values())
     index = {c.code: i for i, c in enumerate(codes)}
     rules = [_rule(c) for c in codes]
-    files: list[str] = []
-    for name in (sources or {}):
-        if name not in files:
-            files.append(name)
-    for d in diagnostics:
-        if d.file not in files:
-            files.append(d.file)
+    files = {name: i for i, name in enumerate(dict.fromkeys([*(sources or {}), *(d.file for d in diagnostics)]))}
     artifacts = []
     for name in files:
         artifact: dict = {"location": {"uri": artifact_uri(name)}, "sourceLanguage": "llv"}
@@ -113,7 +107,7 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
             "message": {"text": message_text(d)},
             "locations": [{
                 "physicalLocation": {
-                    "artifactLocation": {"uri": artifact_uri(d.file), "index": files.index(d.file)},
+                    "artifactLocation": {"uri": artifact_uri(d.file), "index": files[d.file]},
                     "region": region,
                 },
             }],

@@ -103,6 +103,11 @@ def test_sarif_levels_and_odd_file_names(sarif_validator):
     uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]]
     assert "%3Cstdin%3E" in uris
     assert "file:///abs/dir%20with%20space/x.llv" in uris
+    artifacts = [a["location"]["uri"] for a in log["runs"][0]["artifacts"]]
+    assert sorted(artifacts) == sorted(uris)  # one artifact per file
+    for result in log["runs"][0]["results"]:
+        where = result["locations"][0]["physicalLocation"]["artifactLocation"]
+        assert artifacts[where["index"]] == where["uri"]
 
 
 def test_github_escaping():

@@ -121,7 +121,7 @@ def export(args: argparse.Namespace) -> int:
         prompts = export_longlive_v2(program)
         if not _write(args.output, v2_jsonl(prompts)):
             return EXIT_USAGE
-        cuts = sum(1 for s in program.scenes[1:])
+        cuts = len(program.scenes) - 1
         print(f"longlive-v2: {len(prompts)} blocks (one prompt per chunk), {cuts} scene cut"
               f"{'s' if cuts != 1 else ''} marked with the in-band prefix", file=sys.stderr)
         for beat in v2_ambiguous(program):

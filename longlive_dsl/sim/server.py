@@ -309,22 +309,13 @@ class Simulator:
 
 
 @contextlib.contextmanager
-def running_simulator(
-    port: int = 0,
-    fps: int = model.FPS,
-    frames_per_chunk: int = model.FRAMES_PER_CHUNK,
-    size: tuple[int, int] = DEFAULT_SIZE,
-    time_scale: float = 1.0,
-    cloud: bool = False,
-    **options: Any,
-) -> Iterator[str]:
+def running_simulator(port: int = 0, **options: Any) -> Iterator[str]:
     """Run a simulator for the body of a ``with`` and yield its base URL.
 
-    ``port=0`` picks a free port. Other keyword options are :class:`Simulator`'s (``scene_budget``,
-    ``api_keys``, ``capacity``, ``refuse_first``, ``retry_after``, ``wait_polls``, ``netns``,
-    ``log``, ``env``, ...). Use :class:`Simulator` directly to reach its log or stop a session.
+    ``port=0`` picks a free port. The keyword options are :class:`Simulator`'s (``fps``,
+    ``frames_per_chunk``, ``scene_budget``, ``size``, ``time_scale``, ``cloud``, ``api_keys``,
+    ``netns``, ``log``, ``env``, ...). Use :class:`Simulator` directly to reach its log or stop a
+    session.
     """
-    sim = Simulator(port, fps=fps, frames_per_chunk=frames_per_chunk, size=size,
-                    time_scale=time_scale, cloud=cloud, **options)
-    with sim:
+    with Simulator(port, **options) as sim:
         yield sim.base_url

@@ -257,9 +257,7 @@ class Simulator:
         if self.log_path is None:
             return ""
         with contextlib.suppress(OSError):
-            if self._log_file:
-                self._log_file.flush()
-            tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+            tail = self.log_text().splitlines()[-lines:]
             return "\n--- simulator log (tail) ---\n" + "\n".join(tail)
         return ""
 

@@ -182,6 +182,9 @@ class Session:
         self.peer: Peer | None = None
         self.recorder: Any = None
         self.sent: list[_Sent] = []
+        # The sent commands neither acknowledged nor refused yet, oldest first: matching a
+        # message looks only at these, not at the thousands a long storyboard has settled.
+        self._waiting: dict[int, _Sent] = {}
         self.progress = Progress(stops_at=program.stops_at)
         self.result = RunResult()
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -342,20 +345,33 @@ class Session:
 
     def _send(self, index: int, type_: str, data: dict[str, Any]) -> None:
         assert self.peer is not None
-        self.sent.append(_Sent(index, type_, data))
+        self._track(index, type_, data)
         self.peer.send_command(type_, data)
+
+    def _track(self, index: int, type_: str, data: dict[str, Any]) -> None:
+        s = _Sent(index, type_, data)
+        self.sent.append(s)
+        self._waiting[index] = s
+
+    def _settle(self, s: _Sent, error: str | None = None) -> None:
+        """Mark a sent command acknowledged, or refused with `error`."""
+        if error is None:
+            s.acked = True
+        else:
+            s.error = error
+        self._waiting.pop(s.index, None)
 
     async def _await_acks(self) -> None:
         deadline = time.monotonic() + self.options.ack_timeout
-        while any(not s.acked and s.error is None for s in self.sent):
+        while self._waiting:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                missing = [s for s in self.sent if not s.acked and s.error is None]
+                missing = list(self._waiting.values())
                 names = ", ".join(f"`{s.type}`" for s in missing)
                 self.listener.info(f"no acknowledgement within {self.options.ack_timeout:g} s for {names}; going on")
                 self.trace.write("event", what="unacknowledged", commands=[s.index for s in missing])
                 for s in missing:
-                    s.acked = True
+                    self._settle(s)
                 break
             try:
                 kind, payload = await asyncio.wait_for(self._events.get(), remaining)
@@ -431,38 +447,43 @@ class Session:
             self._done_reason = f"the model completed the run ({d.get('total_chunks', self.progress.chunks_done)} chunks)"
 
     def _ack(self, message: str, data: dict[str, Any]) -> None:
-        for s in self.sent:
-            if s.acked or s.error is not None or _ACK_MESSAGE.get(s.type) != message:
+        for s in self._waiting.values():
+            if _ACK_MESSAGE.get(s.type) != message:
                 continue
             if model.AT_SESSION_CHUNK in data and data.get(model.AT_SESSION_CHUNK) != s.data.get(model.AT_SESSION_CHUNK):
                 continue
             if "prompt" in data and "prompt" in s.data and data["prompt"] != s.data["prompt"]:
                 continue
-            s.acked = True
+            self._settle(s)
             return
 
     def _ack_from_state(self, st: dict[str, Any]) -> None:
-        for s in self.sent:
-            if s.acked or s.error is not None:
-                continue
-            if s.type == model.SET_SEED and st.get("seed") == s.data.get("seed"):
-                s.acked = True
-            elif s.type == model.SET_SHOT and st.get("current_prompt") == s.data.get("prompt"):
-                s.acked = True
-            elif s.type == model.SCHEDULE_SHOT and s.data.get(model.AT_SESSION_CHUNK) in (st.get("scheduled_shots") or []):
-                s.acked = True
-            elif s.type == model.SCHEDULE_SCENE_CUT and s.data.get(model.AT_SESSION_CHUNK) in (st.get("scheduled_scene_cuts") or []):
-                s.acked = True
-            elif s.type == model.START and st.get("started"):
-                s.acked = True
+        if not self._waiting:
+            return
+        seed, prompt, started = st.get("seed"), st.get("current_prompt"), bool(st.get("started"))
+        shots = set(st.get("scheduled_shots") or ())  # ints: the peer checked them
+        cuts = set(st.get("scheduled_scene_cuts") or ())
+        for s in list(self._waiting.values()):
+            if s.type == model.SCHEDULE_SHOT:
+                done = s.data.get(model.AT_SESSION_CHUNK) in shots
+            elif s.type == model.SCHEDULE_SCENE_CUT:
+                done = s.data.get(model.AT_SESSION_CHUNK) in cuts
+            elif s.type == model.SET_SEED:
+                done = seed == s.data.get("seed")
+            elif s.type == model.SET_SHOT:
+                done = prompt == s.data.get("prompt")
+            else:
+                done = s.type == model.START and started
+            if done:
+                self._settle(s)
 
     def _command_error(self, command: str, reason: str) -> None:
-        target = next((s for s in self.sent if s.type == command and not s.acked and s.error is None), None)
+        target = next((s for s in self._waiting.values() if s.type == command), None)
         if target is None:
             target = next((s for s in reversed(self.sent) if s.type == command), None)
         index = target.index if target else None
         if target is not None:
-            target.error = reason
+            self._settle(target, reason)
         text = render_command_error(self.program, index, command, reason)
         self.result.command_errors.append(text)
         self.trace.write("event", what="command_error", command=command, reason=reason, command_index=index)

@@ -4,7 +4,7 @@ import pytest
 
 from longlive_dsl.runtime import Failure, RunError
 from longlive_dsl.runtime.peer import Message
-from longlive_dsl.runtime.session import RunOptions, Session, _Sent, render_command_error
+from longlive_dsl.runtime.session import RunOptions, Session, render_command_error
 from longlive_dsl.runtime.signalling import LocalSignalling
 from longlive_dsl.runtime.trace import Trace
 
@@ -38,7 +38,7 @@ def make_session(program=None, tmp_path=None):
 
 def sent_setup(session):
     for i, cmd in enumerate(session.program.commands[:-1]):
-        session.sent.append(_Sent(i, cmd.type, cmd.data.model_dump()))
+        session._track(i, cmd.type, cmd.data.model_dump())
 
 
 def msg(type_, **data):

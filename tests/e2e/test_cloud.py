@@ -50,9 +50,12 @@ def bearer(jwt: str) -> dict:
 def test_tokens(cloud):
     assert call(cloud, "POST", "/tokens")[0] == 401
     assert call(cloud, "POST", "/tokens", None, **{"Reactor-API-Key": "rk_wrong"})[0] == 401
+    asked = time.time()
     status, doc, _ = call(cloud, "POST", "/tokens", {"expires_after": 10 * 3600}, **{"Reactor-API-Key": GOOD})
     assert status == 200 and set(doc) == {"jwt", "expires_at"}
-    assert doc["expires_at"] <= time.time() + 6 * 3600 + 5  # clamped to 6 h
+    assert abs(doc["expires_at"] - (asked + 6 * 3600)) <= 5  # clamped to 6 h (not left at the 1 h default)
+    status, short, _ = call(cloud, "POST", "/tokens", {"expires_after": 60}, **{"Reactor-API-Key": GOOD})
+    assert status == 200 and abs(short["expires_at"] - (asked + 60)) <= 5  # a shorter lifetime is honoured
     assert GOOD not in cloud.log_text() and doc["jwt"] not in cloud.log_text()
 
 

@@ -7,7 +7,8 @@ the stamp of every frame it receives, and prints one JSON object. The test check
 came in the planned order and that the frames prove which beat played on which chunk, at the
 configured rate.
 
-Run as a script: ``python test_serve_sdk.py BASE_URL CLOUD_KEY_OR_- FPS_EXPECTED``.
+Run as a script: ``python test_serve_sdk.py BASE_URL CLOUD_KEY_OR_-`` (the storyboard run) or
+``python test_serve_sdk.py BASE_URL controls`` (the run-control script).
 """
 
 from __future__ import annotations

@@ -120,15 +120,29 @@ class _Sent:
     error: str | None = None
 
 
-def render_command_error(program: Program, index: int | None, command: str, reason: str, color: bool = False) -> str:
-    """A refused command as a compiler-style diagnostic pointing at the `.llv` line behind it."""
+def render_command_error(
+    program: Program,
+    index: int | None,
+    command: str,
+    reason: str,
+    color: bool = False,
+    sources: dict[str, str | None] | None = None,
+) -> str:
+    """A refused command as a compiler-style diagnostic pointing at the `.llv` line behind it.
+
+    `sources` keeps the files' texts between calls, so each file is read once however many
+    commands are refused.
+    """
     from ..diagnostics import ERROR, Diagnostic, Span, render_text
 
     message = f"the model refused `{command}`: {reason}"
     span = span_of(program, index) if index is not None else None
     if span is None:
         return f"error[run]: {message}"
-    source = _read_source(span.file)
+    sources = {} if sources is None else sources
+    if span.file not in sources:
+        sources[span.file] = _read_source(span.file)
+    source = sources[span.file]
     start = end = 0
     if source is not None:
         start = _offset(source, span.line, span.column)
@@ -153,10 +167,13 @@ def span_of(program: Program, index: int) -> SourceSpan | None:
 
 
 def _read_source(path: str) -> str | None:
+    from ..source import SourceError, read_source
+
+    if path == "-":  # read_source's name for stdin, long since read
+        return None
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError):
+        return read_source(path)
+    except SourceError:
         return None
 
 
@@ -185,6 +202,7 @@ class Session:
         # The sent commands neither acknowledged nor refused yet, oldest first: matching a
         # message looks only at these, not at the thousands a long storyboard has settled.
         self._waiting: dict[int, _Sent] = {}
+        self._sources: dict[str, str | None] = {}  # the .llv texts command errors point into
         self.progress = Progress(stops_at=program.stops_at)
         self.result = RunResult()
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -326,8 +344,9 @@ class Session:
         problems = []
         for i, cmd in enumerate(self.program.commands):
             data = cmd.data.model_dump(mode="json")
-            for reason in schema.check(cmd.type, data):
-                problems.append(render_command_error(self.program, i, cmd.type, f"{reason} (the runtime would drop it silently)"))
+            for why in schema.check(cmd.type, data):
+                reason = f"{why} (the runtime would drop it silently)"
+                problems.append(render_command_error(self.program, i, cmd.type, reason, sources=self._sources))
         if problems:
             for p in problems:
                 self.listener.problem(p)
@@ -484,7 +503,7 @@ class Session:
         index = target.index if target else None
         if target is not None:
             self._settle(target, reason)
-        text = render_command_error(self.program, index, command, reason)
+        text = render_command_error(self.program, index, command, reason, sources=self._sources)
         self.result.command_errors.append(text)
         self.trace.write("event", what="command_error", command=command, reason=reason, command_index=index)
         self.listener.problem(text)

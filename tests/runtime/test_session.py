@@ -113,6 +113,17 @@ def test_losing_the_peer_or_the_session_is_a_lost_connection(event, words):
     assert e.value.failure is Failure.CONNECTION_LOST and words in e.value.message
 
 
+def test_the_source_is_read_once_for_every_command_error_of_a_run(tmp_path):
+    src = write_source(tmp_path / "story.llv")
+    s, listener = make_session(make_program(file=src))
+    sent_setup(s)
+    s._handle(*msg("command_error", command="schedule_shot", reason="past chunk"))
+    src.unlink()  # a second read would find nothing to show
+    s._handle(*msg("command_error", command="schedule_scene_cut", reason="past chunk"))
+    assert 'at 3 shot "the fox leaps"' in listener.problems[0]
+    assert 'at 5 cut "a city at night"' in listener.problems[1]
+
+
 def test_a_command_error_without_a_source_file_still_renders():
     text = render_command_error(make_program(file="/nonexistent/story.llv"), 2, "schedule_shot", "past chunk")
     assert text.startswith("error[run]: the model refused `schedule_shot`: past chunk")

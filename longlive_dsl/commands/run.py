@@ -90,23 +90,18 @@ def load_program(path: str) -> tuple[Any, int]:
         except ValueError as e:
             print(f"error: {path} is not a compiled Program: {e}", file=sys.stderr)
             return None, Failure.USAGE.value
-    from .. import SourceError, compile_file
+    from .. import compile
     from ..diagnostics import has_errors, print_diagnostics
+    from .files import display_name, read_or_report
 
-    try:
-        program, diags = compile_file(path)
-    except SourceError as e:
-        print(f"error: {e}", file=sys.stderr)
+    text = read_or_report(path)
+    if text is None:
         return None, Failure.USAGE.value
-    if diags:
-        try:
-            with open(path, encoding="utf-8") as f:
-                sources = {path: f.read()}
-        except OSError:
-            sources = {}
-        print_diagnostics(diags, sources)
+    name = display_name(path)
+    program, diags = compile(text, name)
+    print_diagnostics(diags, {name: text})
     if program is None or has_errors(diags):
-        print(f"error: {path} has errors; nothing was run", file=sys.stderr)
+        print(f"error: {name} has errors; nothing was run", file=sys.stderr)
         return None, Failure.STORYBOARD.value
     return program, 0
 

@@ -137,7 +137,7 @@ def run_command(args: argparse.Namespace) -> int:
         if not existed:
             os.unlink(args.video)  # only a probe: the recorder creates the file at the first frame
     options = RunOptions(
-        video=args.video, trace=args.trace, time_scale=args.time_scale, silence_timeout=args.silence_timeout
+        video=args.video, time_scale=args.time_scale, silence_timeout=args.silence_timeout
     )
     display = Redacting(make_display(sys.stderr, args.file, force_plain=args.plain), redactor)
     trace.write("run", file=args.file, mode="cloud" if cloud else ("server" if args.server else "simulator"))

@@ -72,7 +72,7 @@ def run(
     from .trace import Redactor, Trace
 
     tr = Trace(trace, Redactor([api_key] if api_key else []))
-    options = RunOptions(video=video, trace=trace, time_scale=time_scale)
+    options = RunOptions(video=video, time_scale=time_scale)
 
     def go(url: str) -> object:
         if api_key:

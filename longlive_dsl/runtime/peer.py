@@ -153,12 +153,9 @@ class Peer:
         self._connected = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self.closed_reason: str | None = None
-        self.frames = 0
-        self.last_inbound = 0.0
         self._wire()
 
     def _wire(self) -> None:
-        loop = asyncio.get_running_loop()
         for ch in (self.data, self.control):
 
             def opened(ch: Any = ch) -> None:
@@ -171,7 +168,6 @@ class Peer:
                 self._lost(f"the `{ch.label}` channel closed")
 
             def message(frame: Any, ch: Any = ch) -> None:
-                self.last_inbound = loop.time()
                 try:
                     msg = parse_message(frame)
                 except WireError as e:
@@ -213,7 +209,6 @@ class Peer:
                 self.trace.write("track", track_kind=track.kind, state="ended")
                 self._lost("the video track ended")
                 return
-            self.frames += 1
             self._on_frame(frame)
 
     async def offer(self) -> tuple[str, list[dict[str, str]]]:

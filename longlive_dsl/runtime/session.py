@@ -67,7 +67,6 @@ class RunOptions:
     """Knobs of one run; the defaults suit the cloud at real speed."""
 
     video: str | os.PathLike[str] | None = None
-    trace: str | os.PathLike[str] | None = None
     fps: int = model.FPS
     time_scale: float = 1.0
     connect_timeout: float = 20.0
@@ -209,9 +208,7 @@ class Session:
         self._schema_doc: dict[str, Any] | None = None
         self._schema_event = asyncio.Event()
         self._t0 = time.monotonic()
-        self._first_frame: float | None = None
         self._done_reason: str | None = None
-        self._state: dict[str, Any] = {}
         self._frames_emitted = 0
         self._frame_limit: int | None = None
 
@@ -242,8 +239,7 @@ class Session:
         self._events.put_nowait(("message", msg))
 
     def _on_frame(self, frame: Any) -> None:
-        if self._first_frame is None:
-            self._first_frame = time.monotonic()
+        if "first_frame" not in self.result.timings:
             self._mark("first_frame")
             self.trace.write("video", event="first_frame", width=frame.width, height=frame.height)
         self.progress.frames += 1
@@ -454,7 +450,6 @@ class Session:
         if t == model.COMMAND_ERROR:
             self._command_error(str(d.get("command", "?")), str(d.get("reason", "no reason given")))
         elif t == model.STATE:
-            self._state = d
             self._ack_from_state(d)
             if d.get("current_prompt"):
                 self.progress.prompt = d.get("current_prompt")

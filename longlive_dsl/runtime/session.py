@@ -22,7 +22,7 @@ from ..program import Program, SourceSpan
 from . import Failure, RunError, Status
 from .peer import Message, Peer
 from .schema import CommandSchema
-from .signalling import LocalSignalling, Signalling
+from .signalling import Signalling
 from .trace import Trace
 
 
@@ -328,10 +328,7 @@ class Session:
         try:
             await asyncio.wait_for(self._schema_event.wait(), self.options.schema_timeout)
         except asyncio.TimeoutError:
-            if isinstance(self.signalling, LocalSignalling):
-                resp = await self.signalling.call("GET", "/schema", what="reading the model's schema")
-                if resp.status_code == 200:
-                    self._schema_doc = resp.json()
+            self._schema_doc = await self.signalling.model_schema()
         if not self._schema_doc:
             self.listener.info("the model sent no schema: commands are not checked before sending")
             self.trace.write("event", what="no schema")

@@ -152,6 +152,10 @@ class Signalling:
         """The ICE servers the session offers (none locally)."""
         return []
 
+    async def model_schema(self) -> dict[str, Any] | None:
+        """The model's command schema over HTTP, where the front door serves it (not the cloud)."""
+        return None
+
     async def create_connection(self) -> int | str:
         resp = await self.call("POST", f"{self._rtc}/connections", json={}, headers=WEBRTC_HEADERS, what="registering the connection")
         if resp.status_code not in (200, 201):
@@ -230,6 +234,11 @@ class LocalSignalling(Signalling):
         self.session_id = self.descriptor["session_id"]
         self.on_status(Status.WAITING, f"session {self.session_id}")
         return self.descriptor
+
+    async def model_schema(self) -> dict[str, Any] | None:
+        """`GET /schema`: the runtime serves the schema it would send as `modelSchema`."""
+        resp = await self.call("GET", "/schema", what="reading the model's schema")
+        return resp.json() if resp.status_code == 200 else None
 
     async def _end_session(self) -> None:
         if self.session_id is not None:

@@ -102,6 +102,20 @@ def test_local_close_stops_the_session(tmp_path):
     assert server.calls()[-1] == ("POST", "/stop_session")
 
 
+def test_a_local_runtime_serves_the_schema_over_http(tmp_path):
+    doc = {"paths": {"/events/start": {}}}
+    sig, _, _ = make(LocalSignalling, FakeServer({("GET", "/schema"): R(200, doc)}), tmp_path)
+    assert run(sig.model_schema()) == doc
+    sig, _, _ = make(LocalSignalling, FakeServer({}), tmp_path)
+    assert run(sig.model_schema()) is None
+
+
+def test_the_cloud_serves_no_schema_over_http(tmp_path):
+    server = FakeServer({})
+    sig, _, _ = make(CloudSignalling, server, tmp_path, api_key=KEY)
+    assert run(sig.model_schema()) is None and server.calls() == []
+
+
 def test_unreachable_server_is_a_lost_connection(tmp_path):
     def refuse(request):
         raise httpx.ConnectError("refused", request=request)

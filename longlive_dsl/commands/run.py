@@ -109,8 +109,8 @@ def load_program(path: str) -> tuple[Any, int]:
 def run_command(args: argparse.Namespace) -> int:
     from ..runtime import Failure
     from ..runtime.display import make_display
-    from ..runtime.session import RunOptions, run_program, run_with_signals
-    from ..runtime.signalling import DEFAULT_CLOUD_URL, CloudSignalling, LocalSignalling
+    from ..runtime.session import RunOptions, play
+    from ..runtime.signalling import DEFAULT_CLOUD_URL
     from ..runtime.trace import Redactor, Trace
 
     program, code = load_program(args.file)
@@ -143,11 +143,8 @@ def run_command(args: argparse.Namespace) -> int:
     trace.write("run", file=args.file, mode="cloud" if cloud else ("server" if args.server else "simulator"))
 
     def go(url: str) -> Any:
-        if cloud:
-            signalling: Any = CloudSignalling(url, trace, api_key, capacity_wait=args.capacity_wait)
-        else:
-            signalling = LocalSignalling(url, trace)
-        return run_with_signals(lambda: run_program(program, signalling, options, display))
+        key = api_key if cloud else None
+        return play(program, url, trace, options, display, api_key=key, capacity_wait=args.capacity_wait)
 
     try:
         if cloud:

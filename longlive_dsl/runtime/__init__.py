@@ -67,19 +67,15 @@ def run(
     With `api_key`: Reactor's cloud (at `api_url`); with `server`: that runtime; otherwise a
     simulator started for the run (needs the `sim` extra).
     """
-    from .session import RunOptions, run_program, run_with_signals
-    from .signalling import DEFAULT_CLOUD_URL, CloudSignalling, LocalSignalling
+    from .session import RunOptions, play
+    from .signalling import DEFAULT_CLOUD_URL
     from .trace import Redactor, Trace
 
     tr = Trace(trace, Redactor([api_key] if api_key else []))
     options = RunOptions(video=video, time_scale=time_scale)
 
     def go(url: str) -> object:
-        if api_key:
-            sig: LocalSignalling | CloudSignalling = CloudSignalling(url, tr, api_key)
-        else:
-            sig = LocalSignalling(url, tr)
-        return run_with_signals(lambda: run_program(program, sig, options, listener))  # type: ignore[arg-type]
+        return play(program, url, tr, options, listener, api_key=api_key)  # type: ignore[arg-type]
 
     try:
         if api_key:

@@ -554,6 +554,27 @@ async def run_program(
     return await session.run()
 
 
+def play(
+    program: Program,
+    url: str,
+    trace: Trace,
+    options: RunOptions,
+    listener: Listener | None = None,
+    *,
+    api_key: str | None = None,
+    capacity_wait: float = 300.0,
+) -> RunResult:
+    """Play `program` on the runtime at `url`, or on Reactor's cloud there with `api_key` (blocking)."""
+    from .signalling import CloudSignalling, LocalSignalling
+
+    signalling: Signalling
+    if api_key:
+        signalling = CloudSignalling(url, trace, api_key, capacity_wait=capacity_wait)
+    else:
+        signalling = LocalSignalling(url, trace)
+    return run_with_signals(lambda: run_program(program, signalling, options, listener))
+
+
 def run_with_signals(main: Callable[[], Any]) -> Any:
     """Run coroutine factory `main` under asyncio; SIGINT/SIGTERM cancel it once (cleanup still runs)."""
     import signal

@@ -22,6 +22,15 @@ def first_words(prompt: str, n: int = PROMPT_WORDS_SHOWN) -> str:
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
+def scene_plays_until(tl: Timeline, scene) -> int:
+    """Where a placed scene stops playing: its end, else `end at` for the last scene, else its completion."""
+    if scene.end is not None:
+        return scene.end
+    if scene is tl.scenes[-1] and tl.end is not None:
+        return min(tl.end.chunks, scene.completes_at)
+    return scene.completes_at
+
+
 def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> None:
     """Print the plan table to the console (stdout by default)."""
     from rich.console import Console
@@ -39,9 +48,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> No
     for scene in tl.scenes:
         if scene.start is None:
             continue
-        end = scene.end if scene.end is not None else scene.completes_at
-        if scene is tl.scenes[-1] and tl.end is not None and scene.end is None:
-            end = min(tl.end.chunks, scene.completes_at)
+        end = scene_plays_until(tl, scene)
         used = min(end, scene.completes_at) - scene.start
         table.add_section()
         table.add_row(

@@ -25,7 +25,7 @@ from pygls.lsp.server import LanguageServer
 from .. import model
 from ..checks import firing_beats
 from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, Span
-from ..plan import clock
+from ..plan import clock, scene_plays_until
 from ..syntax import ast
 from .formats import message_text, tool_version
 
@@ -173,13 +173,6 @@ def _chunks(n: int) -> str:
     return f"{n} chunk" + ("" if n == 1 else "s")
 
 
-def _scene_end(tl, scene) -> int:
-    end = scene.end if scene.end is not None else scene.completes_at
-    if scene is tl.scenes[-1] and tl.end is not None and scene.end is None:
-        end = min(tl.end.chunks, scene.completes_at)
-    return end
-
-
 def hover_scene(tl, scene) -> str:
     budget = model.SCENE_BUDGET_CHUNKS
     title = f'**scene "{scene.name}"**' if scene.name else f"**scene {scene.index + 1}**"
@@ -187,7 +180,7 @@ def hover_scene(tl, scene) -> str:
     if scene.start is None:
         lines.append("Its start cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)
-    end = _scene_end(tl, scene)
+    end = scene_plays_until(tl, scene)
     used = min(end, scene.completes_at) - scene.start
     why = {"for": "its `for`", "last shot": "its last shot's `for`", "next scene": "the next scene's `at`"}
     ends = f", ends by {why[scene.end_from]}" if scene.end_from else (
@@ -210,7 +203,7 @@ def hover_beat(tl, scene, beat, fires: bool) -> str:
         lines.append("Its position cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)
     end = beat.end if beat.end is not None else (
-        _scene_end(tl, scene) if scene.start is not None else None)
+        scene_plays_until(tl, scene) if scene.start is not None else None)
     if end is not None and end > beat.start:
         lines.append(f"chunks {beat.start}–{end - 1} ({_chunks(end - beat.start)}) · "
                      f"{clock(beat.start)}–{clock(end)} ({_seconds(end - beat.start)})")

@@ -1,20 +1,94 @@
 """LongLive-2.0 facts, in one place: the chunk clock, the scene budget and the wire names."""
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 MODEL_NAME = "longlive-v2"
 
-FRAMES_PER_CHUNK = 29
-"""Frames in one generated chunk (the hosted model's default; the simulator can change it)."""
-
 FPS = 24
-"""Frames per second of the output track."""
-
-CHUNK_SECONDS = Fraction(FRAMES_PER_CHUNK, FPS)
-"""Length of one chunk in seconds (29/24 ~ 1.2083 s)."""
+"""Frames per second of the output track (published)."""
 
 HALF_FRAME_SECONDS = Fraction(1, 2 * FPS)
-"""A seconds value is 'exact' when it lies within half a frame of a whole chunk."""
+"""A seconds value is 'exact' when it lies within half a frame of a chunk boundary."""
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """How many frames each chunk of a scene holds: the first chunk after a cut, then every later one.
+
+    The Wan causal VAE decodes the first latent frame of a scene to 1 frame and every later one to 4,
+    so a chunk of 8 latent frames is 1 + 7*4 = 29 frames when it opens a scene and 8*4 = 32 after.
+    """
+
+    name: str
+    first_chunk_frames: int
+    later_chunk_frames: int
+    source: str
+
+    def chunk_frames(self, index_in_scene: int) -> int:
+        """Frames in the scene's chunk number `index_in_scene` (0 = the chunk the scene opens on)."""
+        return self.first_chunk_frames if index_in_scene == 0 else self.later_chunk_frames
+
+    def scene_frames(self, chunks: int) -> int:
+        """Frames in the first `chunks` chunks of a scene."""
+        if chunks <= 0:
+            return 0
+        return self.first_chunk_frames + (chunks - 1) * self.later_chunk_frames
+
+    def session_frames(self, scene_starts: Sequence[int], chunk: int) -> int:
+        """Frames the session has emitted when it reaches chunk boundary `chunk`.
+
+        `scene_starts` are the session chunks at which scenes open (a cut restarts the first-chunk
+        count), sorted; the first is 0.
+        """
+        frames = 0
+        for i, start in enumerate(scene_starts):
+            if start >= chunk:
+                break
+            stop = scene_starts[i + 1] if i + 1 < len(scene_starts) else chunk
+            frames += self.scene_frames(min(stop, chunk) - start)
+        return frames
+
+    def seconds(self, frames: int) -> Fraction:
+        """Video time of a frame count."""
+        return Fraction(frames, FPS)
+
+    def nearest_chunks(self, seconds: Fraction, first_in_scene: bool = True) -> tuple[int, bool]:
+        """The whole number of chunks nearest to a length in seconds, and whether it is exact.
+
+        Counted from a chunk boundary: from a scene's first chunk (`first_in_scene`) or from a later one.
+        Exact means within half a frame. Ties go to the larger count.
+        """
+        frames = seconds * FPS
+        if frames <= 0:
+            return 0, frames == 0
+        first = self.first_chunk_frames if first_in_scene else self.later_chunk_frames
+        later = self.later_chunk_frames
+        # n chunks hold first + (n - 1) * later frames; solve for the nearest n >= 1, compare with 0.
+        n = max(1, math.floor((frames - first) / later + Fraction(1, 2)) + 1)
+        held = first + (n - 1) * later
+        if frames < Fraction(first, 2):  # closer to no chunk at all
+            n, held = 0, 0
+        return n, abs(held - frames) <= Fraction(1, 2)
+
+
+MEASURED_CLOCK = Clock(
+    "measured", 29, 32,
+    "measured by Reactor on cloud sessions (reactor-team/comfyui-reactor-api, reactor_render/timeline.py); "
+    "the Wan causal VAE gives 1 + 7*4 = 29, then 8*4 = 32",
+)
+DOCS_CLOCK = Clock("docs", 29, 29, "published: Reactor's LongLive-2.0 docs say 29 frames per chunk")
+CLOCKS = {c.name: c for c in (MEASURED_CLOCK, DOCS_CLOCK)}
+"""The clock profiles a storyboard (`clock docs`) or the command line (`--clock`) may pick."""
+DEFAULT_CLOCK = MEASURED_CLOCK
+
+FRAMES_PER_CHUNK = DOCS_CLOCK.later_chunk_frames
+"""Frames in one chunk as the published docs give it (every chunk alike); see Clock for the measured truth."""
+
+CHUNK_SECONDS = Fraction(FRAMES_PER_CHUNK, FPS)
+"""Length of one chunk on the docs clock (29/24 ~ 1.2083 s)."""
 
 SCENE_BUDGET_CHUNKS = 48
 """A scene auto-completes after this many chunks; a cut starts a fresh budget."""

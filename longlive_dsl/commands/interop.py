@@ -29,8 +29,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("file", metavar="FILE.llv", help="the storyboard ('-' for stdin)")
         parser.add_argument("--to", required=True, choices=EXPORT_TARGETS, help="the target format")
         parser.add_argument("-o", "--output", metavar="PATH",
-                            help="write the JSON Lines sample to PATH (for longlive-v1 the config lines go "
-                                 "beside it, as PATH with .yaml); default: stdout (v1 config lines on stderr)")
+                            help="longlive-v1: write the JSON Lines sample to PATH and its config lines beside it "
+                                 "(PATH with .yaml; default: stdout, config lines on stderr); longlive-v2: the "
+                                 "folder to write (required; new, empty or an earlier v2 export)")
     elif name == "timeline":
         parser.add_argument("file", metavar="FILE.llv", help="the storyboard ('-' for stdin)")
         parser.add_argument("-o", "--output", metavar="PATH", required=True,
@@ -105,29 +106,24 @@ def _compile(path: str):
     return program, EXIT_OK
 
 
+def _seed_warning(program) -> None:
+    from ..tools.interchange import longlive_seed, program_seed, where
+
+    found = program_seed(program)
+    if found is not None and found[0] < 0:
+        seed, span = found
+        print(f"{where(span)}: warning: seed {seed} is written as {longlive_seed(seed)} (the same 32 bits "
+              f"unsigned): LongLive's inference seeds numpy, which refuses negative seeds", file=sys.stderr)
+
+
 def export(args: argparse.Namespace) -> int:
-    from ..tools.interchange import (
-        SCENE_CUT_PREFIX,
-        export_longlive_v1,
-        export_longlive_v2,
-        v2_ambiguous,
-        v2_jsonl,
-    )
+    if args.to == "longlive-v2":
+        return _export_v2(args)
+    from ..tools.interchange import export_longlive_v1
 
     program, status = _compile(args.file)
     if program is None:
         return status
-    if args.to == "longlive-v2":
-        prompts = export_longlive_v2(program)
-        if not _write(args.output, v2_jsonl(prompts)):
-            return EXIT_USAGE
-        cuts = len(program.scenes) - 1
-        print(f"longlive-v2: {len(prompts)} blocks (one prompt per chunk), {cuts} scene cut"
-              f"{'s' if cuts != 1 else ''} marked with the in-band prefix", file=sys.stderr)
-        for beat in v2_ambiguous(program):
-            print(f"warning: the {beat.kind} at chunk {beat.chunk} begins with {SCENE_CUT_PREFIX.strip()!r}; "
-                  f"LongLive 2.0 takes every chunk that begins so for a scene cut (reword its start)", file=sys.stderr)
-        return EXIT_OK
     v1 = export_longlive_v1(program)
     if args.output:
         base, _ = os.path.splitext(args.output)
@@ -140,11 +136,123 @@ def export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(v1.jsonl())
         sys.stderr.write(v1.config())
+    _seed_warning(program)
     if v1.cuts:
         print(f"note: LongLive 1.0 has no scene cuts; {v1.cuts} cut{'s are' if v1.cuts != 1 else ' is'} "
               f"exported as plain prompt switches", file=sys.stderr)
     print("note: switch_frame_indices are latent frames (4 a second, 16 fps video), rounded up to "
           "LongLive 1.0's 3-frame blocks, where its switches take effect", file=sys.stderr)
+    return EXIT_OK
+
+
+def _v2_target(path: str | None) -> tuple[str | None, str | None]:
+    """(the export folder's absolute path, or None) and why it cannot be written (None when it can)."""
+    from ..tools.interchange import V2_CONFIG_FILE, V2_CONFIG_HEADER
+
+    if not path or path == "-":
+        return None, "longlive-v2 writes a folder (caption/… and its settings): give it with -o DIR"
+    target = os.path.abspath(path)
+    parent = os.path.dirname(target)
+    if os.path.islink(target):
+        return None, f"{path} is a symbolic link: give -o the folder itself (new, empty or an earlier v2 export)"
+    if os.path.lexists(target) and not os.path.isdir(target):
+        return None, f"{path} is not a folder: longlive-v2 writes a folder; give -o a new or empty folder"
+    if not os.path.isdir(parent):
+        return None, f"cannot write {path}: the folder {parent} does not exist"
+    if os.path.isdir(target):
+        names = set(os.listdir(target))
+        if names and not _is_v2_export(target, names, V2_CONFIG_FILE, V2_CONFIG_HEADER):
+            return None, (f"{path} already holds other files: give -o a new or empty folder "
+                          f"(a folder an earlier `llv export --to longlive-v2` wrote is replaced)")
+    return target, None
+
+
+def _is_v2_export(folder: str, names: set[str], config_file: str, header: str) -> bool:
+    if names != {"caption", config_file} or not os.path.isdir(os.path.join(folder, "caption")):
+        return False
+    try:
+        with open(os.path.join(folder, config_file), encoding="utf-8") as f:
+            return f.readline().rstrip("\n") == header
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _write_folder(target: str, files: dict[str, str]) -> None:
+    """Write the whole folder or nothing: build it beside the target, then rename it into place.
+
+    An earlier export at the target is moved aside first and removed once the new folder is in place
+    (moved back if that fails).
+    """
+    import shutil
+    import tempfile
+
+    parent, name = os.path.split(target)
+    tmp = tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=parent)
+    old = None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        for rel, text in files.items():
+            path = os.path.join(tmp, *rel.split("/"))
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w", encoding="utf-8", newline="\n") as f:
+                f.write(text)
+        if os.path.isdir(target) and os.listdir(target):
+            old = tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=parent)
+            os.rename(target, old + "/x")
+        try:
+            os.rename(tmp, target)
+        except BaseException:
+            if old is not None:
+                os.rename(old + "/x", target)
+            raise
+    finally:
+        if os.path.exists(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def _export_v2(args: argparse.Namespace) -> int:
+    from ..tools.interchange import (
+        SCENE_CUT_PREFIX,
+        V2_CONFIG_FILE,
+        export_longlive_v2,
+        v2_ambiguous,
+        where,
+    )
+
+    target, problem = _v2_target(args.output)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    program, status = _compile(args.file)
+    if program is None:
+        return status
+    v2 = export_longlive_v2(program)
+    try:
+        _write_folder(target, v2.files(target))
+    except OSError as e:
+        print(f"error: cannot write {args.output}: {e.strerror or e}; nothing written", file=sys.stderr)
+        return EXIT_USAGE
+    cuts = sum(1 for s in v2.shots if s.beat.kind == "cut")
+    soft = len(v2.soft_shots)
+    print(f"wrote {args.output}: caption/{v2.sample}/ with {len(v2.shots)} shot{'s' if len(v2.shots) != 1 else ''} "
+          f"over {v2.chunks} chunks ({cuts} scene cut{'s' if cuts != 1 else ''}, {soft} soft shot"
+          f"{'s' if soft != 1 else ''}), and {V2_CONFIG_FILE} (num_output_frames {v2.num_output_frames} latent "
+          f"frames; merge it into LongLive's configs/inference.yaml)", file=sys.stderr)
+    _seed_warning(program)
+    for shot in v2.soft_shots:
+        print(f"{where(shot.beat.span)}: warning: this soft shot at chunk {shot.beat.chunk} is exported as its own "
+              f"shot: LongLive 2.0 has no prompt switch inside a shot (NVlabs/LongLive#56), so it opens with "
+              f"{SCENE_CUT_PREFIX.strip()!r} and the model plays it as a cut", file=sys.stderr)
+    for beat in v2.dropped:
+        print(f"{where(beat.span)}: note: this {beat.kind} at chunk {beat.chunk} is past the run's stop "
+              f"(chunk {v2.chunks}) and is not exported", file=sys.stderr)
+    for beat in v2_ambiguous(program):
+        print(f"{where(beat.span)}: warning: this {beat.kind}'s prompt begins with {SCENE_CUT_PREFIX.strip()!r}; "
+              f"LongLive 2.0 takes every chunk that begins so for a scene cut (reword its start)", file=sys.stderr)
     return EXIT_OK
 
 

@@ -5,9 +5,10 @@
   starts a scene; every other `shot` is a soft shot placed `at` its chunk. Bad input raises
   `StoryboardImportError` with each problem located (JSON path, line and column).
 - `export_longlive_v1`: NVlabs/LongLive 1.0 interactive inference: one JSON Lines sample
-  `{"prompts": [...]}` and the config's `switch_frame_indices` (latent frames).
-- `export_longlive_v2`: NVlabs/LongLive 2.0: one prompt per chunk (block), with the in-band hard-cut
-  prefix `"The scene transitions. "` on the first chunk of every scene after the first.
+  `{"prompts": [...]}` and the config's `switch_frame_indices` (latent frames) and `seed`.
+- `export_longlive_v2`: NVlabs/LongLive 2.0 multi-shot inference: the folder its
+  `MultiTextConcatDataset` reads (`caption/<sample>/N.json` + `shot_durations.txt`, one shot entry
+  per beat) and the config keys beside it (`data_path`, `num_output_frames`, `seed`).
 - The JSON Schemas `llv schema` prints: the compiled Program and the wire-trace records
   (`longlive_dsl/runtime/trace.py` writes them; their shapes are described here as pydantic models).
 
@@ -28,7 +29,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .. import model
-from ..program import Program
+from ..program import Beat, Program, SetSeed, SourceSpan
 
 # ============================================================================================
 # Import: the web app's JSON storyboard
@@ -297,6 +298,25 @@ V1_LATENT_FRAMES_PER_SECOND = 4
 V1_FRAMES_PER_BLOCK = 3
 """LongLive 1.0's `num_frame_per_block`: a prompt switch takes effect at the next block boundary."""
 
+V2_LATENT_FRAMES_PER_CHUNK = 8
+"""LongLive 2.0's `num_frame_per_block`: one chunk (block) is 8 latent frames; `num_output_frames` counts these."""
+
+V2_TEMPORAL_COMPRESSION = 4
+"""LongLive 2.0's VAE (Wan2.2): latent frame 0 decodes to 1 frame, every later one to 4."""
+
+V2_CONFIG_FILE = "inference_overrides.yaml"
+"""The settings file `llv export --to longlive-v2` writes beside the `caption/` folder."""
+
+V2_CONFIG_HEADER = "# LongLive 2.0 inference settings written by `llv export --to longlive-v2`"
+
+SEED_MODULUS = 2**32
+"""LongLive seeds numpy (`np.random.seed`), which takes 0..2**32-1; a negative seed is written modulo this."""
+
+
+def run_clock(program: Program) -> tuple[model.Clock, int]:
+    """The chunk clock the run plays on and the chunk count at which it stops (the one place exports ask)."""
+    return model.DEFAULT_CLOCK, min(program.stops_at, program.scenes[-1].completes_at)
+
 
 @dataclass(frozen=True)
 class PlannedBeat:
@@ -313,16 +333,51 @@ def program_beats(program: Program) -> list[PlannedBeat]:
 
 def playing_chunks(program: Program) -> int:
     """How many chunks the run generates: its stop, capped where the model completes the last scene."""
-    return min(program.stops_at, program.scenes[-1].completes_at)
+    return run_clock(program)[1]
 
 
-def chunk_to_v1_latent(chunk: int) -> int:
+def program_seed(program: Program) -> tuple[int, SourceSpan] | None:
+    """The storyboard's `seed` and where it is written, or None when it sets none."""
+    spans = {entry.command_index: entry.span for entry in program.source_map}
+    for i, command in enumerate(program.commands):
+        if isinstance(command, SetSeed):
+            return command.data.seed, spans[i]
+    return None
+
+
+def _seed_value(program: Program) -> int | None:
+    found = program_seed(program)
+    return None if found is None else found[0]
+
+
+def longlive_seed(seed: int) -> int:
+    """A storyboard seed as LongLive's offline inference can take it: the same 32 bits, unsigned."""
+    return seed % SEED_MODULUS
+
+
+def where(span: SourceSpan) -> str:
+    """`FILE:LINE:COLUMN` of a source span, the prefix of a located message."""
+    return f"{span.file}:{span.line}:{span.column}"
+
+
+def seed_config_line(seed: int | None, indent: str = "") -> str:
+    """The config's `seed:` line for a storyboard seed (a comment when the storyboard sets none)."""
+    if seed is None:
+        return f"{indent}# the storyboard sets no seed: the config's own `seed` applies"
+    note = "" if seed >= 0 else f"  # the storyboard's seed {seed}, as the same 32 bits unsigned"
+    return f"{indent}seed: {longlive_seed(seed)}{note}"
+
+
+def chunk_to_v1_latent(chunk: int, clock: model.Clock = model.DEFAULT_CLOCK,
+                       scene_starts: tuple[int, ...] = (0,)) -> int:
     """A session chunk's start as a LongLive 1.0 latent-frame index, on a block boundary.
 
-    Time is kept: chunk * 29/24 s at 4 latent frames a second, rounded up to a multiple of
-    `num_frame_per_block` (3), which is where LongLive 1.0 actually switches.
+    Time is kept: the chunk's start in seconds on the storyboard's clock (scenes opening at
+    `scene_starts`), at 4 latent frames a second, rounded up to a multiple of `num_frame_per_block` (3),
+    which is where LongLive 1.0 actually switches.
     """
-    latent = math.ceil(chunk * model.CHUNK_SECONDS * V1_LATENT_FRAMES_PER_SECOND)
+    seconds = clock.seconds(clock.session_frames(scene_starts, chunk))
+    latent = math.ceil(seconds * V1_LATENT_FRAMES_PER_SECOND)
     return math.ceil(latent / V1_FRAMES_PER_BLOCK) * V1_FRAMES_PER_BLOCK
 
 
@@ -332,6 +387,7 @@ class V1Export:
     switch_frame_indices: list[int]
     num_output_frames: int
     cuts: int  # scene cuts flattened into plain prompt switches (1.0 has no cut)
+    seed: int | None  # the storyboard's seed
 
     def jsonl(self) -> str:
         """The JSON Lines sample: one line `{"prompts": [...]}`."""
@@ -341,50 +397,146 @@ class V1Export:
         """The lines to set in `configs/longlive_interactive_inference.yaml`."""
         lines = ["# LongLive 1.0 interactive inference settings for this storyboard (written by `llv export`)"]
         if data_path:
-            lines.append(f"data_path: {data_path}")
+            lines.append(f"data_path: {json.dumps(data_path)}")
         lines.append(f"num_output_frames: {self.num_output_frames}")
         lines.append(f"num_frame_per_block: {V1_FRAMES_PER_BLOCK}")
         indices = ", ".join(str(i) for i in self.switch_frame_indices)
         lines.append(f"switch_frame_indices: {indices}" if indices else "# one prompt: no switch_frame_indices")
+        lines.append(seed_config_line(self.seed))
         return "\n".join(lines) + "\n"
 
 
 def export_longlive_v1(program: Program) -> V1Export:
     """LongLive 1.0: one prompt per beat, switching at the beats' chunks converted to latent frames."""
     beats = program_beats(program)
-    total = chunk_to_v1_latent(playing_chunks(program))
+    clock, stop = run_clock(program)
+    starts = tuple(s.start for s in program.scenes)
+    total = chunk_to_v1_latent(stop, clock, starts)
     return V1Export(
         prompts=[b.prompt for b in beats],
-        switch_frame_indices=[chunk_to_v1_latent(b.chunk) for b in beats[1:]],
+        switch_frame_indices=[chunk_to_v1_latent(b.chunk, clock, starts) for b in beats[1:]],
         num_output_frames=max(total, V1_FRAMES_PER_BLOCK),
         cuts=sum(1 for b in beats if b.kind == "cut"),
+        seed=_seed_value(program),
     )
 
 
-def export_longlive_v2(program: Program) -> list[str]:
-    """LongLive 2.0: the per-chunk prompt list (one per block), cut chunks prefixed in-band."""
-    beats = program_beats(program)
-    starts = {b.chunk: b for b in beats}
-    prompts: list[str] = []
-    current = beats[0]
-    for chunk in range(playing_chunks(program)):
-        beat = starts.get(chunk)
-        if beat is not None:
-            current = beat
-            prompts.append((SCENE_CUT_PREFIX if beat.kind == "cut" else "") + beat.prompt)
-        else:
-            prompts.append(current.prompt)
-    return prompts
+@dataclass(frozen=True)
+class V2Shot:
+    """One shot entry of the LongLive 2.0 sample: a beat of the plan and how many chunks it plays."""
+
+    beat: Beat
+    chunks: int
 
 
-def v2_ambiguous(program: Program) -> list[PlannedBeat]:
+@dataclass(frozen=True)
+class V2Export:
+    """A storyboard as LongLive 2.0's `MultiTextConcatDataset` reads it: shots in order, chunks per shot.
+
+    Every beat (the opener, each cut and each soft shot) is its own shot entry, so every chunk keeps
+    the prompt the plan gives it; the dataset prefixes the first chunk of every shot after the first
+    with the scene-cut marker, so a soft shot plays as a cut (LongLive 2.0 has no prompt switch inside
+    a shot, NVlabs/LongLive#56).
+    """
+
+    sample: str
+    shots: list[V2Shot]
+    dropped: list[Beat]  # beats at or past the run's stop: they never play
+    clock: model.Clock
+    scene_starts: tuple[int, ...]
+    seed: int | None  # the storyboard's seed
+
+    @property
+    def chunks(self) -> int:
+        """Chunks (blocks) the run plays: LongLive's `num_blocks`."""
+        return sum(s.chunks for s in self.shots)
+
+    @property
+    def num_output_frames(self) -> int:
+        """LongLive 2.0's `num_output_frames`: latent frames, 8 a chunk."""
+        return self.chunks * V2_LATENT_FRAMES_PER_CHUNK
+
+    @property
+    def frames(self) -> int:
+        """Video frames the plan counts for the run, on the storyboard's clock."""
+        return self.clock.session_frames(self.scene_starts, self.chunks)
+
+    @property
+    def decoded_frames(self) -> int:
+        """Frames LongLive 2.0's offline decode writes: one VAE pass over the whole run (no restart at cuts)."""
+        return 1 + (self.num_output_frames - 1) * V2_TEMPORAL_COMPRESSION
+
+    @property
+    def soft_shots(self) -> list[V2Shot]:
+        """The shot entries that are soft shots in the storyboard (LongLive 2.0 plays them as cuts)."""
+        return [s for s in self.shots if s.beat.kind == "shot"]
+
+    def block_prompts(self) -> list[str]:
+        """The per-chunk prompts LongLive 2.0 builds from the folder: the marker on each later shot's first chunk."""
+        prompts: list[str] = []
+        for i, shot in enumerate(self.shots):
+            first = (SCENE_CUT_PREFIX if i else "") + shot.beat.prompt
+            prompts.extend([first] + [shot.beat.prompt] * (shot.chunks - 1))
+        return prompts
+
+    def config(self, data_path: str) -> str:
+        """The settings file: the keys to merge into LongLive 2.0's `configs/inference.yaml`."""
+        seconds = float(self.clock.seconds(self.frames))
+        lines = [
+            V2_CONFIG_HEADER,
+            f"# Sample {json.dumps(self.sample)}: {len(self.shots)} shot{'s' if len(self.shots) != 1 else ''}, "
+            f"{self.chunks} chunk{'s' if self.chunks != 1 else ''}; on the storyboard's {self.clock.name} clock "
+            f"{self.frames} frames ({seconds:.2f} s at {model.FPS} fps).",
+            f"# LongLive decodes {self.num_output_frames} latent frames in one pass: {self.decoded_frames} frames.",
+            "# Merge these keys into configs/inference.yaml (they replace the ones there); see docs/formats.md.",
+            "data:",
+            f"  data_path: {json.dumps(data_path)}",
+            f"  num_output_frames: {self.num_output_frames}  # latent frames: {self.chunks} chunks x "
+            f"{V2_LATENT_FRAMES_PER_CHUNK} (num_frame_per_block)",
+            "inference:",
+            f"  scene_cut_prefix: {json.dumps(SCENE_CUT_PREFIX)}",
+            "logging:",
+            seed_config_line(self.seed, "  "),
+        ]
+        return "\n".join(lines) + "\n"
+
+    def files(self, data_path: str) -> dict[str, str]:
+        """Every file of the export folder, by path relative to it, with its text."""
+        folder = f"caption/{self.sample}"
+        out = {f"{folder}/{i}.json": json.dumps({"caption": s.beat.prompt}, ensure_ascii=False) + "\n"
+               for i, s in enumerate(self.shots)}
+        out[f"{folder}/shot_durations.txt"] = "\n".join(str(s.chunks) for s in self.shots) + "\n"
+        out[V2_CONFIG_FILE] = self.config(data_path)
+        return out
+
+
+def sample_name(source: str) -> str:
+    """The sample folder's name from the storyboard's file name: `stories/Kitchen v2.llv` -> `Kitchen_v2`."""
+    stem = os.path.splitext(os.path.basename(source))[0]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")
+    return name or "storyboard"
+
+
+def export_longlive_v2(program: Program) -> V2Export:
+    """LongLive 2.0: one shot entry per beat that plays, each lasting until the next beat or the stop."""
+    clock, stop = run_clock(program)
+    beats = sorted((b for s in program.scenes for b in s.beats), key=lambda b: b.chunk)
+    playing = [b for b in beats if b.chunk < stop]
+    shots = [V2Shot(b, (playing[i + 1].chunk if i + 1 < len(playing) else stop) - b.chunk)
+             for i, b in enumerate(playing)]
+    return V2Export(
+        sample=sample_name(program.source),
+        shots=shots,
+        dropped=[b for b in beats if b.chunk >= stop],
+        clock=clock,
+        scene_starts=tuple(s.start for s in program.scenes if s.start < stop),
+        seed=_seed_value(program),
+    )
+
+
+def v2_ambiguous(program: Program) -> list[Beat]:
     """Beats whose own prompt begins with the cut prefix: LongLive 2.0 takes every chunk of theirs for a cut."""
-    return [b for b in program_beats(program) if b.prompt.startswith(SCENE_CUT_PREFIX)]
-
-
-def v2_jsonl(prompts: list[str]) -> str:
-    """The 2.0 export as one JSON Lines sample `{"prompts": [...]}` (length = number of blocks)."""
-    return json.dumps({"prompts": prompts}, ensure_ascii=False) + "\n"
+    return [b for s in program.scenes for b in s.beats if b.prompt.startswith(SCENE_CUT_PREFIX)]
 
 
 # ============================================================================================

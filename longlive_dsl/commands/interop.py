@@ -189,6 +189,7 @@ def _write_folder(target: str, files: dict[str, str]) -> None:
     parent, name = os.path.split(target)
     tmp = tempfile.mkdtemp(prefix=f".{name}.", suffix=".tmp", dir=parent)
     old = None
+    settled = False  # the new folder is in place, or the earlier one is back: `old` may go
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -200,17 +201,19 @@ def _write_folder(target: str, files: dict[str, str]) -> None:
                 f.write(text)
         if os.path.isdir(target) and os.listdir(target):
             old = tempfile.mkdtemp(prefix=f".{name}.", suffix=".old", dir=parent)
-            os.rename(target, old + "/x")
+            os.rename(target, os.path.join(old, name))
         try:
             os.rename(tmp, target)
         except BaseException:
             if old is not None:
-                os.rename(old + "/x", target)
+                os.rename(os.path.join(old, name), target)
+            settled = True
             raise
+        settled = True
     finally:
         if os.path.exists(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None:
+        if old is not None and settled:
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -247,9 +250,6 @@ def _export_v2(args: argparse.Namespace) -> int:
         print(f"{where(shot.beat.span)}: warning: this soft shot at chunk {shot.beat.chunk} is exported as its own "
               f"shot: LongLive 2.0 has no prompt switch inside a shot (NVlabs/LongLive#56), so it opens with "
               f"{SCENE_CUT_PREFIX.strip()!r} and the model plays it as a cut", file=sys.stderr)
-    for beat in v2.dropped:
-        print(f"{where(beat.span)}: note: this {beat.kind} at chunk {beat.chunk} is past the run's stop "
-              f"(chunk {v2.chunks}) and is not exported", file=sys.stderr)
     for beat in v2_ambiguous(program):
         print(f"{where(beat.span)}: warning: this {beat.kind}'s prompt begins with {SCENE_CUT_PREFIX.strip()!r}; "
               f"LongLive 2.0 takes every chunk that begins so for a scene cut (reword its start)", file=sys.stderr)

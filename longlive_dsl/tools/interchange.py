@@ -441,7 +441,6 @@ class V2Export:
 
     sample: str
     shots: list[V2Shot]
-    dropped: list[Beat]  # beats at or past the run's stop: they never play
     clock: model.Clock
     scene_starts: tuple[int, ...]
     seed: int | None  # the storyboard's seed
@@ -520,14 +519,13 @@ def sample_name(source: str) -> str:
 def export_longlive_v2(program: Program) -> V2Export:
     """LongLive 2.0: one shot entry per beat that plays, each lasting until the next beat or the stop."""
     clock, stop = run_clock(program)
-    beats = sorted((b for s in program.scenes for b in s.beats), key=lambda b: b.chunk)
-    playing = [b for b in beats if b.chunk < stop]
+    # The checks refuse a beat at or past the stop (E505, E510); the filter keeps every duration positive.
+    playing = sorted((b for s in program.scenes for b in s.beats if b.chunk < stop), key=lambda b: b.chunk)
     shots = [V2Shot(b, (playing[i + 1].chunk if i + 1 < len(playing) else stop) - b.chunk)
              for i, b in enumerate(playing)]
     return V2Export(
         sample=sample_name(program.source),
         shots=shots,
-        dropped=[b for b in beats if b.chunk >= stop],
         clock=clock,
         scene_starts=tuple(s.start for s in program.scenes if s.start < stop),
         seed=_seed_value(program),

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from longlive_dsl import check, compile
 from longlive_dsl.cli import main
+from longlive_dsl.model import DOCS_CLOCK, MEASURED_CLOCK
 from longlive_dsl.tools.interchange import (
-    SCENE_CUT_PREFIX,
     StoryboardImportError,
     chunk_to_v1_latent,
     export_longlive_v1,
@@ -207,16 +208,14 @@ def test_valid_storyboards_compile_and_export(web):
     assert program is not None, [str(d) for d in diags if d.is_error]
     assert [(b.kind, b.chunk, b.prompt) for s in program.scenes for b in s.beats] == _expected(web)
     v2 = export_longlive_v2(program)
-    assert len(v2) == program.stops_at
-    cuts = [b["atChunk"] for b in web[1:] if b["kind"] == "cut"]
-    assert [i for i, p in enumerate(v2) if p.startswith(SCENE_CUT_PREFIX)] == cuts or \
-        any(" ".join(b["prompt"].split()).startswith(SCENE_CUT_PREFIX) for b in web)
+    assert v2.chunks == program.stops_at
+    assert [(s.beat.kind, s.beat.chunk) for s in v2.shots] == [(e[0], e[1]) for e in _expected(web)]
     v1 = export_longlive_v1(program)
     assert len(v1.switch_frame_indices) == len(v1.prompts) - 1
     assert v1.switch_frame_indices == sorted(set(v1.switch_frame_indices))
 
 
-# ---- export ----------------------------------------------------------------------------------
+# ---- export: LongLive 1.0 (LongLive 2.0 has its own file, test_export_longlive2.py) -----------
 
 def _program(name: str = "ratatouille.llv"):
     path = ROOT / "examples" / name
@@ -230,52 +229,62 @@ def test_export_v1_shape():
     v1 = export_longlive_v1(program)
     beats = [b for s in program.scenes for b in s.beats]
     assert v1.prompts == [b.prompt for b in beats]
-    # chunks 5, 10, 14 at 29/24 s and 4 latent frames a second, up to 3-frame blocks
-    assert [chunk_to_v1_latent(c) for c in (0, 5, 10, 14)] == [0, 27, 51, 69]
-    assert v1.switch_frame_indices == [27, 51, 69]
-    assert v1.num_output_frames == chunk_to_v1_latent(20) == 99
     line = v1.jsonl()
     assert line.endswith("\n") and line.count("\n") == 1
     assert json.loads(line) == {"prompts": v1.prompts}
+
+
+def test_export_v1_switches_keep_the_time_of_each_beat_on_the_chunk_clock():
+    # ratatouille: scenes open at chunks 0, 5 and 10, a soft shot at 14, `end at 20`. On the measured
+    # clock chunk 5 starts after 29 + 4*32 = 157 frames (6.54 s = 26.2 latent frames -> 27); chunk 10
+    # after 314 (52.3 -> 53 -> block 54); chunk 14 after 314 + 29 + 3*32 = 439 (73.2 -> 74 -> 75);
+    # the run stops after 314 + 29 + 9*32 = 631 frames (105.2 -> 106 -> 108).
+    v1 = export_longlive_v1(_program())
+    assert v1.switch_frame_indices == [27, 54, 75]
+    assert v1.num_output_frames == 108
+    starts = (0, 5, 10)
+    assert [chunk_to_v1_latent(c, MEASURED_CLOCK, starts) for c in (0, 5, 10, 14, 20)] == [0, 27, 54, 75, 108]
+    # On the docs clock (29 frames a chunk) chunk 5 is 6.04 s: 24.2 latent frames -> 25 -> block 27.
+    assert [chunk_to_v1_latent(c, DOCS_CLOCK, starts) for c in (5, 10, 14)] == [27, 51, 69]
     config = v1.config("ratatouille.jsonl")
-    assert "switch_frame_indices: 27, 51, 69\n" in config
-    assert "data_path: ratatouille.jsonl\n" in config and "num_output_frames: 99\n" in config
+    assert "switch_frame_indices: 27, 54, 75\n" in config
+    assert 'data_path: "ratatouille.jsonl"\n' in config and "num_output_frames: 108\n" in config
 
 
-def test_export_v2_shape():
-    program = _program()
-    prompts = export_longlive_v2(program)
-    assert len(prompts) == 20  # `end at 20`
-    beats = {b.chunk: b for s in program.scenes for b in s.beats}
-    assert prompts[0] == prompts[4] == beats[0].prompt
-    assert prompts[5] == SCENE_CUT_PREFIX + beats[5].prompt and prompts[6] == beats[5].prompt
-    assert prompts[10] == SCENE_CUT_PREFIX + beats[10].prompt
-    assert prompts[14] == beats[14].prompt  # a soft shot: a prompt change without the prefix
-    assert prompts[19] == beats[14].prompt
+def test_export_v1_keeps_the_storyboards_seed():
+    assert "\nseed: 11\n" in export_longlive_v1(_program()).config()
+    program, _ = compile('seed 4242\nscene "A"\n  shot "a fox in the snow"\n', "s.llv")
+    assert yaml.safe_load(export_longlive_v1(program).config("s.jsonl"))["seed"] == 4242
 
 
-def test_export_cli(tmp_path, capsys):
+def test_export_v1_without_a_seed_leaves_the_configs_own():
+    program, _ = compile('scene "A"\n  shot "a fox in the snow"\n', "s.llv")
+    config = yaml.safe_load(export_longlive_v1(program).config("s.jsonl"))
+    assert "seed" not in config
+
+
+def test_export_v1_writes_a_negative_seed_as_its_unsigned_32_bits(tmp_path, capsys):
+    src = tmp_path / "neg.llv"
+    src.write_text('seed -5\nscene "A"\n  shot "a fox in the snow"\n', encoding="utf-8")
+    assert main(["export", str(src), "--to", "longlive-v1", "-o", str(tmp_path / "neg.jsonl")]) == 0
+    assert yaml.safe_load((tmp_path / "neg.yaml").read_text(encoding="utf-8"))["seed"] == 2**32 - 5
+    assert f"{src}:1:1: warning: seed -5 is written as 4294967291" in capsys.readouterr().err
+
+
+def test_export_v1_cli(tmp_path, capsys):
     src = str(ROOT / "examples" / "ratatouille.llv")
     out = tmp_path / "rat.jsonl"
     assert main(["export", src, "--to", "longlive-v1", "-o", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8"))["prompts"]
-    config = (tmp_path / "rat.yaml").read_text(encoding="utf-8")
-    assert "switch_frame_indices: 27, 51, 69" in config and "data_path: rat.jsonl" in config
-    capsys.readouterr()
-    assert main(["export", src, "--to", "longlive-v2"]) == 0
-    captured = capsys.readouterr()
-    assert len(json.loads(captured.out)["prompts"]) == 20
-    assert "2 scene cuts" in captured.err
+    config = yaml.safe_load((tmp_path / "rat.yaml").read_text(encoding="utf-8"))
+    assert config == {"data_path": "rat.jsonl", "num_output_frames": 108, "num_frame_per_block": 3,
+                      "switch_frame_indices": "27, 54, 75", "seed": 11}
+    assert "2 cuts are exported as plain prompt switches" in capsys.readouterr().err
 
     bad = tmp_path / "bad.llv"
     bad.write_text('scene "A"\n  shot "x"\n  shot at 50 "y"\n', encoding="utf-8")
-    assert main(["export", str(bad), "--to", "longlive-v2", "-o", str(tmp_path / "b.jsonl")]) == 1
+    assert main(["export", str(bad), "--to", "longlive-v1", "-o", str(tmp_path / "b.jsonl")]) == 1
     assert "E505" in capsys.readouterr().err and not (tmp_path / "b.jsonl").exists()
-
-    odd = tmp_path / "odd.llv"
-    odd.write_text('scene "A"\n  shot "The scene transitions. A cat walks along a sunny wall."\n', encoding="utf-8")
-    assert main(["export", str(odd), "--to", "longlive-v2"]) == 0
-    assert "takes every chunk that begins so for a scene cut" in capsys.readouterr().err
 
 
 # ---- schema ----------------------------------------------------------------------------------

@@ -318,22 +318,9 @@ def run_clock(program: Program) -> tuple[model.Clock, int]:
     return model.DEFAULT_CLOCK, min(program.stops_at, program.scenes[-1].completes_at)
 
 
-@dataclass(frozen=True)
-class PlannedBeat:
-    kind: str
-    chunk: int
-    prompt: str
-
-
-def program_beats(program: Program) -> list[PlannedBeat]:
+def program_beats(program: Program) -> list[Beat]:
     """Every beat of a compiled program, in chunk order."""
-    beats = [PlannedBeat(b.kind, b.chunk, b.prompt) for s in program.scenes for b in s.beats]
-    return sorted(beats, key=lambda b: b.chunk)
-
-
-def playing_chunks(program: Program) -> int:
-    """How many chunks the run generates: its stop, capped where the model completes the last scene."""
-    return run_clock(program)[1]
+    return sorted((b for s in program.scenes for b in s.beats), key=lambda b: b.chunk)
 
 
 def program_seed(program: Program) -> tuple[int, SourceSpan] | None:
@@ -520,7 +507,7 @@ def export_longlive_v2(program: Program) -> V2Export:
     """LongLive 2.0: one shot entry per beat that plays, each lasting until the next beat or the stop."""
     clock, stop = run_clock(program)
     # The checks refuse a beat at or past the stop (E505, E510); the filter keeps every duration positive.
-    playing = sorted((b for s in program.scenes for b in s.beats if b.chunk < stop), key=lambda b: b.chunk)
+    playing = [b for b in program_beats(program) if b.chunk < stop]
     shots = [V2Shot(b, (playing[i + 1].chunk if i + 1 < len(playing) else stop) - b.chunk)
              for i, b in enumerate(playing)]
     return V2Export(
@@ -534,7 +521,7 @@ def export_longlive_v2(program: Program) -> V2Export:
 
 def v2_ambiguous(program: Program) -> list[Beat]:
     """Beats whose own prompt begins with the cut prefix: LongLive 2.0 takes every chunk of theirs for a cut."""
-    return [b for s in program.scenes for b in s.beats if b.prompt.startswith(SCENE_CUT_PREFIX)]
+    return [b for b in program_beats(program) if b.prompt.startswith(SCENE_CUT_PREFIX)]
 
 
 # ============================================================================================

@@ -39,11 +39,14 @@ import re
 from typing import Any
 
 from reactor_runtime.core import ConnId, TrackDirection
+from reactor_runtime.log import get_logger
 from reactor_runtime.protocol import Channel, ProtocolVersion
 from reactor_runtime.transport.router import OFFERED_CONN_ID_MIN
 from reactor_runtime.transport.webrtc.config import WebRtcConfig
 from reactor_runtime.transport.webrtc.peer import WebRTCPeer, libwebrtc_peer_factory
 from reactor_runtime.transport.webrtc.signaling import SdpAnswer, SdpOffer, TrackMap
+
+logger = get_logger(__name__)
 
 SINGLE_CONNECTION_ID = OFFERED_CONN_ID_MIN
 """The connection id the runtime keeps for single-connection callers (1001)."""
@@ -70,6 +73,9 @@ class SingleConnectionRoutes:
         if scope.get("type") == "http" and scope.get("method") in _METHODS:
             path = per_connection_path(scope.get("path", ""))
             if path is not None:
+                if scope["method"] != "GET":
+                    logger.info(f"single-connection offer, negotiated as connection {SINGLE_CONNECTION_ID}",
+                                method=scope["method"])
                 scope = {**scope, "path": path, "raw_path": path.encode()}
         await self.app(scope, receive, send)
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import pytest
 
 from browser import Browser, find_chromium
+from longlive_dsl import model
 
 ROOT = Path(__file__).resolve().parents[2]
 JS = Path(__file__).resolve().parent / "js"
@@ -165,13 +166,19 @@ def _messages(run: dict, kind: str) -> list[dict]:
     return [m["data"] for m in run["messages"] if m["type"] == kind]
 
 
+def planned_scene(program: dict, session_chunk: int) -> int:
+    """The 0-based scene number the plan puts on ``session_chunk`` (frame stamps count from 0)."""
+    starts = sorted(scene["start"] for scene in program["scenes"])
+    return sum(1 for start in starts if start <= session_chunk) - 1
+
+
 # --------------------------------------------------------------------------- the tests
 
 
 def test_the_page_connects_through_disconnected_connecting_waiting_ready(browser_run):
     assert browser_run["statuses"] == ["disconnected", "connecting", "waiting", "ready"]
     assert browser_run["run"]["errors"] == []
-    assert browser_run["run"]["tracks"] == [{"name": "main_video", "kind": "video"}]
+    assert browser_run["run"]["tracks"] == [{"name": model.VIDEO_TRACK, "kind": "video"}]
 
 
 def test_the_sdk_negotiated_on_the_single_connection_route(browser_run):
@@ -183,51 +190,55 @@ def test_the_sdk_negotiated_on_the_single_connection_route(browser_run):
     assert any(line.startswith("debug: [WebRTCTransport] Received SDP answer") for line in console)
 
 
+ACKS = {model.SCHEDULE_SHOT: model.SHOT_SCHEDULED, model.SCHEDULE_SCENE_CUT: model.SCENE_CUT_SCHEDULED}
+
+
 def test_the_program_sent_with_sendCommand_is_accepted(browser_run):
     run, commands = browser_run["run"], browser_run["program"]["commands"]
-    scheduled = [(c["type"], c["data"]["prompt"], c["data"]["at_session_chunk"]) for c in commands
-                 if c["type"] in ("schedule_shot", "schedule_scene_cut")]
-    acks = [(m["type"], m["data"]["prompt"], m["data"]["at_session_chunk"]) for m in run["messages"]
-            if m["type"] in ("shot_scheduled", "scene_cut_scheduled")]
-    assert acks == [(t.replace("schedule_scene_cut", "scene_cut_scheduled").replace("schedule_shot", "shot_scheduled"),
-                     p, at) for t, p, at in scheduled]
-    assert _messages(run, "shot_set") == [{"prompt": commands[1]["data"]["prompt"]}]
-    assert len(_messages(run, "generation_started")) == 1
-    assert _messages(run, "command_error") == []
-    assert int(_messages(run, "state")[-1]["seed"]) == 42
+    planned = [(ACKS[c["type"]], c["data"]["prompt"], c["data"][model.AT_SESSION_CHUNK]) for c in commands
+               if c["type"] in ACKS]
+    acks = [(m["type"], m["data"]["prompt"], m["data"][model.AT_SESSION_CHUNK]) for m in run["messages"]
+            if m["type"] in ACKS.values()]
+    assert acks == planned and len(planned) == 3
+    opener = next(c["data"]["prompt"] for c in commands if c["type"] == model.SET_SHOT)
+    assert _messages(run, model.SHOT_SET) == [{"prompt": opener}]
+    assert len(_messages(run, model.GENERATION_STARTED)) == 1
+    assert _messages(run, model.COMMAND_ERROR) == []
+    assert _messages(run, model.STATE)[-1]["seed"] == 42
 
 
 def test_state_and_chunk_complete_messages_arrive_for_every_chunk(browser_run):
     run, stop = browser_run["run"], browser_run["stop"]
-    states = _messages(run, "state")
-    assert states and states[0]["started"] is False  # the state sent on connect
+    states = _messages(run, model.STATE)
+    assert states[0]["started"] is False  # the state sent on connect
     assert any(s["running"] for s in states)
-    chunks = [int(m["session_chunk"]) for m in _messages(run, "chunk_complete")]
-    assert chunks[:stop] == list(range(stop))
-    frames = [int(m["frames_emitted"]) for m in _messages(run, "chunk_complete")]
-    assert frames == sorted(frames) and frames[0] > 0
+    completes = _messages(run, model.CHUNK_COMPLETE)
+    assert [m["session_chunk"] for m in completes][:stop] == list(range(stop))
+    emitted = [m["frames_emitted"] for m in completes]
+    assert emitted == sorted(emitted) and emitted[0] > 0
 
 
 def test_every_beat_fires_on_its_planned_chunk(browser_run):
     run, program = browser_run["run"], browser_run["program"]
-    prompt_at = {int(m["session_chunk"]): m["active_prompt"] for m in _messages(run, "chunk_complete")}
-    index_at = {int(m["session_chunk"]): int(m["chunk_index"]) for m in _messages(run, "chunk_complete")}
-    cuts = [(int(m["at_session_chunk"]), m["prompt"]) for m in _messages(run, "scene_cut")]
+    completes = _messages(run, model.CHUNK_COMPLETE)
+    prompt_at = {m["session_chunk"]: m["active_prompt"] for m in completes}
+    index_at = {m["session_chunk"]: m["chunk_index"] for m in completes}
+    cuts = [(m[model.AT_SESSION_CHUNK], m["prompt"]) for m in _messages(run, model.SCENE_CUT_FIRED)]
     beats = [beat for scene in program["scenes"] for beat in scene["beats"]]
-    assert len(beats) == 4
+    assert [b["kind"] for b in beats] == ["opener", "shot", "cut", "shot"]
     for beat in beats:
         chunk = beat["chunk"]
-        assert prompt_at.get(chunk) == beat["prompt"], f"{beat['kind']} planned for chunk {chunk}"
+        assert prompt_at.get(chunk) == beat["prompt"], f"the {beat['kind']} planned for chunk {chunk}"
         if chunk > 0:
-            assert prompt_at.get(chunk - 1) != beat["prompt"], f"{beat['kind']} fired before chunk {chunk}"
+            assert prompt_at.get(chunk - 1) != beat["prompt"], f"the {beat['kind']} fired before chunk {chunk}"
         if beat["kind"] == "cut":
-            assert (chunk, beat["prompt"]) in cuts and index_at[chunk] == 0
+            assert index_at[chunk] == 0, f"the cut at chunk {chunk} did not start a scene"
     assert cuts == [(b["chunk"], b["prompt"]) for b in beats if b["kind"] == "cut"]
 
 
 def test_the_video_element_presents_the_decoded_frames(browser_run):
-    run, stop = browser_run["run"], browser_run["stop"]
-    sent = stop * FPC
+    run, stop, program = browser_run["run"], browser_run["stop"], browser_run["program"]
+    sent = _messages(run, model.CHUNK_COMPLETE)[stop - 1]["frames_emitted"]  # the whole session's
     # The runtime opens the stream with a placeholder frame of its own size; then the model's.
     frames = [f for f in run["frames"] if (f["width"], f["height"]) == SIZE]
     # requestVideoFrameCallback fires for presented frames (several presented between two
@@ -238,7 +249,8 @@ def test_the_video_element_presents_the_decoded_frames(browser_run):
     assert len(stamps) >= 0.9 * len(frames), f"only {len(stamps)} readable stamps in {len(frames)} frames"
     keys = [(s.session_chunk, s.frame_in_chunk) for s in stamps]
     assert keys == sorted(keys), "frames presented out of order"
-    assert {s.session_chunk for s in stamps} >= set(range(1, stop - 1)), "a chunk never showed"
+    # Every chunk shows. (The very first frames may go while the decoder switches from the
+    # runtime's placeholder to the model's size, so chunk 0 may be missed on a busy machine.)
+    assert {s.session_chunk for s in stamps} >= set(range(1, stop)), "a chunk never showed"
     for s in stamps:  # each frame shows the scene the plan puts on its chunk
-        assert s.scene_number == (0 if s.session_chunk < BUDGET else 1), s
-
+        assert s.scene_number == planned_scene(program, s.session_chunk), s

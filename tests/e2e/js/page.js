@@ -64,10 +64,18 @@ function onFrame(now, metadata) {
     for (let i = 0; i < grey.length; i++) {
       grey[i] = Math.round((rgba[4 * i] + rgba[4 * i + 1] + rgba[4 * i + 2]) / 3);
     }
-    corner = btoa(String.fromCharCode(...grey));
+    corner = toBase64(grey);
   }
   run.frames.push({ t: performance.now(), width, height, presented: metadata.presentedFrames, corner });
   video.requestVideoFrameCallback(onFrame);
+}
+
+function toBase64(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return btoa(text);
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,6 +108,8 @@ async function play(commands, stopAt, timeoutMs = 60000) {
   }
   await until(() => finished(stopAt), timeoutMs, `chunk ${stopAt - 1}`);
   await sleep(LINGER_MS);
+  const quality = video.getVideoPlaybackQuality();
+  run.quality = { total: quality.totalVideoFrames, dropped: quality.droppedVideoFrames };
   await reactor.disconnect();
   return run;
 }

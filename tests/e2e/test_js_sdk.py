@@ -23,11 +23,11 @@ import contextlib
 import functools
 import http.server
 import json
-import os
 import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,7 +68,7 @@ def _require(condition: bool, reason: str) -> None:
 
 
 @contextlib.contextmanager
-def serve_directory(directory: Path, netns) -> tuple[str, ...]:
+def serve_directory(directory: Path, netns) -> Iterator[str]:
     """Serve ``directory`` over HTTP on 127.0.0.1 inside ``netns``, from a thread of this process."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
     with netns.entered():  # the listening socket (and so every connection) lives in the namespace

@@ -28,7 +28,6 @@ WEBRTC = {"Reactor-WebRTC-Version": "1.0"}
 
 async def client_main(url: str) -> dict:
     import asyncio
-    import json
 
     import httpx
     from aiortc import RTCPeerConnection, RTCSessionDescription

@@ -128,6 +128,8 @@ def test_the_single_connection_routes_answer_like_the_runtime():
         assert status == 202  # no answer yet: poll again
         status, body, _ = http_json("POST", base, {"track_mapping": []}, headers=WEBRTC)
         assert status == 422 and "sdp_offer" in str(body)  # the runtime's own validation
+        status, body, _ = http_json("PUT", base, {"track_mapping": []}, headers=WEBRTC)
+        assert status == 422 and "sdp_offer" in str(body)  # a reconnect's re-offer takes the same route
         status, body, _ = http_json("POST", f"{url}/sessions/nope/transport/webrtc/sdp_params",
                                     {"sdp_offer": "v=0"}, headers=WEBRTC)
         assert status == 404, body

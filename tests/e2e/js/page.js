@@ -10,6 +10,10 @@
 // Every decoded frame the <video> element presents is counted with requestVideoFrameCallback,
 // and the top-left corner of each (where the simulator stamps chunk and frame numbers) is kept
 // as greyscale bytes for the test to read back.
+//
+// package.json pins the SDK (2.9.0, the version on npm that this test is about), esbuild, and the
+// SDK's peer dependencies react and zustand: its module imports them at top level (for its React
+// bindings), so the bundler must find them even though this page uses only `Reactor`.
 import { Reactor } from "@reactor-team/js-sdk";
 
 const STAMP_COLS = 32; // longlive_dsl.sim.frames: 2 rows of 32 blocks, width // 40 px each

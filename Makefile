@@ -7,6 +7,8 @@ LLV     := $(VENV)/bin/llv
 STAMP   := $(VENV)/.installed-stamp
 EXTRAS  ?= run,sim,lsp,dev
 OUT     ?= out
+JS_E2E  := tests/e2e/js
+JS_STAMP := $(JS_E2E)/node_modules/.installed-stamp
 
 .PHONY: demo test bench venv clean
 
@@ -34,8 +36,16 @@ demo: $(STAMP)
 	$(LLV) verify $(OUT)/$(DEMO_NAME).trace.jsonl $(DEMO)
 	@echo "video: $(OUT)/$(DEMO_NAME).mp4  trace: $(OUT)/$(DEMO_NAME).trace.jsonl  program: $(OUT)/$(DEMO_NAME).program.json"
 
-test: $(STAMP)
-	@# the timeline picture test renders in headless Chromium (Debian's package)
+# The JavaScript SDK's browser test bundles the pinned packages of tests/e2e/js: node and npm
+# (Debian's packages when missing), then `npm ci` (exactly package-lock.json).
+$(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq nodejs npm >/dev/null)
+	@cd $(JS_E2E) && npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+test: $(STAMP) $(JS_STAMP)
+	@# the timeline picture test and the JavaScript SDK test run headless Chromium (Debian's package)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq chromium >/dev/null) || echo "note: could not install chromium"
 	$(PY) -m pytest -q
@@ -44,4 +54,4 @@ bench: $(STAMP)
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis $(JS_E2E)/node_modules

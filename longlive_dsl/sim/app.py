@@ -412,7 +412,8 @@ class _FreshSessionGate:
 
 def build_service(host: str, port: int) -> Any:
     """Assemble the runtime exactly like ``python -m reactor_runtime.serve`` does, with no ICE
-    servers, the simulator as the model, and (when configured) the fresh-session gate."""
+    servers, the simulator as the model, the single-connection signalling published SDKs send
+    (:mod:`longlive_dsl.sim.compat`), and (when configured) the fresh-session gate."""
     import dataclasses
 
     from reactor_runtime import serve as rt_serve
@@ -421,8 +422,9 @@ def build_service(host: str, port: int) -> Any:
     from reactor_runtime.metrics import RuntimeMetrics
     from reactor_runtime.runner import Runner
     from reactor_runtime.service import Service
-    from reactor_runtime.transport.webrtc.peer import libwebrtc_peer_factory
     from reactor_runtime.transport.webrtc.router import WebRtcRouter
+
+    from longlive_dsl.sim import compat
 
     cfg = RuntimeConfig(model_ref=APP_REF, model_name=model.MODEL_NAME, host=host, port=port)
     cfg = rt_serve._apply_env(cfg)  # ORPHAN_TIMEOUT_SECONDS & co. still apply
@@ -434,9 +436,10 @@ def build_service(host: str, port: int) -> Any:
     runner.request_shutdown = service.request_shutdown
     service.add(runner)
     http = HttpServer(
-        cfg, runner, transports=[WebRtcRouter(webrtc, libwebrtc_peer_factory, metrics)],
+        cfg, runner, transports=[WebRtcRouter(webrtc, compat.peer_factory, metrics)],
         process_health=service.health, metrics=metrics,
     )
+    http._app = compat.SingleConnectionRoutes(http._app)  # what published SDKs (js-sdk 2.9.0) send
     if SimConfig.from_env().preempt:
         http._app = _FreshSessionGate(http._app, runner)
     service.add(http)

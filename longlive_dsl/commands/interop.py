@@ -31,17 +31,19 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("-o", "--output", metavar="PATH",
                             help="write the JSON Lines sample to PATH (for longlive-v1 the config lines go "
                                  "beside it, as PATH with .yaml); default: stdout (v1 config lines on stderr)")
+        add_clock_option(parser)
     elif name == "timeline":
         parser.add_argument("file", metavar="FILE.llv", help="the storyboard ('-' for stdin)")
         parser.add_argument("-o", "--output", metavar="PATH", required=True,
                             help="the picture to write: PATH ending .svg or .html")
+        add_clock_option(parser)
 
 
 def run(name: str, args: argparse.Namespace) -> int:
     return {"schema": schema, "import": import_, "export": export, "timeline": timeline}[name](args)
 
 
-from .files import display_name as _name, read_or_report as _read, write_output as _write  # noqa: E402
+from .files import add_clock_option, display_name as _name, read_or_report as _read, write_output as _write  # noqa: E402,I001
 
 
 def schema(args: argparse.Namespace) -> int:
@@ -87,7 +89,7 @@ def import_(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if has_errors(diags) else EXIT_OK
 
 
-def _compile(path: str):
+def _compile(path: str, clock: str | None = None):
     from .. import compile
     from ..diagnostics import has_errors, print_diagnostics
 
@@ -95,7 +97,7 @@ def _compile(path: str):
     if text is None:
         return None, EXIT_USAGE
     name = _name(path)
-    program, diags = compile(text, name)
+    program, diags = compile(text, name, clock)
     print_diagnostics([d for d in diags if d.is_error], {name: text}, sys.stderr)
     if program is None or has_errors(diags):
         n = sum(1 for d in diags if d.is_error)
@@ -114,7 +116,7 @@ def export(args: argparse.Namespace) -> int:
         v2_jsonl,
     )
 
-    program, status = _compile(args.file)
+    program, status = _compile(args.file, args.clock)
     if program is None:
         return status
     if args.to == "longlive-v2":
@@ -162,7 +164,7 @@ def timeline(args: argparse.Namespace) -> int:
     if text is None:
         return EXIT_USAGE
     name = _name(args.file)
-    tl, diags = check(text, name)
+    tl, diags = check(text, name, args.clock)
     if tl is None:
         print_diagnostics(diags, {name: text}, sys.stderr)
         print(f"error: {name} does not parse; nothing drawn", file=sys.stderr)

@@ -214,7 +214,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
         add("</g>")
         for beat in scene.beats:
             if beat.start is not None:
-                _beat(add, beat, x, band_y, band_h, fates.get(id(beat), True), placed.beats.get(id(beat), []))
+                _beat(add, tl, beat, x, band_y, band_h, fates.get(id(beat), True), placed.beats.get(id(beat), []))
 
     if not scenes:
         add(f'<text x="{LEFT}" y="{lanes_top + 24}" fill="{MUTED}">no scene could be placed</text>')
@@ -268,7 +268,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     return "\n".join(out) + "\n"
 
 
-def _beat(add, beat: Beat, x, band_y: float, band_h: float, fires: bool, diags: list[Diagnostic]) -> None:
+def _beat(add, tl: Timeline, beat: Beat, x, band_y: float, band_h: float, fires: bool, diags: list[Diagnostic]) -> None:
     bx = x(beat.start)
     worst = _worst(diags)
     colour = SEVERITY_COLOURS[ERROR] if not fires else KIND_COLOURS.get(beat.kind, INK)

@@ -142,11 +142,11 @@ def test_full_session_over_stdio():
     assert scene.range.start == types.Position(line=4, character=0)
     text = scene.contents.value
     assert 'scene "Den"' in text and "chunks 10–19" in text and "budget: 10 of 48 chunks used" in text
-    assert "12.08 s" in text  # 10 chunks of 29 frames at 24 fps
+    assert "13.21 s" in text  # 10 chunks from a cut, measured clock: 29 + 9 × 32 frames at 24 fps
 
     shot = seen["hover_shot"]
     text = shot.contents.value
-    assert "soft shot" in text and "chunks 14–19 (6 chunks)" in text and "7.25 s" in text
+    assert "soft shot" in text and "chunks 14–19 (6 chunks)" in text and "8 s" in text
     assert "budget: uses chunks 4–9 of the scene's 48" in text and "completes at chunk 58" in text
 
     name = seen["hover_name"]

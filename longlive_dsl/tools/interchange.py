@@ -312,8 +312,9 @@ def program_beats(program: Program) -> list[PlannedBeat]:
 
 
 def playing_chunks(program: Program) -> int:
-    """How many chunks the run generates: its stop, capped where the model completes the last scene."""
-    return min(program.stops_at, program.scenes[-1].completes_at)
+    """How many chunks the run generates: the Program's one stop point (already capped where the model
+    completes the last scene)."""
+    return program.stops_at
 
 
 def chunk_to_v1_latent(chunk: int) -> int:

@@ -42,6 +42,8 @@ class ClockReport:
     later: dict[int, int] = field(default_factory=dict)  # frames -> how many later chunks held that many
     frames_emitted: int | None = None  # at the last chunk seen
     planned_frames: int | None = None  # on the assumed clock, at the chunks seen
+    frames_recorded: int | None = None  # in the run's video (the trace's `end` record)
+    program_frames: int | None = None  # the Program's `frames`: the video the plan expects by its stop
 
     @property
     def observed(self) -> bool:
@@ -79,6 +81,7 @@ class _Evidence:
     frames_at: dict[int, int] = field(default_factory=dict)  # session chunk -> frames_emitted after it
     complete: int | None = None
     end_message: str | None = None
+    frames_recorded: int | None = None
 
 
 def _evidence(records: list[dict[str, Any]]) -> _Evidence:
@@ -86,6 +89,8 @@ def _evidence(records: list[dict[str, Any]]) -> _Evidence:
     for r in records:
         if r.get("kind") == "end":
             ev.end_message = r.get("message")
+            if isinstance(r.get("frames_recorded"), int) and r["frames_recorded"] > 0:
+                ev.frames_recorded = r["frames_recorded"]
         if r.get("kind") != "recv":
             continue
         frame = r.get("frame") or {}
@@ -144,7 +149,7 @@ def verify(program: Program, records: list[dict[str, Any]]) -> VerifyReport:
 def _clock_report(program: Program, ev: _Evidence) -> ClockReport:
     """Frames per chunk from the cumulative `frames_emitted`, split into scene-opening and later chunks."""
     clock = program.clock.as_clock()
-    report = ClockReport(clock)
+    report = ClockReport(clock, frames_recorded=ev.frames_recorded, program_frames=program.frames)
     for chunk in sorted(ev.frames_at):
         before = 0 if chunk == 0 else ev.frames_at.get(chunk - 1)
         if before is None or chunk not in ev.index_at:
@@ -209,6 +214,9 @@ def _render_clock(c: ClockReport) -> list[str]:
              f"later chunks {_counts(c.later)}"]
     total = "" if c.frames_emitted is None else (
         f"; {c.frames_emitted} frames emitted, {c.planned_frames} planned")
+    if c.frames_recorded is not None and c.program_frames is not None:
+        lines.append(f"  video: {c.frames_recorded} frames recorded; the plan expects {c.program_frames} "
+                     f"on the {a.name} clock")
     if c.ok:
         lines.append(f"  chunk clock: matches the plan's {a.name} clock ({a.describe()}){total}")
     else:

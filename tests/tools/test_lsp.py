@@ -259,3 +259,27 @@ def test_analysis_reports_exactly_what_check_reports(source):
     assert (result.doc is None) == (result.timeline is None) == (timeline is None)
     if result.doc is not None:
         assert result.doc.source == source and result.timeline.file == "story.llv"
+
+
+def test_hover_on_the_clock_statement_names_the_profile_and_its_source():
+    source = f'clock docs\nscene "A" for 40s\n  shot "{P}"\n'
+    from longlive_dsl.tools.lsp import hover_text
+
+    text, span = hover_text(analyse(source, "story.llv"), 2)
+    assert "**clock docs**" in text and "every chunk is 29 frames" in text and "published" in text
+    assert span.line == 1
+
+
+def test_hover_on_a_scene_in_seconds_counts_the_clocks_frames():
+    from longlive_dsl.tools.lsp import hover_text
+
+    text, _ = hover_text(analyse(f'scene "A" for 40s\n  shot "{P}"\n', "story.llv"), 12)
+    assert "chunks 0–29 (30 chunks" in text and "39.88 s" in text  # 957 frames on the measured clock
+
+
+def test_hover_on_an_end_past_the_last_scenes_completion_shows_the_one_stop_point():
+    from longlive_dsl.tools.lsp import hover_text
+
+    source = f'scene "A"\n  shot "{P}"\nend at 60\n'
+    text, _ = hover_text(analyse(source, "story.llv"), source.index("end") + 1)
+    assert "stops after 48 chunks" in text and "before this end" in text and "1533 frames" in text

@@ -227,3 +227,21 @@ def test_plan_with_an_unplaced_scene_does_not_guess_which_beats_fire(story):
     assert proc.returncode == 1 and "E503" in proc.stderr
     assert "3. C" in proc.stdout and "never fires" not in proc.stdout
     assert "end: unknown" in proc.stdout
+
+
+def test_verify_refuses_a_clock_for_a_compiled_program_which_carries_its_own(story, tmp_path):
+    program = tmp_path / "p.json"
+    assert llv("compile", "--json", "-o", program, story(f'scene "A"\n  shot {P}\n')).returncode == 0
+    trace = tmp_path / "t.jsonl"
+    trace.write_text("", encoding="utf-8")
+    proc = llv("verify", "--clock", "docs", trace, program)
+    assert proc.returncode == 2 and "carries the clock it was compiled on" in proc.stderr
+
+
+def test_compile_json_records_the_clock_and_the_frames(story):
+    import json
+
+    proc = llv("compile", "--json", "--clock", "docs", story(f'scene "A" for 40s\n  shot {P}\n'))
+    program = json.loads(proc.stdout)
+    assert program["clock"] == {"name": "docs", "first_chunk_frames": 29, "later_chunk_frames": 29}
+    assert program["stops_at"] == 33 and program["frames"] == 33 * 29

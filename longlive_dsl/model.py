@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 MODEL_NAME = "longlive-v2"
+"""The model's name on Reactor (published: the docs' model API reference)."""
 
 FPS = 24
 """Frames per second of the output track (published)."""
 
 HALF_FRAME_SECONDS = Fraction(1, 2 * FPS)
-"""A seconds value is 'exact' when it lies within half a frame of a chunk boundary."""
+"""A seconds value is 'exact' when it lies within half a frame of a chunk boundary (ours)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +127,8 @@ SEED_MAX = 2**31 - 1
 simulator refuses anything outside 32 bits, checked by E304)."""
 
 PROMPT_MAX_CHARS = 4000
-"""Longest prompt the simulator takes, in characters (ours: the hosted model publishes no limit;
-4,000 characters is several times what its text encoder reads; checked by E406)."""
+"""Longest prompt the simulator takes, in characters (ours: the hosted model publishes no limit; the
+simulator's choice, well above the ~300 words W602 already warns about; checked by E406)."""
 
 EARLIEST_BEAT_CHUNK = 1
 """A beat can be scheduled at session chunk 1 or later: chunk 0 belongs to the opener (published:

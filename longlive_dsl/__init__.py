@@ -28,35 +28,41 @@ def parse(source: str, file: str = "<input>") -> tuple[Document | None, list[Dia
     return _parse(source, file)
 
 
-def check(source: str, file: str = "<input>") -> tuple[Timeline | None, list[Diagnostic]]:
-    """Parse, resolve and check: the Timeline (None on syntax errors) and every diagnostic, sorted."""
+def check(source: str, file: str = "<input>", clock: str | None = None) -> tuple[Timeline | None, list[Diagnostic]]:
+    """Parse, resolve and check: the Timeline (None on syntax errors) and every diagnostic, sorted.
+
+    `clock` ("measured" or "docs", as `--clock` gives it) overrides the storyboard's `clock` statement.
+    """
     from .checks import check as _check
     from .diagnostics import has_errors, sort_key
+    from .model import CLOCKS
     from .timeline import resolve
 
+    if clock is not None and clock not in CLOCKS:
+        raise ValueError(f"unknown clock profile {clock!r}; known: {', '.join(CLOCKS)}")
     doc, diags = parse(source, file)
     if doc is None:
         return None, diags
-    timeline, diags = resolve(doc)
+    timeline, diags = resolve(doc, CLOCKS[clock] if clock is not None else None)
     if not has_errors(diags):
         diags += _check(timeline)
     return timeline, sorted(diags, key=sort_key)
 
 
-def compile(source: str, file: str = "<input>") -> tuple[Program | None, list[Diagnostic]]:
-    """Parse, check and compile: the Program, or None when any diagnostic is an error."""
+def compile(source: str, file: str = "<input>", clock: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
+    """Parse, check and compile: the Program, or None when any diagnostic is an error (`clock` as in check)."""
     from .compiler import build_program
     from .diagnostics import has_errors
 
-    timeline, diags = check(source, file)
+    timeline, diags = check(source, file, clock)
     if timeline is None or has_errors(diags):
         return None, diags
     return build_program(timeline), diags
 
 
-def compile_file(path: str) -> tuple[Program | None, list[Diagnostic]]:
+def compile_file(path: str, clock: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
     """compile() on a file; raises SourceError when the file cannot be read."""
-    return compile(read_source(path), path)
+    return compile(read_source(path), path, clock)
 
 
 def run(program: Program, **options):

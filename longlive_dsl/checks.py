@@ -159,6 +159,11 @@ class _Checker:
         for beat in self.tl.beats:
             if not beat.prompt:
                 continue
+            if len(beat.prompt) > model.PROMPT_MAX_CHARS:
+                self.error("E406", f"this prompt is {len(beat.prompt):,} characters; the model takes at most "
+                                   f"{model.PROMPT_MAX_CHARS:,}",
+                           beat.node.prompt.span, label="the simulator refuses it at run time",
+                           help="shorten it (after `{name}` insertions), or move detail into the shots that need it")
             words = len(beat.prompt.split())
             if words < TERSE_PROMPT_WORDS:
                 self.warn("W601", f"terse prompt ({words} word{'s' if words != 1 else ''})", beat.node.prompt.span,

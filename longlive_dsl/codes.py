@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import model
 from .diagnostics import ERROR, NOTE, WARNING
+
+_MEASURED, _DOCS = model.MEASURED_CLOCK, model.DOCS_CLOCK
+
+
+def _s(frames: int, digits: int = 1) -> str:
+    return f"{frames / model.FPS:.{digits}f}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,14 @@ _TABLE = [
          "`for 0` gives a scene or shot no time at all; remove it or give a positive length.",
          'shot for 0 "..."'),
     Code("E304", ERROR, "seed out of range",
-         "The model's seed is a signed 32-bit integer: from -2147483648 to 2147483647.",
+         f"The simulator takes a signed 32-bit seed: from {model.SEED_MIN} to {model.SEED_MAX} (the hosted "
+         "model documents only an integer, so llv keeps to the range every client can send).",
          "seed 4294967296"),
+    Code("E305", ERROR, "unknown clock profile",
+         f"`clock` names the chunk clock seconds are converted on: `measured` (the default: "
+         f"{_MEASURED.describe()}, as Reactor measured the hosted model) or `docs` ({_DOCS.describe()}, as "
+         "the published docs say). `--clock` on the command line overrides it.",
+         "clock fast   # use: clock measured, or clock docs"),
     # ---- prompts and defines --------------------------------------------------------------
     Code("E401", ERROR, "empty prompt",
          "After whitespace folding the prompt is empty; the model refuses empty prompts.",
@@ -93,6 +106,12 @@ _TABLE = [
          "Interpolating defines into one another grew a prompt past the size llv accepts. Prompts "
          "that long are far beyond what the model reads.",
          'define a = "..."\ndefine b = "{a}{a}{a}{a}"\ndefine c = "{b}{b}{b}{b}"  # ...'),
+    Code("E406", ERROR, "prompt too long for the model",
+         f"The simulator refuses a prompt longer than {model.PROMPT_MAX_CHARS:,} characters (after "
+         "`{name}` insertions and whitespace folding); the hosted model publishes no limit, so llv "
+         "checks this one before a run rather than letting the run fail. Shorten the prompt, or move "
+         "detail into the shots that need it.",
+         'define look = "... 4,000 characters ..."\nscene "A"\n  shot "{look}, and more"'),
     # ---- timing ---------------------------------------------------------------------------
     Code("E501", ERROR, "first scene not at 0",
          "The first scene starts the run, at chunk 0.",
@@ -105,7 +124,8 @@ _TABLE = [
          "(`for`) or an explicit `at` here.",
          'scene "A"\n  shot "..."\n  shot "..."     # add `for 4` to the first shot, or `at 4` here'),
     Code("E504", ERROR, "scene longer than 48 chunks",
-         "LongLive-2.0 completes a scene after 48 chunks (~58 s); anything longer never plays. "
+         f"LongLive-2.0 completes a scene after {model.SCENE_BUDGET_CHUNKS} chunks "
+         f"(~{_s(_MEASURED.scene_frames(model.SCENE_BUDGET_CHUNKS))} s on the measured clock); anything longer never plays. "
          "Split it with a new `scene` (a cut resets the budget).",
          'scene "Long" for 60'),
     Code("E505", ERROR, "beat never fires",
@@ -160,9 +180,13 @@ _TABLE = [
          "playing until then.",
          'scene "A" for 20\n  shot for 4 "..."\n  shot at 10 "..."'),
     Code("N701", NOTE, "inexact seconds",
-         "Seconds convert to whole chunks (29 frames at 24 fps = 1.2083 s each). This value is "
-         "more than half a frame away from a whole chunk, so it is rounded to the nearest.",
-         'shot for 6s "..."   # 4.97 chunks -> 5'),
+         f"Seconds and timecodes convert to whole chunks on the storyboard's clock, scene by scene: on the "
+         f"measured clock (the default) {_MEASURED.describe()} at {model.FPS} fps, so a scene's first "
+         f"chunk lasts {_s(_MEASURED.first_chunk_frames, 3)} s and each later one {_s(_MEASURED.later_chunk_frames, 3)} s; "
+         f"on the docs clock {_DOCS.describe()}. A cut starts a new first-sized chunk. This value is more than "
+         "half a frame away from a chunk boundary, so it is rounded to the nearest.",
+         f'shot for 6s "..."   # {model.FPS * 6} frames: {1 + (model.FPS * 6 - _MEASURED.first_chunk_frames) / _MEASURED.later_chunk_frames:.2f} chunks -> 5 '
+         '(measured clock)'),
 ]
 
 CODES: dict[str, Code] = {c.code: c for c in _TABLE}

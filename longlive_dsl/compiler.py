@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from . import model
 from .diagnostics import Span
-from .program import Program
+from .program import ClockProfile, Program
 from .timeline import CUT, Timeline
 
 
 def _span(file: str, span: Span) -> dict:
     return {"file": file, "line": span.line, "column": span.column, "end_line": span.end_line,
             "end_column": span.end_column}
-
-
-def stop_chunk(tl: Timeline) -> tuple[int | None, int]:
-    """(end, stops_at): the explicit or derived end, and the chunk count at which the run stops."""
-    last = tl.scenes[-1]
-    if tl.end is not None:
-        return tl.end.chunks, tl.end.chunks
-    if last.end is not None:
-        return last.end, min(last.end, last.completes_at)
-    return None, last.completes_at
 
 
 def build_program(tl: Timeline) -> Program:
@@ -53,9 +43,9 @@ def build_program(tl: Timeline) -> Program:
         }
         for s in tl.scenes
     ]
-    end, stops_at = stop_chunk(tl)
     # One validation pass in pydantic's core is faster than constructing each model in Python.
     return Program.model_validate({
-        "source": file, "title": tl.title, "commands": commands, "end": end, "stops_at": stops_at,
+        "source": file, "title": tl.title, "commands": commands, "end": tl.end_chunk, "stops_at": tl.stops_at,
+        "clock": ClockProfile.of(tl.clock), "frames": tl.frames_at(tl.stops_at),
         "scenes": scenes, "source_map": source_map,
     })

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 MODEL_NAME = "longlive-v2"
+"""The model's name on Reactor (published: the docs' model API reference)."""
 
 FPS = 24
 """Frames per second of the output track (published)."""
 
 HALF_FRAME_SECONDS = Fraction(1, 2 * FPS)
-"""A seconds value is 'exact' when it lies within half a frame of a chunk boundary."""
+"""A seconds value is 'exact' when it lies within half a frame of a chunk boundary (ours)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,28 @@ class Clock:
         """Video time of a frame count."""
         return Fraction(frames, FPS)
 
+    def nearest_boundary(self, seconds: Fraction, scene_starts: Sequence[int]) -> tuple[int, bool]:
+        """The session chunk boundary nearest to an absolute video time, and whether it is exact.
+
+        Each scene counts its chunks from its own start (`scene_starts`, sorted, the first 0): the
+        time falls in the last scene that has begun by then, and is converted from that scene's start.
+        """
+        frames = seconds * FPS
+        base_chunk, base_frames = 0, 0
+        for start in scene_starts:
+            at = self.session_frames(scene_starts, start)
+            if at > frames:
+                break
+            base_chunk, base_frames = start, at
+        n, exact = self.nearest_chunks(Fraction(frames - base_frames, FPS), first_in_scene=True)
+        return base_chunk + n, exact
+
+    def describe(self) -> str:
+        """The profile in words, e.g. 'a scene's first chunk is 29 frames, each later one 32'."""
+        if self.first_chunk_frames == self.later_chunk_frames:
+            return f"every chunk is {self.first_chunk_frames} frames"
+        return f"a scene's first chunk is {self.first_chunk_frames} frames, each later one {self.later_chunk_frames}"
+
     def nearest_chunks(self, seconds: Fraction, first_in_scene: bool = True) -> tuple[int, bool]:
         """The whole number of chunks nearest to a length in seconds, and whether it is exact.
 
@@ -90,12 +113,26 @@ FRAMES_PER_CHUNK = DOCS_CLOCK.later_chunk_frames
 CHUNK_SECONDS = Fraction(FRAMES_PER_CHUNK, FPS)
 """Length of one chunk on the docs clock (29/24 ~ 1.2083 s)."""
 
+# ---- limits ----------------------------------------------------------------------------------
+# Every limit the model or the simulator enforces, once. "Published" means Reactor's LongLive-2.0
+# docs (or its reference app / SDKs) state it; "ours" means the sources are silent and the simulator
+# enforces our conservative choice. The simulator enforces each, and a check reports each before a run.
+
 SCENE_BUDGET_CHUNKS = 48
-"""A scene auto-completes after this many chunks; a cut starts a fresh budget."""
+"""A scene auto-completes after this many chunks; a cut starts a fresh budget (published)."""
 
 SEED_MIN = -(2**31)
 SEED_MAX = 2**31 - 1
-"""The seed is a signed 32-bit integer."""
+"""The seed is a signed 32-bit integer (ours: the docs and SDKs type it only as an integer; the
+simulator refuses anything outside 32 bits, checked by E304)."""
+
+PROMPT_MAX_CHARS = 4000
+"""Longest prompt the simulator takes, in characters (ours: the hosted model publishes no limit; the
+simulator's choice, well above the ~300 words W602 already warns about; checked by E406)."""
+
+EARLIEST_BEAT_CHUNK = 1
+"""A beat can be scheduled at session chunk 1 or later: chunk 0 belongs to the opener (published:
+the earliest schedulable chunk is `session_chunk + 1`; the same bound before start is ours)."""
 
 VIDEO_TRACK = "main_video"
 DATA_CHANNEL = "data"

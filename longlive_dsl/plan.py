@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from . import model
 from .checks import firing_beats
-from .compiler import stop_chunk
 from .diagnostics import Diagnostic
-from .timeline import Timeline
+from .timeline import Timeline, timecode
 
 PROMPT_WORDS_SHOWN = 9
 
 
-def clock(chunk: int) -> str:
-    """A session chunk as m:ss.s of video time."""
-    seconds = float(chunk * model.CHUNK_SECONDS)
-    return f"{int(seconds // 60)}:{seconds % 60:04.1f}"
+def clock(tl: Timeline, chunk: int) -> str:
+    """A session chunk boundary as m:ss.s of video time, on the timeline's clock."""
+    return timecode(tl.seconds_at(chunk))
 
 
 def first_words(prompt: str, n: int = PROMPT_WORDS_SHOWN) -> str:
@@ -23,12 +21,8 @@ def first_words(prompt: str, n: int = PROMPT_WORDS_SHOWN) -> str:
 
 
 def scene_plays_until(tl: Timeline, scene) -> int:
-    """Where a placed scene stops playing: its end, else `end at` for the last scene, else its completion."""
-    if scene.end is not None:
-        return scene.end
-    if scene is tl.scenes[-1] and tl.end is not None:
-        return min(tl.end.chunks, scene.completes_at)
-    return scene.completes_at
+    """Where a placed scene stops playing (Timeline.plays_until: the run's one stop point for the last scene)."""
+    return tl.plays_until(scene)
 
 
 def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> None:
@@ -53,7 +47,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> No
         table.add_section()
         table.add_row(
             f"[bold]{scene.index + 1}. {scene.name or '(unnamed)'}[/]",
-            "", f"{scene.start}–{end - 1}", f"{clock(scene.start)}–{clock(end)}",
+            "", f"{scene.start}–{end - 1}", f"{clock(tl, scene.start)}–{clock(tl, end)}",
             f"[dim]budget {used} of {budget} chunks; completes at chunk {scene.completes_at}[/]",
         )
         for beat in scene.beats:
@@ -64,13 +58,17 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> No
             else:
                 kind = beat.kind if fires else f"{beat.kind} [red](never fires)[/]"
             chunk = "?" if beat.start is None else str(beat.start)
-            row = ["", kind, chunk, "" if beat.start is None else clock(beat.start), first_words(beat.prompt)]
+            row = ["", kind, chunk, "" if beat.start is None else clock(tl, beat.start), first_words(beat.prompt)]
             table.add_row(*row, style="red" if flagged else None)
     console.print(table)
     if not placed:
         console.print("end: unknown until every scene is placed (see the errors)")
         return
-    end, stops = stop_chunk(tl)
-    why = "end at" if tl.end is not None else ("last scene's end" if end is not None else "the model completes the last scene")
-    console.print(f"end: chunk {stops} ({why}) — total {stops} chunks, {clock(stops)} of video "
-                  f"({stops * model.FRAMES_PER_CHUNK} frames at {model.FPS} fps)")
+    stops, end = tl.stops_at, tl.end_chunk
+    if end is None or stops < end:
+        why = "the model completes the last scene" + (f", before `end at {tl.end.written}`" if tl.end is not None else "")
+    else:
+        why = "end at" if tl.end is not None else "last scene's end"
+    console.print(f"end: chunk {stops} ({why}) — total {stops} chunks, {clock(tl, stops)} of video "
+                  f"({tl.frames_at(stops)} frames at {model.FPS} fps on the {tl.clock.name} clock: "
+                  f"{tl.clock.describe()})")

@@ -20,12 +20,12 @@ class SeedData(_Strict):
 
 
 class PromptData(_Strict):
-    prompt: str = Field(min_length=1)
+    prompt: str = Field(min_length=1, max_length=model.PROMPT_MAX_CHARS)
 
 
 class ScheduledPromptData(_Strict):
-    prompt: str = Field(min_length=1)
-    at_session_chunk: int = Field(ge=0)
+    prompt: str = Field(min_length=1, max_length=model.PROMPT_MAX_CHARS)
+    at_session_chunk: int = Field(ge=model.EARLIEST_BEAT_CHUNK)
 
 
 class EmptyData(_Strict):
@@ -93,6 +93,32 @@ class SceneEntry(_Strict):
     span: SourceSpan
 
 
+class ClockProfile(_Strict):
+    """The chunk clock the plan assumed: frames in a scene's first chunk and in every later one."""
+
+    name: str
+    first_chunk_frames: int = Field(ge=1)
+    later_chunk_frames: int = Field(ge=1)
+
+    @classmethod
+    def of(cls, clock: model.Clock) -> ClockProfile:
+        """The profile of a model.Clock."""
+        return cls(name=clock.name, first_chunk_frames=clock.first_chunk_frames,
+                   later_chunk_frames=clock.later_chunk_frames)
+
+    def as_clock(self) -> model.Clock:
+        """The model.Clock with these numbers (the named one when it is a known profile)."""
+        known = model.CLOCKS.get(self.name)
+        if known is not None and (known.first_chunk_frames, known.later_chunk_frames) == (
+                self.first_chunk_frames, self.later_chunk_frames):
+            return known
+        return model.Clock(self.name, self.first_chunk_frames, self.later_chunk_frames, "from a compiled Program")
+
+
+def _default_clock() -> ClockProfile:
+    return ClockProfile.of(model.DEFAULT_CLOCK)
+
+
 class SourceMapEntry(_Strict):
     command_index: int
     span: SourceSpan
@@ -110,7 +136,12 @@ class Program(_Strict):
         description="Stop after this many session chunks (client-side; the wire has no stop command). "
         "None: run until the model completes the last scene.",
     )
-    stops_at: int = Field(description="The session chunk count at which the run is expected to stop.")
+    stops_at: int = Field(description="The session chunk count at which the run is expected to stop: the earlier "
+                          "of `end` and the chunk at which the model completes the last scene.")
+    clock: ClockProfile = Field(default_factory=_default_clock,
+                                description="The chunk clock seconds were converted on and frames are counted by.")
+    frames: int | None = Field(default=None, ge=0,
+                               description="Frames the run is expected to emit by `stops_at`, on `clock`.")
     scenes: list[SceneEntry]
     source_map: list[SourceMapEntry]
 

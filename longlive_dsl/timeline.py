@@ -6,7 +6,6 @@ becomes a diagnostic here; rules about a resolved plan (budgets, gaps, overlaps)
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -23,11 +22,18 @@ OPENER, CUT, SHOT = "opener", "cut", "shot"
 
 @dataclass(slots=True)
 class Time:
-    """A resolved `at`/`for` value in chunks, with where it was written."""
+    """A resolved `at`/`for` value in chunks, with where it was written.
+
+    A time written in seconds (`6s`, `0:30`) keeps them in `seconds`; placement converts them to
+    chunks on the storyboard's clock (a scene's chunks count from its own start) and sets `chunks`.
+    """
 
     chunks: int
     span: Span  # the whole `at 5` / `for 5`
     written: str
+    seconds: Fraction | None = None
+    time_span: Span | None = None  # just the value
+    converted: bool = False
 
 
 @dataclass(slots=True)
@@ -95,6 +101,8 @@ class Timeline:
     title: str | None = None
     seed: int | None = None
     seed_node: ast.Seed | None = None
+    clock: model.Clock = model.DEFAULT_CLOCK
+    clock_node: ast.Clock | None = None
     defines: dict[str, DefineInfo] = field(default_factory=dict)
     scenes: list[Scene] = field(default_factory=list)
     end: Time | None = None
@@ -105,28 +113,71 @@ class Timeline:
         """Every beat in source order."""
         return [b for s in self.scenes for b in s.beats]
 
+    @property
+    def end_chunk(self) -> int | None:
+        """Where the storyboard says the run ends: `end at`, else the last scene's own end (None: no end)."""
+        if self.end is not None:
+            return self.end.chunks
+        return self.scenes[-1].end if self.scenes else None
+
+    @property
+    def stops_at(self) -> int | None:
+        """The one stop point: the session chunk count at which the run stops (None until placed).
+
+        The earlier of the storyboard's end (`end at`, or the last scene's own end) and the chunk
+        at which the model completes the last scene.
+        """
+        if not self.scenes or self.scenes[-1].start is None:
+            return None
+        completes = self.scenes[-1].completes_at
+        end = self.end_chunk
+        return completes if end is None else min(end, completes)
+
+    def plays_until(self, scene: Scene) -> int | None:
+        """Where a placed scene stops playing: the run's stop for the last scene, else its end or completion."""
+        if scene.start is None:
+            return None
+        if scene is self.scenes[-1]:
+            return self.stops_at
+        return scene.end if scene.end is not None else scene.completes_at
+
+    @property
+    def scene_starts(self) -> list[int]:
+        """The session chunks at which placed scenes open (where the clock starts a 29-frame chunk)."""
+        return sorted({s.start for s in self.scenes if s.start is not None} | {0})
+
+    def frames_at(self, chunk: int) -> int:
+        """Frames the session has emitted when it reaches chunk boundary `chunk`, on this clock."""
+        return self.clock.session_frames(self.scene_starts, chunk)
+
+    def seconds_at(self, chunk: int) -> Fraction:
+        """Video time of chunk boundary `chunk`, on this clock."""
+        return self.clock.seconds(self.frames_at(chunk))
+
 
 # ---- time values -----------------------------------------------------------------------------
 
 _TIME = re.compile(r"^([-+]?)(\d+)(?:\.(\d+))?(?::(\d+)(?:\.(\d+))?)?(s?)$")
 
 
-def seconds_to_chunks(seconds: Fraction) -> tuple[int, bool]:
-    """Nearest whole chunk count for a length in seconds, and whether it is exact to half a frame."""
-    chunks = math.floor(seconds / model.CHUNK_SECONDS + Fraction(1, 2))
-    exact = abs(chunks * model.CHUNK_SECONDS - seconds) <= model.HALF_FRAME_SECONDS
-    return chunks, exact
-
-
 def _fmt_seconds(x: Fraction) -> str:
     return f"{float(x):.2f}".rstrip("0").rstrip(".")
 
 
+def timecode(seconds: Fraction) -> str:
+    """Video time as m:ss.s."""
+    s = float(seconds)
+    return f"{int(s // 60)}:{s % 60:04.1f}"
+
+
 class _Resolver:
-    def __init__(self, doc: ast.Document) -> None:
+    def __init__(self, doc: ast.Document, clock: model.Clock | None = None) -> None:
         self.doc = doc
         self.diags: list[Diagnostic] = []
         self.timeline = Timeline(doc.file, doc.source)
+        self.clock_override = clock
+        if clock is not None:
+            self.timeline.clock = clock
 
     def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
               notes: tuple[str, ...] = ()) -> None:
@@ -160,28 +211,63 @@ class _Resolver:
                            help=f"write `{text}s` for seconds, or a whole number of chunks")
                 return None
             seconds = None
-        if seconds is None:
-            chunks = int(whole)
-        else:
-            chunks, exact = seconds_to_chunks(seconds)
-            if not exact:
-                exact_seconds = chunks * model.CHUNK_SECONDS
-                self.diags.append(Diagnostic(
-                    "N701", NOTE,
-                    f"`{text}` is {_fmt_seconds(seconds / model.CHUNK_SECONDS)} chunks; using {chunks} "
-                    f"({_fmt_seconds(exact_seconds)} s)",
-                    self.doc.file, span,
-                    help=f"one chunk is {model.FRAMES_PER_CHUNK} frames at {model.FPS} fps "
-                         f"(~{_fmt_seconds(model.CHUNK_SECONDS)} s); write `{chunks}` to say chunks exactly",
-                ))
-        if sign == "-" and (chunks or int(whole)):
+        chunks = int(whole) if seconds is None else 0  # seconds become chunks once placed (see convert_*)
+        if sign == "-" and (chunks or int(whole) or seconds):
             self.error("E302", f"`{text}` is negative", span, help="positions and lengths count up from chunk 0")
             return None
-        if timing.kind == "for" and chunks == 0:
+        if timing.kind == "for" and seconds is None and chunks == 0:
             self.error("E303", f"`for {text}` is no time at all", timing.span,
                        help="give a positive length, or remove `for` to let the next beat decide")
             return None
-        return Time(chunks, timing.span, text)
+        return Time(chunks, timing.span, text, seconds, span)
+
+    def clock_help(self, chunks: int, what: str) -> str:
+        c = self.timeline.clock
+        return (f"on the {c.name} clock {c.describe()}, at {model.FPS} fps; write `{chunks}` to say {what} exactly")
+
+    def convert_length(self, t: Time | None, first_in_scene: bool) -> Time | None:
+        """Turn a length written in seconds into chunks, counted from a chunk boundary of a scene."""
+        if t is None or t.seconds is None or t.converted:
+            return t
+        t.converted = True
+        clock = self.timeline.clock
+        t.chunks, exact = clock.nearest_chunks(t.seconds, first_in_scene)
+        if t.chunks == 0:
+            first = clock.first_chunk_frames if first_in_scene else clock.later_chunk_frames
+            self.error("E303", f"`for {t.written}` is no time at all: less than half a chunk", t.span,
+                       help=f"a chunk here is {first} frames ({_fmt_seconds(Fraction(first, model.FPS))} s); "
+                            "give a longer length, or remove `for` to let the next beat decide")
+            return None
+        if not exact:
+            first = clock.first_chunk_frames if first_in_scene else clock.later_chunk_frames
+            frames = first + (t.chunks - 1) * clock.later_chunk_frames
+            wanted = t.seconds * model.FPS
+            exact_count = wanted / first if wanted <= first else 1 + (wanted - first) / clock.later_chunk_frames
+            self.note(t, f"`{t.written}` is {_fmt_seconds(exact_count)} chunks ({_fmt_seconds(wanted)} frames); "
+                         f"using {t.chunks} ({frames} frames, {_fmt_seconds(Fraction(frames, model.FPS))} s)",
+                      self.clock_help(t.chunks, "chunks"))
+        return t
+
+    def convert_position(self, t: Time | None) -> Time | None:
+        """Turn an absolute time written in seconds into the nearest chunk boundary of the session.
+
+        The scenes placed so far are counted on the clock, each from its own start (a cut opens a
+        first-sized chunk).
+        """
+        if t is None or t.seconds is None or t.converted:
+            return t
+        t.converted = True
+        tl = self.timeline
+        t.chunks, exact = tl.clock.nearest_boundary(t.seconds, tl.scene_starts)
+        if not exact:
+            at = tl.seconds_at(t.chunks)
+            self.note(t, f"`{t.written}` is not on a chunk boundary; using chunk {t.chunks}, which starts at "
+                         f"{timecode(at)} (frame {tl.frames_at(t.chunks)}, {_fmt_seconds(at)} s)",
+                      self.clock_help(t.chunks, "the chunk"))
+        return t
+
+    def note(self, t: Time, message: str, help: str) -> None:
+        self.diags.append(Diagnostic("N701", NOTE, message, self.doc.file, t.time_span or t.span, help=help))
 
     def timings(self, node: ast.Scene | ast.Shot) -> tuple[Time | None, Time | None]:
         found: dict[str, ast.Timing] = {}
@@ -270,7 +356,7 @@ class _Resolver:
         scene: Scene | None = None
         title_node = None
         for st in self.doc.statements:
-            if isinstance(st, (ast.Title, ast.Seed, ast.Define)) and scene_seen:
+            if isinstance(st, (ast.Title, ast.Seed, ast.Define, ast.Clock)) and scene_seen:
                 word = type(st).__name__.lower()
                 self.error("E201", f"`{word}` after the first scene", st.span,
                            help=f"move this `{word}` above the first `scene` (headers come first)")
@@ -283,6 +369,8 @@ class _Resolver:
                 tl.title = " ".join(st.text.value.split())
             elif isinstance(st, ast.Seed):
                 self.seed(st)
+            elif isinstance(st, ast.Clock):
+                self.clock(st)
             elif isinstance(st, ast.Define):
                 self.define(st)
             elif isinstance(st, ast.Scene):
@@ -336,6 +424,25 @@ class _Resolver:
             return
         tl.seed = value
 
+    def clock(self, st: ast.Clock) -> None:
+        tl = self.timeline
+        if tl.clock_node is not None:
+            self.error("E205", "a second `clock`", st.span, help=f"keep one clock (the first is on line {tl.clock_node.span.line})")
+            return
+        tl.clock_node = st
+        chosen = model.CLOCKS.get(st.name)
+        if chosen is None:
+            import difflib
+
+            close = difflib.get_close_matches(st.name, list(model.CLOCKS), n=1)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            names = " or ".join(f"`{n}`" for n in model.CLOCKS)
+            self.error("E305", f"unknown clock profile `{st.name}`", st.name_span, label="no clock has this name",
+                       help=f"{hint}write `clock` followed by {names}")
+            return
+        if self.clock_override is None:
+            tl.clock = chosen
+
     def define(self, st: ast.Define) -> None:
         tl = self.timeline
         if st.name in tl.defines:
@@ -351,6 +458,7 @@ class _Resolver:
         scenes = self.timeline.scenes
         for i, scene in enumerate(scenes):
             prev = scenes[i - 1] if i else None
+            scene.at = self.convert_position(scene.at)
             if prev is None:
                 if scene.at is not None and scene.at.chunks != 0:
                     self.error("E501", f"the first scene starts at chunk 0, not {scene.at.chunks}", scene.at.span,
@@ -364,6 +472,7 @@ class _Resolver:
                 self.error("E503", f"cannot tell where {scene.label} starts", scene.node.keyword_span,
                            label=f"{prev.label} has no length",
                            help=f"add `at N` here, or `for N` to {prev.label} (line {prev.node.span.line}) or to its last shot")
+            scene.length = self.convert_length(scene.length, first_in_scene=True)
             self.place_shots(scene)
             nxt = scenes[i + 1] if i + 1 < len(scenes) else None
             last = scene.beats[-1] if scene.beats else None
@@ -371,7 +480,7 @@ class _Resolver:
                 scene.end, scene.end_from = scene.start + scene.length.chunks, "for"
             elif last is not None and last.length is not None and last.start is not None:
                 scene.end, scene.end_from = last.start + last.length.chunks, "last shot"
-            elif nxt is not None and nxt.at is not None:
+            elif nxt is not None and self.convert_position(nxt.at) is not None:
                 scene.end, scene.end_from = nxt.at.chunks, "next scene"
             for j, beat in enumerate(scene.beats):
                 if beat.start is None:
@@ -382,9 +491,12 @@ class _Resolver:
                     beat.end = scene.beats[j + 1].start
                 else:
                     beat.end = scene.end
+        self.timeline.end = self.convert_position(self.timeline.end)
 
     def place_shots(self, scene: Scene) -> None:
         for j, beat in enumerate(scene.beats):
+            beat.at = self.convert_position(beat.at)
+            beat.length = self.convert_length(beat.length, first_in_scene=j == 0)
             if j == 0:
                 if beat.at is not None and scene.start is not None and beat.at.chunks != scene.start:
                     self.error("E502", f"the scene's first shot starts with the scene, at chunk {scene.start}",
@@ -403,7 +515,10 @@ class _Resolver:
                            help=f"add `at N` here, or `for N` to the shot on line {before.node.span.line}")
 
 
-def resolve(doc: ast.Document) -> tuple[Timeline, list[Diagnostic]]:
-    """Place every scene and shot in absolute chunks and build every prompt."""
-    r = _Resolver(doc)
+def resolve(doc: ast.Document, clock: model.Clock | None = None) -> tuple[Timeline, list[Diagnostic]]:
+    """Place every scene and shot in absolute chunks and build every prompt.
+
+    `clock` (the command line's `--clock`) overrides the storyboard's own `clock` statement.
+    """
+    r = _Resolver(doc, clock)
     return r.run(), r.diags

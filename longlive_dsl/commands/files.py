@@ -51,3 +51,12 @@ def write_output(path: str | None, text: str) -> bool:
         print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
         return False
     return True
+
+
+def add_clock_option(parser) -> None:
+    """`--clock measured|docs`: the chunk clock seconds convert on, overriding the storyboard's `clock`."""
+    from ..model import CLOCKS, DEFAULT_CLOCK
+
+    parser.add_argument("--clock", choices=list(CLOCKS), default=None,
+                        help=f"the chunk clock seconds convert on, overriding the file's `clock` statement "
+                             f"(default: the file's, else {DEFAULT_CLOCK.name})")

@@ -32,17 +32,19 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
                             help="longlive-v1: write the JSON Lines sample to PATH and its config lines beside it "
                                  "(PATH with .yaml; default: stdout, config lines on stderr); longlive-v2: the "
                                  "folder to write (required; new, empty or an earlier v2 export)")
+        add_clock_option(parser)
     elif name == "timeline":
         parser.add_argument("file", metavar="FILE.llv", help="the storyboard ('-' for stdin)")
         parser.add_argument("-o", "--output", metavar="PATH", required=True,
                             help="the picture to write: PATH ending .svg or .html")
+        add_clock_option(parser)
 
 
 def run(name: str, args: argparse.Namespace) -> int:
     return {"schema": schema, "import": import_, "export": export, "timeline": timeline}[name](args)
 
 
-from .files import display_name as _name, read_or_report as _read, write_output as _write  # noqa: E402
+from .files import add_clock_option, display_name as _name, read_or_report as _read, write_output as _write  # noqa: E402,I001
 
 
 def schema(args: argparse.Namespace) -> int:
@@ -88,7 +90,7 @@ def import_(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if has_errors(diags) else EXIT_OK
 
 
-def _compile(path: str):
+def _compile(path: str, clock: str | None = None):
     from .. import compile
     from ..diagnostics import has_errors, print_diagnostics
 
@@ -96,7 +98,7 @@ def _compile(path: str):
     if text is None:
         return None, EXIT_USAGE
     name = _name(path)
-    program, diags = compile(text, name)
+    program, diags = compile(text, name, clock)
     print_diagnostics([d for d in diags if d.is_error], {name: text}, sys.stderr)
     if program is None or has_errors(diags):
         n = sum(1 for d in diags if d.is_error)
@@ -121,7 +123,7 @@ def export(args: argparse.Namespace) -> int:
         return _export_v2(args)
     from ..tools.interchange import export_longlive_v1
 
-    program, status = _compile(args.file)
+    program, status = _compile(args.file, args.clock)
     if program is None:
         return status
     v1 = export_longlive_v1(program)
@@ -230,7 +232,7 @@ def _export_v2(args: argparse.Namespace) -> int:
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    program, status = _compile(args.file)
+    program, status = _compile(args.file, args.clock)
     if program is None:
         return status
     v2 = export_longlive_v2(program)
@@ -270,7 +272,7 @@ def timeline(args: argparse.Namespace) -> int:
     if text is None:
         return EXIT_USAGE
     name = _name(args.file)
-    tl, diags = check(text, name)
+    tl, diags = check(text, name, args.clock)
     if tl is None:
         print_diagnostics(diags, {name: text}, sys.stderr)
         print(f"error: {name} does not parse; nothing drawn", file=sys.stderr)

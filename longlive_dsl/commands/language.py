@@ -6,19 +6,22 @@ import argparse
 import sys
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
-from .files import display_name, read_or_report, write_output
+from .files import add_clock_option, display_name, read_or_report, write_output
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "lint":
         parser.add_argument("files", nargs="+", metavar="FILE", help=".llv files to check ('-' for stdin)")
         parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+        add_clock_option(parser)
     elif name == "compile":
         parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
         parser.add_argument("--json", action="store_true", help="print the whole Program as JSON")
         parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+        add_clock_option(parser)
     elif name == "plan":
         parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
+        add_clock_option(parser)
     elif name == "explain":
         parser.add_argument("code", nargs="?", metavar="CODE", help="a diagnostic code, e.g. E505")
         parser.add_argument("--list", action="store_true", help="list every code")
@@ -45,7 +48,7 @@ def lint(args: argparse.Namespace) -> int:
             continue
         name = display_name(path)
         sources[name] = text
-        everything += check(text, name)[1]
+        everything += check(text, name, args.clock)[1]
     if args.format == "json":
         print(render_json(everything))
     elif args.format == "sarif":
@@ -74,7 +77,7 @@ def compile_(args: argparse.Namespace) -> int:
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    program, diags = compile(text, name)
+    program, diags = compile(text, name, args.clock)
     print_diagnostics(diags, {name: text}, sys.stderr)
     if program is None:
         n = sum(1 for d in diags if d.is_error)
@@ -93,7 +96,7 @@ def plan(args: argparse.Namespace) -> int:
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    timeline, diags = check(text, name)
+    timeline, diags = check(text, name, args.clock)
     if timeline is not None and timeline.scenes:  # a partly placed plan still helps; '?' marks the unknown
         render_plan(timeline, diags)
     print_diagnostics(diags, {name: text}, sys.stderr)

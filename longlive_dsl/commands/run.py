@@ -15,6 +15,8 @@ import os
 import sys
 from typing import Any
 
+from .files import add_clock_option
+
 API_KEY_ENV = "REACTOR_API_KEY"
 API_URL_ENV = "REACTOR_API_URL"
 
@@ -37,6 +39,15 @@ def _positive(text: str) -> float:
     return value
 
 
+def _frames_per_chunk(text: str) -> tuple[int, int]:
+    from ..sim.engine import parse_frames_per_chunk
+
+    try:
+        return parse_frames_per_chunk(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "run":
         parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json)")
@@ -54,8 +65,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         )
         parser.add_argument("--size", type=_size, metavar="WxH", help="frame size of the embedded simulator")
         parser.add_argument(
-            "--frames-per-chunk", type=int, metavar="N",
-            help="frames in a chunk on the embedded simulator (default 29, as hosted; fewer = a faster preview)",
+            "--frames-per-chunk", type=_frames_per_chunk, metavar="N|FIRST,LATER",
+            help="frames in a chunk on the embedded simulator, overriding the plan's clock: N for every chunk, "
+                 "or FIRST,LATER (default: the plan's clock, 29,32 when measured; fewer = a faster preview)",
         )
         parser.add_argument(
             "--silence-timeout", type=_positive, metavar="SECONDS",
@@ -66,21 +78,30 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             help="how long to keep retrying when the cloud has no capacity (429) (default 300)",
         )
         parser.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
+        add_clock_option(parser)
     elif name == "verify":
         parser.add_argument("trace", metavar="TRACE", help="a trace written by `llv run --trace`")
         parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json) that ran")
+        add_clock_option(parser)
 
 
 def run(name: str, args: argparse.Namespace) -> int:
     return run_command(args) if name == "run" else verify_command(args)
 
 
-def load_program(path: str) -> tuple[Any, int]:
-    """The Program of a .llv file (diagnostics printed) or of a Program JSON; (None, exit code) on failure."""
+def load_program(path: str, clock: str | None = None) -> tuple[Any, int]:
+    """The Program of a .llv file (diagnostics printed) or of a Program JSON; (None, exit code) on failure.
+
+    `clock` (`--clock`) overrides the storyboard's; a compiled Program already carries its clock.
+    """
     from ..program import Program
     from ..runtime import Failure
 
     if path.endswith(".json"):
+        if clock is not None:
+            print(f"error: --clock applies to a .llv storyboard; {path} is a compiled Program, which carries "
+                  "the clock it was compiled on (compile again with --clock)", file=sys.stderr)
+            return None, Failure.USAGE.value
         try:
             with open(path, encoding="utf-8") as f:
                 return Program.model_validate_json(f.read()), 0
@@ -98,7 +119,7 @@ def load_program(path: str) -> tuple[Any, int]:
     if text is None:
         return None, Failure.USAGE.value
     name = display_name(path)
-    program, diags = compile(text, name)
+    program, diags = compile(text, name, clock)
     print_diagnostics(diags, {name: text})
     if program is None or has_errors(diags):
         print(f"error: {name} has errors; nothing was run", file=sys.stderr)
@@ -113,7 +134,7 @@ def run_command(args: argparse.Namespace) -> int:
     from ..runtime.signalling import DEFAULT_CLOUD_URL
     from ..runtime.trace import Redactor, Trace
 
-    program, code = load_program(args.file)
+    program, code = load_program(args.file, args.clock)
     if program is None:
         return code
     api_key = os.environ.get(API_KEY_ENV, "").strip()
@@ -140,7 +161,8 @@ def run_command(args: argparse.Namespace) -> int:
         video=args.video, time_scale=args.time_scale, silence_timeout=args.silence_timeout
     )
     display = Redacting(make_display(sys.stderr, args.file, force_plain=args.plain), redactor)
-    trace.write("run", file=args.file, mode="cloud" if cloud else ("server" if args.server else "simulator"))
+    trace.write("run", file=args.file, mode="cloud" if cloud else ("server" if args.server else "simulator"),
+                clock=program.clock.name)
 
     def go(url: str) -> Any:
         key = api_key if cloud else None
@@ -152,7 +174,7 @@ def run_command(args: argparse.Namespace) -> int:
         elif args.server:
             result = go(args.server)
         else:
-            result = _on_embedded_simulator(args, go, display)
+            result = _on_embedded_simulator(args, go, display, program)
             if isinstance(result, int):
                 return result
     finally:
@@ -161,7 +183,7 @@ def run_command(args: argparse.Namespace) -> int:
     return _report(result, args, redactor)
 
 
-def _on_embedded_simulator(args: argparse.Namespace, go: Any, display: Any) -> Any:
+def _on_embedded_simulator(args: argparse.Namespace, go: Any, display: Any, program: Any) -> Any:
     from ..runtime import Failure
 
     try:
@@ -172,9 +194,10 @@ def _on_embedded_simulator(args: argparse.Namespace, go: Any, display: Any) -> A
     kwargs: dict[str, Any] = {"time_scale": args.time_scale}
     if args.size:
         kwargs["size"] = args.size
-    if args.frames_per_chunk:
-        kwargs["frames_per_chunk"] = args.frames_per_chunk
-    display.info(f"starting the simulator (time scale {args.time_scale:g})")
+    # The embedded simulator emits the clock the plan assumed, unless --frames-per-chunk says otherwise.
+    kwargs["frames_per_chunk"] = args.frames_per_chunk or (
+        program.clock.first_chunk_frames, program.clock.later_chunk_frames)
+    display.info(f"starting the simulator (time scale {args.time_scale:g}, {program.clock.name} clock)")
     try:
         with running_simulator(**kwargs) as url:
             return go(url)
@@ -227,7 +250,7 @@ def verify_command(args: argparse.Namespace) -> int:
     from ..runtime.trace import read_trace
     from ..runtime.verify import render, verify
 
-    program, code = load_program(args.file)
+    program, code = load_program(args.file, args.clock)
     if program is None:
         return code
     try:

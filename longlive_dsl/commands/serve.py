@@ -22,8 +22,12 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cloud", action="store_true",
                         help="serve Reactor's cloud coordinator routes (tokens, sessions) in front of the model")
     parser.add_argument("--fps", type=int, default=model.FPS, help=f"frames per second (default {model.FPS})")
-    parser.add_argument("--frames-per-chunk", type=int, default=model.FRAMES_PER_CHUNK,
-                        help=f"frames in one chunk (default {model.FRAMES_PER_CHUNK})")
+    parser.add_argument("--clock", choices=list(model.CLOCKS), default=model.DEFAULT_CLOCK.name,
+                        help="the chunk clock to emit: measured (a scene's first chunk 29 frames, each later one "
+                             "32, as the hosted model does) or docs (29 always) (default measured)")
+    parser.add_argument("--frames-per-chunk", metavar="N|FIRST,LATER",
+                        help="frames in a chunk, overriding --clock: N for every chunk, or FIRST,LATER for a "
+                             "scene's first chunk and each later one (fewer = a faster test)")
     parser.add_argument("--scene-budget", type=int, default=model.SCENE_BUDGET_CHUNKS,
                         help=f"chunks before a scene auto-completes (default {model.SCENE_BUDGET_CHUNKS})")
     parser.add_argument("--size", default="640x352",
@@ -45,6 +49,10 @@ def run(name: str, args: argparse.Namespace) -> int:
 
     try:
         size = parse_size(args.size)
+        if args.frames_per_chunk is not None:
+            from longlive_dsl.sim.engine import parse_frames_per_chunk
+
+            parse_frames_per_chunk(args.frames_per_chunk)
     except ValueError as error:
         print(f"llv serve: {error}", file=sys.stderr)
         return 2
@@ -60,7 +68,8 @@ def run(name: str, args: argparse.Namespace) -> int:
 
     try:
         sim = Simulator(
-            args.port, fps=args.fps, frames_per_chunk=args.frames_per_chunk, scene_budget=args.scene_budget,
+            args.port, fps=args.fps, clock=args.clock, frames_per_chunk=args.frames_per_chunk,
+            scene_budget=args.scene_budget,
             size=size, time_scale=args.time_scale, cloud=args.cloud, capacity=args.capacity,
             refuse_first=args.refuse_first, retry_after=args.retry_after,
             log=sys.stderr, log_level="INFO" if args.verbose else "WARNING",
@@ -88,7 +97,9 @@ def run(name: str, args: argparse.Namespace) -> int:
         c = sim.config
         mode = "cloud coordinator double" if args.cloud else "local runtime"
         print(f"llv serve: LongLive-2.0 simulator ({mode}) listening on {url}", flush=True)
-        print(f"  {c.size[0]}x{c.size[1]} at {c.fps} fps, {c.frames_per_chunk} frames per chunk, "
+        first, later = c.frames_per_chunk
+        chunks = f"{first} frames per chunk" if first == later else f"{first} frames in a scene's first chunk, {later} in each later one"
+        print(f"  {c.size[0]}x{c.size[1]} at {c.fps} fps, {chunks}, "
               f"{c.scene_budget} chunks per scene"
               + (f", time x{c.time_scale:g} ({c.playout_fps:g} frames/s on the wire)" if c.time_scale != 1 else ""),
               flush=True)

@@ -76,7 +76,9 @@ class RunOptions:
     check_schema: bool = True
 
     def chunk_wall_seconds(self) -> float:
-        return float(model.CHUNK_SECONDS) / max(self.time_scale, 1e-6)
+        """Wall time of the longest chunk any clock profile has (the silence timeout counts in these)."""
+        longest = max(max(c.first_chunk_frames, c.later_chunk_frames) for c in model.CLOCKS.values())
+        return longest / self.fps / max(self.time_scale, 1e-6)
 
     def silence(self) -> float:
         if self.silence_timeout is not None:

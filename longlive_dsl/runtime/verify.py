@@ -4,6 +4,14 @@ The evidence is what the model said: `chunk_complete` (which prompt each session
 from, and its index within its scene), `scene_cut` (a cut fired, and on which chunk) and the
 `state` snapshots. A beat is on plan when its chunk was generated from its prompt, the chunk
 before it was not (for a soft shot), and, for a cut, the scene clock restarted there.
+
+The chunk clock is read back too: `chunk_complete.frames_emitted` counts the session's frames, so
+the difference between two chunks is the frames the later one held. The frames per chunk seen on a
+scene's first chunk and on later ones are compared with the clock profile the plan assumed. A mismatch
+is reported as a warning that names the profile the run matches (so a user can calibrate against the
+real service) but does not fail the verification: beats are keyed by chunks, which a clock does not
+move; only the plan's seconds and frame counts would be off (and a fast preview with
+`--frames-per-chunk` differs on purpose).
 """
 
 from __future__ import annotations
@@ -26,11 +34,39 @@ class BeatReport:
 
 
 @dataclass
+class ClockReport:
+    """The frames per chunk the trace shows, against the clock profile the plan assumed."""
+
+    assumed: model.Clock
+    first: dict[int, int] = field(default_factory=dict)  # frames -> how many scene-opening chunks held that many
+    later: dict[int, int] = field(default_factory=dict)  # frames -> how many later chunks held that many
+    frames_emitted: int | None = None  # at the last chunk seen
+    planned_frames: int | None = None  # on the assumed clock, at the chunks seen
+    frames_recorded: int | None = None  # in the run's video (the trace's `end` record)
+    program_frames: int | None = None  # the Program's `frames`: the video the plan expects by its stop
+
+    @property
+    def observed(self) -> bool:
+        return bool(self.first or self.later)
+
+    @property
+    def ok(self) -> bool:
+        """No chunk held a different number of frames than the assumed clock says."""
+        return set(self.first) <= {self.assumed.first_chunk_frames} and set(self.later) <= {self.assumed.later_chunk_frames}
+
+    def matching_profiles(self) -> list[str]:
+        """The known clock profiles the observed frames agree with."""
+        return [c.name for c in model.CLOCKS.values()
+                if set(self.first) <= {c.first_chunk_frames} and set(self.later) <= {c.later_chunk_frames}]
+
+
+@dataclass
 class VerifyReport:
     beats: list[BeatReport] = field(default_factory=list)
     chunks_seen: int = 0
     planned_chunks: int = 0
     run_end: str | None = None
+    clock: ClockReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -42,8 +78,10 @@ class _Evidence:
     prompt_at: dict[int, str] = field(default_factory=dict)
     index_at: dict[int, int] = field(default_factory=dict)
     cuts: list[tuple[int, str]] = field(default_factory=list)
+    frames_at: dict[int, int] = field(default_factory=dict)  # session chunk -> frames_emitted after it
     complete: int | None = None
     end_message: str | None = None
+    frames_recorded: int | None = None
 
 
 def _evidence(records: list[dict[str, Any]]) -> _Evidence:
@@ -51,6 +89,8 @@ def _evidence(records: list[dict[str, Any]]) -> _Evidence:
     for r in records:
         if r.get("kind") == "end":
             ev.end_message = r.get("message")
+            if isinstance(r.get("frames_recorded"), int) and r["frames_recorded"] > 0:
+                ev.frames_recorded = r["frames_recorded"]
         if r.get("kind") != "recv":
             continue
         frame = r.get("frame") or {}
@@ -61,6 +101,8 @@ def _evidence(records: list[dict[str, Any]]) -> _Evidence:
             ev.prompt_at[d["session_chunk"]] = d.get("active_prompt")
             if isinstance(d.get("chunk_index"), int):
                 ev.index_at[d["session_chunk"]] = d["chunk_index"]
+            if isinstance(d.get("frames_emitted"), int):
+                ev.frames_at[d["session_chunk"]] = d["frames_emitted"]
         elif t == model.SCENE_CUT_FIRED and isinstance(d.get(model.AT_SESSION_CHUNK), int):
             ev.cuts.append((d[model.AT_SESSION_CHUNK], d.get("prompt")))
         elif t == model.GENERATION_COMPLETE and isinstance(d.get("total_chunks"), int):
@@ -73,8 +115,9 @@ def verify(program: Program, records: list[dict[str, Any]]) -> VerifyReport:
     ev = _evidence(records)
     report = VerifyReport(
         chunks_seen=(max(ev.prompt_at) + 1) if ev.prompt_at else 0,
-        planned_chunks=program.end if program.end is not None else program.stops_at,
+        planned_chunks=program.stops_at,
         run_end=ev.end_message,
+        clock=_clock_report(program, ev),
     )
     beats = [(scene, beat) for scene in program.scenes for beat in scene.beats]
     beats.sort(key=lambda sb: sb[1].chunk)
@@ -103,6 +146,25 @@ def verify(program: Program, records: list[dict[str, Any]]) -> VerifyReport:
     return report
 
 
+def _clock_report(program: Program, ev: _Evidence) -> ClockReport:
+    """Frames per chunk from the cumulative `frames_emitted`, split into scene-opening and later chunks."""
+    clock = program.clock.as_clock()
+    report = ClockReport(clock, frames_recorded=ev.frames_recorded, program_frames=program.frames)
+    for chunk in sorted(ev.frames_at):
+        before = 0 if chunk == 0 else ev.frames_at.get(chunk - 1)
+        if before is None or chunk not in ev.index_at:
+            continue
+        held = ev.frames_at[chunk] - before
+        bucket = report.first if ev.index_at[chunk] == 0 else report.later
+        bucket[held] = bucket.get(held, 0) + 1
+    if ev.frames_at:
+        last = max(ev.frames_at)
+        report.frames_emitted = ev.frames_at[last]
+        starts = sorted({s.start for s in program.scenes})
+        report.planned_frames = clock.session_frames(starts, last + 1)
+    return report
+
+
 def _where_it_fired(ev: _Evidence, beat: Beat, after: int) -> int | None:
     if beat.kind == "cut":
         for at, prompt in ev.cuts:
@@ -128,6 +190,8 @@ def render(report: VerifyReport, program_name: str, trace_name: str) -> str:
             prompt = prompt[:49] + "…"
         lines.append(f"    {mark} chunk {b.beat.chunk:>4}  {b.beat.kind:<6} “{prompt}”: {b.note}")
     lines.append(f"  the run covered {report.chunks_seen} of {report.planned_chunks} planned chunks")
+    if report.clock is not None:
+        lines += _render_clock(report.clock)
     if report.run_end:
         lines.append(f"  the run ended: {report.run_end}")
     good = sum(1 for b in report.beats if b.ok)
@@ -136,3 +200,29 @@ def render(report: VerifyReport, program_name: str, trace_name: str) -> str:
     else:
         lines.append(f"FAILED: {good} of {len(report.beats)} beats fired on their planned chunks")
     return "\n".join(lines)
+
+
+def _counts(seen: dict[int, int]) -> str:
+    return ", ".join(f"{frames} ({n} chunk{'s' if n != 1 else ''})" for frames, n in sorted(seen.items())) or "none seen"
+
+
+def _render_clock(c: ClockReport) -> list[str]:
+    a = c.assumed
+    if not c.observed:
+        return [f"  chunk clock: the trace has no frames_emitted to check the {a.name} clock against"]
+    lines = [f"  chunk clock: frames per chunk seen: a scene's first chunk {_counts(c.first)}; "
+             f"later chunks {_counts(c.later)}"]
+    total = "" if c.frames_emitted is None else (
+        f"; {c.frames_emitted} frames emitted, {c.planned_frames} planned")
+    if c.frames_recorded is not None and c.program_frames is not None:
+        lines.append(f"  video: {c.frames_recorded} frames recorded; the plan expects {c.program_frames} "
+                     f"on the {a.name} clock")
+    if c.ok:
+        lines.append(f"  chunk clock: matches the plan's {a.name} clock ({a.describe()}){total}")
+    else:
+        matches = c.matching_profiles()
+        hint = (f"the run matches the {matches[0]} clock: plan with `clock {matches[0]}` or `--clock {matches[0]}`"
+                if matches else "no known clock profile matches it")
+        lines.append(f"  warning: chunk clock MISMATCH: the plan assumed the {a.name} clock ({a.describe()}), "
+                     f"but the model emitted otherwise{total}; {hint}")
+    return lines

@@ -28,7 +28,8 @@ Configuration comes from the environment (``llv serve`` and
 
 =========================== ======================================================
 ``LLV_SIM_FPS``              output frame rate at time scale 1 (default 24)
-``LLV_SIM_FRAMES_PER_CHUNK`` frames in a chunk (default 29)
+``LLV_SIM_FRAMES_PER_CHUNK`` frames in a chunk: ``FIRST,LATER`` (a scene's first chunk, each later
+                             one) or ``N`` for every chunk (default ``29,32``, the measured clock)
 ``LLV_SIM_SCENE_BUDGET``     chunks before a scene auto-completes (default 48)
 ``LLV_SIM_SIZE``             ``WIDTHxHEIGHT`` (default 640x352; 1280x704 is the hosted size)
 ``LLV_SIM_TIME_SCALE``       playout speed-up for tests (default 1.0)
@@ -65,7 +66,7 @@ from reactor_runtime import (
 from reactor_runtime.log import get_logger
 
 from longlive_dsl import model
-from longlive_dsl.sim.engine import Engine, Message
+from longlive_dsl.sim.engine import Engine, Message, parse_frames_per_chunk
 from longlive_dsl.sim.frames import DEFAULT_SIZE, FrameRenderer, parse_size
 
 logger = get_logger(__name__)
@@ -79,7 +80,8 @@ class SimConfig:
     """The simulator's knobs (see the module docstring for the environment variables)."""
 
     fps: int = model.FPS
-    frames_per_chunk: int = model.FRAMES_PER_CHUNK
+    frames_per_chunk: Any = (model.DEFAULT_CLOCK.first_chunk_frames, model.DEFAULT_CLOCK.later_chunk_frames)
+    """(a scene's first chunk, each later one); also given as a clock, its name, N or "FIRST,LATER"."""
     scene_budget: int = model.SCENE_BUDGET_CHUNKS
     size: tuple[int, int] = DEFAULT_SIZE
     time_scale: float = 1.0
@@ -88,8 +90,7 @@ class SimConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.fps, int) or not 1 <= self.fps <= 120:
             raise ValueError(f"fps must be an integer in 1..120, got {self.fps!r}")
-        if not isinstance(self.frames_per_chunk, int) or not 1 <= self.frames_per_chunk <= 255:
-            raise ValueError(f"frames per chunk must be an integer in 1..255, got {self.frames_per_chunk!r}")
+        object.__setattr__(self, "frames_per_chunk", parse_frames_per_chunk(self.frames_per_chunk))
         if not isinstance(self.scene_budget, int) or self.scene_budget < 1:
             raise ValueError(f"scene budget must be a positive integer, got {self.scene_budget!r}")
         if not 0.01 <= self.time_scale <= 100:
@@ -103,7 +104,7 @@ class SimConfig:
     def to_env(self) -> dict[str, str]:
         return {
             "LLV_SIM_FPS": str(self.fps),
-            "LLV_SIM_FRAMES_PER_CHUNK": str(self.frames_per_chunk),
+            "LLV_SIM_FRAMES_PER_CHUNK": "{},{}".format(*self.frames_per_chunk),
             "LLV_SIM_SCENE_BUDGET": str(self.scene_budget),
             "LLV_SIM_SIZE": f"{self.size[0]}x{self.size[1]}",
             "LLV_SIM_TIME_SCALE": repr(float(self.time_scale)),
@@ -120,7 +121,7 @@ class SimConfig:
 
         return cls(
             fps=get("LLV_SIM_FPS", model.FPS, int),
-            frames_per_chunk=get("LLV_SIM_FRAMES_PER_CHUNK", model.FRAMES_PER_CHUNK, int),
+            frames_per_chunk=get("LLV_SIM_FRAMES_PER_CHUNK", model.DEFAULT_CLOCK, str),
             scene_budget=get("LLV_SIM_SCENE_BUDGET", model.SCENE_BUDGET_CHUNKS, int),
             size=get("LLV_SIM_SIZE", DEFAULT_SIZE, parse_size),
             time_scale=get("LLV_SIM_TIME_SCALE", 1.0, float),
@@ -265,7 +266,7 @@ def to_model_message(message: Message) -> Any:
 # --------------------------------------------------------------------------- the model
 
 
-_PROMPT = InputField(description="the prompt", max_length=4000)
+_PROMPT = InputField(description="the prompt", max_length=model.PROMPT_MAX_CHARS)
 _AT = InputField(description="the session chunk the beat fires on")
 
 
@@ -278,13 +279,13 @@ class LongLiveSim(ReactorApp):
         self.config = SimConfig.from_env()
         type(self).fps = self.config.playout_fps
         self._period = 1.0 / self.config.playout_fps
-        self._renderer = FrameRenderer(*self.config.size, self.config.frames_per_chunk)
+        self._renderer = FrameRenderer(*self.config.size, self.config.frames_per_chunk[1])
         self._engine: Engine | None = None
         logger.info(
             "LongLive-2.0 simulator loaded",
             size=f"{self.config.size[0]}x{self.config.size[1]}",
             fps=self.config.fps, time_scale=self.config.time_scale,
-            frames_per_chunk=self.config.frames_per_chunk, scene_budget=self.config.scene_budget,
+            frames_per_chunk="{},{}".format(*self.config.frames_per_chunk), scene_budget=self.config.scene_budget,
         )
 
     def _new_engine(self) -> Engine:

@@ -12,7 +12,7 @@ refuse), because the compiler's static checks assume exactly these rules.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from longlive_dsl import model
@@ -45,9 +45,11 @@ class FrameInfo:
     scene_number: int
     """0 for the opener's scene, +1 on every cut that fired."""
     frame_in_chunk: int
-    """0 .. frames_per_chunk - 1."""
+    """0 .. chunk_frames - 1."""
     prompt: str
     """The prompt active for this chunk."""
+    chunk_frames: int | None = field(default=None, compare=False)
+    """Frames in this chunk (a scene's first chunk and the later ones may differ; see model.Clock)."""
 
 
 @dataclass(frozen=True)
@@ -94,20 +96,55 @@ def _schema_error(command: str, data: Any) -> str | None:
     return None
 
 
+def parse_frames_per_chunk(value: int | str | tuple[int, int] | model.Clock) -> tuple[int, int]:
+    """Frames per chunk as (a scene's first chunk, each later one): from a clock profile or its name,
+    ``"N"``/``N`` (every chunk alike), ``"FIRST,LATER"`` or a pair; ValueError when malformed."""
+    if isinstance(value, str) and value.strip() in model.CLOCKS:
+        value = model.CLOCKS[value.strip()]
+    if isinstance(value, model.Clock):
+        return value.first_chunk_frames, value.later_chunk_frames
+    if isinstance(value, str):
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) not in (1, 2) or not all(p.isdigit() for p in parts):
+            raise ValueError(f"frames per chunk {value!r} must be N or FIRST,LATER (e.g. 29,32)")
+        value = tuple(int(p) for p in parts) if len(parts) == 2 else int(parts[0])
+    pair = value if isinstance(value, tuple) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 255 for v in pair):
+        raise ValueError(f"frames per chunk must be integers in 1..255, got {value!r}")
+    return pair
+
+
 class Engine:
     """LongLive-2.0 as an object: commands in, messages and frame descriptions out."""
 
     def __init__(
         self,
-        frames_per_chunk: int = model.FRAMES_PER_CHUNK,
+        frames_per_chunk: int | tuple[int, int] | model.Clock = model.DEFAULT_CLOCK,
         scene_budget: int = model.SCENE_BUDGET_CHUNKS,
     ) -> None:
-        for name, value in (("frames_per_chunk", frames_per_chunk), ("scene_budget", scene_budget)):
+        """`frames_per_chunk`: a model.Clock, `(first, later)` (a scene's first chunk, each later one), or one
+        number for every chunk."""
+        if isinstance(frames_per_chunk, model.Clock):
+            first, later = frames_per_chunk.first_chunk_frames, frames_per_chunk.later_chunk_frames
+        elif isinstance(frames_per_chunk, tuple) and len(frames_per_chunk) == 2:
+            first, later = frames_per_chunk
+        else:
+            first = later = frames_per_chunk
+        for name, value in (("frames_per_chunk", first), ("frames_per_chunk", later), ("scene_budget", scene_budget)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.frames_per_chunk = frames_per_chunk
+        self.first_chunk_frames, self.later_chunk_frames = first, later
         self.scene_budget = scene_budget
         self._clear()
+
+    @property
+    def frames_per_chunk(self) -> int:
+        """Frames in every chunk after a scene's first (all chunks, when the two are equal)."""
+        return self.later_chunk_frames
+
+    def chunk_frames(self, index_in_scene: int) -> int:
+        """Frames in a scene's chunk number `index_in_scene` (0 = the one a scene opens on)."""
+        return self.first_chunk_frames if index_in_scene == 0 else self.later_chunk_frames
 
     # ------------------------------------------------------------------ state
 
@@ -206,8 +243,8 @@ class Engine:
 
     def _set_shot(self, data: dict) -> list[Message]:
         prompt = data["prompt"]
-        if not prompt.strip():
-            return _error(model.SET_SHOT, "prompt is empty")
+        if _prompt_problem(prompt):
+            return _error(model.SET_SHOT, _prompt_problem(prompt))
         if not self._started:
             self._prompt = prompt
         else:
@@ -218,8 +255,8 @@ class Engine:
 
     def _scene_cut(self, data: dict) -> list[Message]:
         prompt = data["prompt"]
-        if not prompt.strip():
-            return _error(model.SCENE_CUT, "prompt is empty")
+        if _prompt_problem(prompt):
+            return _error(model.SCENE_CUT, _prompt_problem(prompt))
         if not self._started:
             return _error(
                 model.SCENE_CUT,
@@ -240,8 +277,8 @@ class Engine:
     def _schedule(self, command: str, kind: str, ack: str, data: dict) -> list[Message]:
         prompt = data["prompt"]
         at = data[model.AT_SESSION_CHUNK]
-        if not prompt.strip():
-            return _error(command, "prompt is empty")
+        if _prompt_problem(prompt):
+            return _error(command, _prompt_problem(prompt))
         refused = self._add_beat(command, kind, prompt, at)
         if refused:
             return refused
@@ -249,7 +286,7 @@ class Engine:
 
     def _add_beat(self, command: str, kind: str, prompt: str, at: int) -> list[Message]:
         """Queue a beat at session chunk ``at``; return a command_error if refused, else []."""
-        earliest = self._session_chunk + 1
+        earliest = self._session_chunk + model.EARLIEST_BEAT_CHUNK  # the chunk after the one being made
         if at < earliest:
             return _error(
                 command,
@@ -272,7 +309,7 @@ class Engine:
             return _error(model.START, "no prompt set; send set_shot first")
         self._started = True
         self._paused = False
-        frame_num = self.scene_budget * self.frames_per_chunk
+        frame_num = self.first_chunk_frames + (self.scene_budget - 1) * self.later_chunk_frames
         return [Message(model.GENERATION_STARTED, {"frame_num": frame_num}), self._state()]
 
     def _pause(self, data: dict) -> list[Message]:
@@ -312,10 +349,11 @@ class Engine:
             scene_number=self._scene_number,
             frame_in_chunk=self._frame,
             prompt=self._prompt,
+            chunk_frames=self.chunk_frames(self._scene_chunk),
         )
         self._frame += 1
         self._frames_emitted += 1
-        if self._frame < self.frames_per_chunk:
+        if self._frame < info.chunk_frames:
             return info, []
         return info, self._finish_chunk()
 
@@ -363,6 +401,15 @@ class Engine:
                 {"prompt": beat.prompt, model.AT_SESSION_CHUNK: beat.at_session_chunk},
             )
         ]
+
+
+def _prompt_problem(prompt: str) -> str | None:
+    """Why the model refuses a prompt (blank, or longer than model.PROMPT_MAX_CHARS), or None."""
+    if not prompt.strip():
+        return "prompt is empty"
+    if len(prompt) > model.PROMPT_MAX_CHARS:
+        return f"prompt is {len(prompt)} characters; at most {model.PROMPT_MAX_CHARS} are allowed"
+    return None
 
 
 def _error(command: str, reason: str) -> list[Message]:

@@ -208,7 +208,8 @@ class FrameRenderer:
             self._base = self._draw_base(*key)
             self._key = key
         frame = self._base.copy()
-        filled = self.width * (info.frame_in_chunk + 1) // self.frames_per_chunk
+        per_chunk = getattr(info, "chunk_frames", None) or self.frames_per_chunk
+        filled = self.width * min(info.frame_in_chunk + 1, per_chunk) // per_chunk
         frame[self.height - self._bar :, :filled] = (255, 255, 255)
         paint_stamp(
             frame,

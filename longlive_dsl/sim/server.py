@@ -117,7 +117,8 @@ class Simulator:
         port: int = 8080,
         *,
         fps: int = model.FPS,
-        frames_per_chunk: int = model.FRAMES_PER_CHUNK,
+        clock: str = model.DEFAULT_CLOCK.name,
+        frames_per_chunk: int | str | tuple[int, int] | None = None,
         scene_budget: int = model.SCENE_BUDGET_CHUNKS,
         size: tuple[int, int] = DEFAULT_SIZE,
         time_scale: float = 1.0,
@@ -136,7 +137,11 @@ class Simulator:
     ) -> None:
         from longlive_dsl.sim.app import SimConfig
 
-        self.config = SimConfig(fps=fps, frames_per_chunk=frames_per_chunk, scene_budget=scene_budget,
+        if clock not in model.CLOCKS:
+            raise ValueError(f"unknown clock profile {clock!r}; known: {', '.join(model.CLOCKS)}")
+        # frames_per_chunk (N, "FIRST,LATER" or a pair; fast tests use a few frames) overrides the clock.
+        per_chunk = model.CLOCKS[clock] if frames_per_chunk is None else frames_per_chunk
+        self.config = SimConfig(fps=fps, frames_per_chunk=per_chunk, scene_budget=scene_budget,
                                 size=tuple(size), time_scale=float(time_scale), preempt=preempt)
         self.netns = netns
         self.port = port or free_port(HOST, netns)
@@ -310,7 +315,7 @@ class Simulator:
 def running_simulator(port: int = 0, **options: Any) -> Iterator[str]:
     """Run a simulator for the body of a ``with`` and yield its base URL.
 
-    ``port=0`` picks a free port. The keyword options are :class:`Simulator`'s (``fps``,
+    ``port=0`` picks a free port. The keyword options are :class:`Simulator`'s (``fps``, ``clock``,
     ``frames_per_chunk``, ``scene_budget``, ``size``, ``time_scale``, ``cloud``, ``api_keys``,
     ``netns``, ``log``, ``env``, ...). Use :class:`Simulator` directly to reach its log or stop a
     session.

@@ -40,6 +40,15 @@ class Seed:
 
 
 @dataclass(slots=True)
+class Clock:
+    """`clock measured` / `clock docs`: which chunk clock seconds are converted on."""
+
+    name: str
+    name_span: Span
+    span: Span
+
+
+@dataclass(slots=True)
 class Define:
     name: str
     name_span: Span
@@ -76,7 +85,7 @@ class Comment:
     span: Span
 
 
-Statement = Title | Seed | Define | Scene | Shot | End
+Statement = Title | Seed | Clock | Define | Scene | Shot | End
 
 
 @dataclass(slots=True)

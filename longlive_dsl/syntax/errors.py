@@ -11,7 +11,7 @@ from ..diagnostics import ERROR, Diagnostic, Span
 
 MAX_SYNTAX_ERRORS = 20
 
-STATEMENT_WORDS = ("title", "seed", "define", "scene", "shot", "end")
+STATEMENT_WORDS = ("title", "seed", "clock", "define", "scene", "shot", "end")
 STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
 _KEYWORDS = STATEMENT_WORDS + ("at", "for")
 _LAST_STATEMENT = re.compile(r"\b(" + "|".join(STATEMENT_WORDS) + r")\b")
@@ -61,7 +61,7 @@ def _describe_expected(expected: set[str], statement: str | None) -> str:
         if kw in expected:
             words.append(f"`{kw.lower()}`")
     if "NAME" in expected:
-        words.append("a name")
+        words.append("a clock profile (`measured` or `docs`)" if statement == "clock" else "a name")
     if "EQUALS" in expected:
         words.append("`=`")
     if expected & (STATEMENT_TERMINALS | {"$END"}):

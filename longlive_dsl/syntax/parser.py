@@ -59,6 +59,10 @@ class _Builder(Transformer):
         kw, num = c
         return ast.Seed(str(num), span_of(num), span_of(kw).to(span_of(num)))
 
+    def clock(self, c):
+        kw, name = c
+        return ast.Clock(str(name), span_of(name), span_of(kw).to(span_of(name)))
+
     def define(self, c):
         kw, name, _eq, s = c
         return ast.Define(str(name), span_of(name), _text(s), span_of(kw).to(span_of(s)))

@@ -2,7 +2,7 @@
 
 The layout, in full:
 
-- one statement per line; `title`, `seed`, `define`, `scene` and `end` at column 0, every `shot`
+- one statement per line; `title`, `seed`, `clock`, `define`, `scene` and `end` at column 0, every `shot`
   indented two spaces; tokens separated by one space;
 - timings in a fixed order: every `at` before every `for` (each kept as written, `at 0:12`
   stays `at 0:12`);
@@ -153,6 +153,8 @@ def _statement(source: str, st: ast.Statement, indent: str) -> str:
         words = ["title", string(st.text)]
     elif isinstance(st, ast.Seed):
         words = ["seed", st.value]
+    elif isinstance(st, ast.Clock):
+        words = ["clock", st.name]
     elif isinstance(st, ast.Define):
         words = ["define", st.name, "=", string(st.text)]
     elif isinstance(st, ast.Scene):

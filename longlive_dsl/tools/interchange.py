@@ -315,7 +315,7 @@ SEED_MODULUS = 2**32
 
 def run_clock(program: Program) -> tuple[model.Clock, int]:
     """The chunk clock the run plays on and the chunk count at which it stops (the one place exports ask)."""
-    return model.DEFAULT_CLOCK, min(program.stops_at, program.scenes[-1].completes_at)
+    return program.clock.as_clock(), program.stops_at
 
 
 def program_beats(program: Program) -> list[Beat]:

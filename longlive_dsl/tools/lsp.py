@@ -32,7 +32,7 @@ from .formats import message_text, tool_version
 log = logging.getLogger(__name__)
 
 NAME = "llv"
-KEYWORDS = ("title", "seed", "define", "scene", "shot", "end")
+KEYWORDS = ("title", "seed", "clock", "define", "scene", "shot", "end")
 _SEVERITY = {
     ERROR: types.DiagnosticSeverity.Error,
     WARNING: types.DiagnosticSeverity.Warning,
@@ -165,8 +165,9 @@ def reference_at(doc: ast.Document, offset: int) -> tuple[str, int, int] | None:
 # ---- hover texts -------------------------------------------------------------------------------
 
 
-def _seconds(chunks: int) -> str:
-    return f"{float(chunks * model.CHUNK_SECONDS):.2f}".rstrip("0").rstrip(".") + " s"
+def _seconds(tl, start: int, end: int) -> str:
+    """The video time between two chunk boundaries, on the timeline's clock."""
+    return f"{float(tl.seconds_at(end) - tl.seconds_at(start)):.2f}".rstrip("0").rstrip(".") + " s"
 
 
 def _chunks(n: int) -> str:
@@ -186,9 +187,9 @@ def hover_scene(tl, scene) -> str:
     ends = f", ends by {why[scene.end_from]}" if scene.end_from else (
         ", runs until the model completes it" if scene.end is None and end == scene.completes_at else ", stops at `end`")
     lines.append(f"chunks {scene.start}–{end - 1} ({_chunks(end - scene.start)}{ends}) · "
-                 f"{clock(scene.start)}–{clock(end)} ({_seconds(end - scene.start)})")
+                 f"{clock(tl, scene.start)}–{clock(tl, end)} ({_seconds(tl, scene.start, end)})")
     lines.append(f"budget: {used} of {budget} chunks used · the model completes this scene at chunk "
-                 f"{scene.completes_at} ({clock(scene.completes_at)})")
+                 f"{scene.completes_at} ({clock(tl, scene.completes_at)})")
     beats = ", ".join(f"{b.kind} at {b.start if b.start is not None else '?'}" for b in scene.beats)
     if beats:
         lines.append(f"{len(scene.beats)} beat{'s' if len(scene.beats) != 1 else ''}: {beats}")
@@ -206,9 +207,9 @@ def hover_beat(tl, scene, beat, fires: bool) -> str:
         scene_plays_until(tl, scene) if scene.start is not None else None)
     if end is not None and end > beat.start:
         lines.append(f"chunks {beat.start}–{end - 1} ({_chunks(end - beat.start)}) · "
-                     f"{clock(beat.start)}–{clock(end)} ({_seconds(end - beat.start)})")
+                     f"{clock(tl, beat.start)}–{clock(tl, end)} ({_seconds(tl, beat.start, end)})")
     else:
-        lines.append(f"starts at chunk {beat.start} ({clock(beat.start)})")
+        lines.append(f"starts at chunk {beat.start} ({clock(tl, beat.start)})")
     if scene.start is not None:
         into = beat.start - scene.start
         if end is not None and end > beat.start:
@@ -243,9 +244,16 @@ def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
                 return None
             use = "" if info.used else "\n\nnot used by any prompt (yet)"
             return f"**define {st.name}**\n\n> {info.value}{use}", st.span
+        if isinstance(st, ast.Clock) and _inside(st.span, offset):
+            c = tl.clock
+            chose = "" if c.name == st.name else f" (`{st.name}` is not a clock profile; using the default)"
+            return (f"**clock {c.name}**{chose}: {c.describe()}, at {model.FPS} fps; seconds and timecodes "
+                    f"convert to the nearest chunk boundary on it\n\n{c.source}"), st.span
         if isinstance(st, ast.End) and _inside(st.span, offset) and tl.end is not None:
-            return (f"**end**: the run stops after {_chunks(tl.end.chunks)} — {clock(tl.end.chunks)} of video "
-                    f"({tl.end.chunks * model.FRAMES_PER_CHUNK} frames at {model.FPS} fps)"), st.span
+            stop = tl.stops_at if tl.stops_at is not None else tl.end.chunks
+            early = "" if stop >= tl.end.chunks else f" (the model completes the last scene at chunk {stop}, before this end)"
+            return (f"**end**: the run stops after {_chunks(stop)}{early} — {clock(tl, stop)} of video "
+                    f"({tl.frames_at(stop)} frames at {model.FPS} fps on the {tl.clock.name} clock)"), st.span
     fates = iter(firing_beats(tl))
     for scene in tl.scenes:
         if _inside(scene.node.span, offset):

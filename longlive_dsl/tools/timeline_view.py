@@ -99,12 +99,8 @@ def _diag_text(diags: list[Diagnostic]) -> str:
 
 
 def _stop(tl: Timeline) -> int | None:
-    from ..compiler import stop_chunk
-
-    try:
-        return stop_chunk(tl)[1]
-    except (IndexError, TypeError):
-        return None
+    """The run's one stop point (Timeline.stops_at), None until the last scene is placed."""
+    return tl.stops_at
 
 
 def _scene_end(tl: Timeline, scene: Scene, stop: int | None) -> int:
@@ -156,7 +152,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     add(f'<text x="16" y="24" font-size="17" font-weight="600" fill="{INK}">{_e(tl.title or tl.file)}</text>')
     summary = [f"{len(scenes)} scene{'s' if len(scenes) != 1 else ''}", f"{len(tl.beats)} beat{'s' if len(tl.beats) != 1 else ''}"]
     if stop is not None:
-        summary.append(f"stops after {stop} chunks ({clock(stop)})")
+        summary.append(f"stops after {stop} chunks ({clock(tl, stop)})")
     summary.append(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
     colour = SEVERITY_COLOURS[ERROR] if errors else (SEVERITY_COLOURS[WARNING] if warnings else MUTED)
     add(f'<text x="16" y="44" fill="{colour}">{_e(" · ".join(summary))}</text>')
@@ -173,7 +169,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
         if major:
             add(f'<line x1="{x(c)}" y1="{ruler_y}" x2="{x(c)}" y2="{bottom}" stroke="#ececec"/>')
             add(f'<text x="{x(c)}" y="{ruler_y - 22}" text-anchor="middle" fill="{INK}">{c}</text>')
-            add(f'<text x="{x(c)}" y="{ruler_y - 10}" text-anchor="middle" font-size="10" fill="{MUTED}">{clock(c)}</text>')
+            add(f'<text x="{x(c)}" y="{ruler_y - 10}" text-anchor="middle" font-size="10" fill="{MUTED}">{clock(tl, c)}</text>')
     add(f'<text x="{LEFT - 34}" y="{ruler_y - 22}" text-anchor="end" fill="{MUTED}">chunk</text>')
     add(f'<text x="{LEFT - 34}" y="{ruler_y - 10}" text-anchor="end" font-size="10" fill="{MUTED}">time</text>')
 
@@ -187,7 +183,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
         diags = placed.scenes.get(scene.index, [])
         name = scene.name or f"scene {scene.index + 1}"
         label_colour = SEVERITY_COLOURS[_worst(diags)] if diags else INK
-        add(f'<g class="scene"><title>{_e(f"{scene.label}: chunks {scene.start}–{end} ({clock(scene.start)}–{clock(end)}), "
+        add(f'<g class="scene"><title>{_e(f"{scene.label}: chunks {scene.start}–{end} ({clock(tl, scene.start)}–{clock(tl, end)}), "
                                         f"uses {max(0, used_to - scene.start)} of its {BUDGET}-chunk budget; "
                                         f"the model completes it at chunk {scene.completes_at}")}'
             f'{_e(chr(10) + _diag_text(diags)) if diags else ""}</title>')
@@ -218,7 +214,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
         add("</g>")
         for beat in scene.beats:
             if beat.start is not None:
-                _beat(add, beat, x, band_y, band_h, fates.get(id(beat), True), placed.beats.get(id(beat), []))
+                _beat(add, tl, beat, x, band_y, band_h, fates.get(id(beat), True), placed.beats.get(id(beat), []))
 
     if not scenes:
         add(f'<text x="{LEFT}" y="{lanes_top + 24}" fill="{MUTED}">no scene could be placed</text>')
@@ -227,7 +223,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     if stop is not None:
         colour = SEVERITY_COLOURS[_worst(placed.end)] if placed.end else INK
         why = "end at" if tl.end is not None else "stop"
-        add(f'<g class="end"><title>{_e(f"the run stops after chunk {stop - 1}: {stop} chunks, {clock(stop)} of video")}'
+        add(f'<g class="end"><title>{_e(f"the run stops after chunk {stop - 1}: {stop} chunks, {clock(tl, stop)} of video")}'
             f'{_e(chr(10) + _diag_text(placed.end)) if placed.end else ""}</title>')
         add(f'<line x1="{x(stop)}" y1="{ruler_y}" x2="{x(stop)}" y2="{bottom + 6}" stroke="{colour}" stroke-width="2" '
             f'stroke-dasharray="6 4"/>')
@@ -272,12 +268,12 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     return "\n".join(out) + "\n"
 
 
-def _beat(add, beat: Beat, x, band_y: float, band_h: float, fires: bool, diags: list[Diagnostic]) -> None:
+def _beat(add, tl: Timeline, beat: Beat, x, band_y: float, band_h: float, fires: bool, diags: list[Diagnostic]) -> None:
     bx = x(beat.start)
     worst = _worst(diags)
     colour = SEVERITY_COLOURS[ERROR] if not fires else KIND_COLOURS.get(beat.kind, INK)
     fate = "" if fires else " — NEVER FIRES"
-    tip = f"{beat.kind} at chunk {beat.start} ({clock(beat.start)}){fate}\n{beat.prompt}"
+    tip = f"{beat.kind} at chunk {beat.start} ({clock(tl, beat.start)}){fate}\n{beat.prompt}"
     if diags:
         tip += "\n" + _diag_text(diags)
     add(f'<g class="beat {beat.kind}{" never" if not fires else ""}"><title>{_e(tip)}</title>')
@@ -320,7 +316,7 @@ def render_html(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> st
     for fires, beat in zip(fates, tl.beats):
         scene = tl.scenes[beat.scene]
         chunk = "?" if beat.start is None else str(beat.start)
-        when = "" if beat.start is None else clock(beat.start)
+        when = "" if beat.start is None else clock(tl, beat.start)
         kind = beat.kind + ("" if fires else " (never fires)")
         rows.append(f'<tr class="{"" if fires else "never"}"><td>{_e(scene.name or scene.index + 1)}</td><td>{_e(kind)}</td>'
                     f"<td>{chunk}</td><td>{when}</td><td class=\"prompt\">{_e(beat.prompt)}</td></tr>")

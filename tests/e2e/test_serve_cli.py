@@ -92,6 +92,8 @@ def test_schema_declares_every_command_with_typed_parameters():
     assert params(model.SCHEDULE_SCENE_CUT) == (
         {"prompt": "string", "at_session_chunk": "integer"}, ["at_session_chunk", "prompt"])
     assert params(model.START)[0] == {}
+    prompt = paths[f"/events/{model.SET_SHOT}"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert prompt["properties"]["prompt"]["maxLength"] == model.PROMPT_MAX_CHARS  # the limit E406 checks
     assert schema["x-reactor"]["tracks"] == [{"name": "main_video", "kind": "video", "direction": "out"}]
 
 
@@ -100,6 +102,9 @@ def test_schema_declares_every_command_with_typed_parameters():
     (["--size", "640x350"], "multiples of 16"),
     (["--fps", "0"], "fps"),
     (["--time-scale", "0"], "time scale"),
+    (["--frames-per-chunk", "0"], "frames per chunk"),
+    (["--frames-per-chunk", "29,32,35"], "FIRST,LATER"),
+    (["--clock", "sundial"], "invalid choice"),
 ])
 def test_bad_options_are_refused_before_starting(args, message):
     done = subprocess.run([sys.executable, "-m", "longlive_dsl.cli", "serve", *args],
@@ -119,3 +124,19 @@ def test_a_port_in_use_is_reported_plainly():
                               capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("args, says", [
+    ([], "29 frames in a scene's first chunk, 32 in each later one"),
+    (["--clock", "docs"], "29 frames per chunk"),
+    (["--clock", "docs", "--frames-per-chunk", "3,5"], "3 frames in a scene's first chunk, 5 in each later one"),
+    (["--frames-per-chunk", "6"], "6 frames per chunk"),
+])
+def test_serve_says_which_chunk_clock_it_emits(args, says):
+    proc = subprocess.Popen([sys.executable, "-m", "longlive_dsl.cli", "serve", "--port", str(free_port()), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)]
+    finally:
+        stop(proc, signal.SIGTERM)
+    assert says in lines[1], lines

@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from longlive_dsl import model
+
 WORDS = ("amber", "fox", "river", "lens", "dolly", "mist", "copper", "harbour", "lantern", "slow", "push-in",
          "teal", "grain", "dawn", "cliff", "wide", "macro", "storm", "neon", "velvet", "orbit", "pan")
 
@@ -63,25 +65,39 @@ def storyboards(draw):
     return scenes
 
 
-def time_text(chunks: int, as_seconds: bool) -> str:
-    """A chunk count written as chunks, or as seconds exact to a thousandth (converts back exactly)."""
-    return f"{chunks * 29 / 24:.3f}s" if as_seconds else str(chunks)
+def time_text(chunks: int, as_seconds: bool, frames: int | None = None) -> str:
+    """A chunk count written as chunks, or (given the frames it spans on the clock) as seconds exact to
+    a thousandth, which converts back to the same chunk count."""
+    return f"{frames / 24:.3f}s" if as_seconds else str(chunks)
 
 
-def render(scenes: list[SceneSpec], seconds: bool = False) -> list[str]:
-    """The storyboard as statement lines (no comments, no indentation)."""
-    lines = ['title "generated"', "seed 7"]
+def render(scenes: list[SceneSpec], seconds: bool = False, clock: model.Clock | None = None) -> list[str]:
+    """The storyboard as statement lines (no comments, no indentation).
+
+    With `seconds`, every time is written in seconds on `clock` (named in a `clock` statement;
+    default the docs clock): lengths count from where they start, positions count every earlier
+    scene's chunks, as the language does.
+    """
+    clock = clock or model.DOCS_CLOCK
+    starts = [sc.start for sc in scenes]
+    lines = ['title "generated"', "seed 7"] + ([f"clock {clock.name}"] if seconds else [])
+
+    def at(chunk: int) -> str:
+        return time_text(chunk, seconds, clock.session_frames(starts, chunk))
+
     for i, sc in enumerate(scenes):
         head = f'scene "{sc.name}"'
         if i and sc.write_at:
-            head += f" at {time_text(sc.start, seconds)}"
-        head += f" for {time_text(sc.length, seconds)}"
+            head += f" at {at(sc.start)}"
+        head += f" for {time_text(sc.length, seconds, clock.scene_frames(sc.length))}"
         lines.append(head)
         for j, shot in enumerate(sc.shots):
             text = "shot"
             if j and shot.write_at:
-                text += f" at {time_text(shot.start, seconds)}"
+                text += f" at {at(shot.start)}"
             if shot.length is not None:
-                text += f" for {time_text(shot.length, seconds)}"
+                into = shot.start - sc.start
+                frames = clock.scene_frames(into + shot.length) - clock.scene_frames(into)
+                text += f" for {time_text(shot.length, seconds, frames)}"
             lines.append(f'{text} "{shot.prompt}"')
     return lines

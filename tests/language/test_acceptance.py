@@ -69,24 +69,45 @@ def test_gap_before_a_cut_is_an_error_naming_both_chunks():
     assert 'scene "B" never plays' in d.message
 
 
-def test_timecode_twelve_seconds_starts_at_chunk_ten_with_a_note():
-    source = f'scene "W" for 10\n  shot {P}\nscene "X" at 0:12\n  shot {P}\n'
+def test_timecode_twelve_seconds_starts_at_chunk_ten_on_the_docs_clock_with_a_note():
+    source = f'clock docs\nscene "W" for 10\n  shot {P}\nscene "X" at 0:12\n  shot {P}\n'
     timeline, diags = check(source, "t.llv")
     assert timeline.scenes[1].start == 10
     note = find(source, "N701")
-    assert note.severity == "note" and (note.span.line, note.span.column) == (3, 14)
-    assert "9.93" in note.message
+    assert note.severity == "note" and (note.span.line, note.span.column) == (4, 14)
+    assert "chunk 10" in note.message and "0:12.1" in note.message
 
 
-def test_six_seconds_lasts_five_chunks_with_a_note():
-    source = f'scene "A"\n  shot for 6s {P}\n  shot {P}\n'
+def test_timecode_twelve_seconds_starts_at_chunk_nine_on_the_measured_clock():
+    source = f'scene "W" for 9\n  shot {P}\nscene "X" at 0:12\n  shot {P}\n'
+    timeline, diags = check(source, "t.llv")
+    assert timeline.scenes[1].start == 9  # 29 + 8 * 32 = 285 frames, the boundary nearest 288
+    assert "frame 285" in find(source, "N701").message
+
+
+def test_six_seconds_lasts_five_chunks_on_the_docs_clock_with_a_note():
+    source = f'clock docs\nscene "A"\n  shot for 6s {P}\n  shot {P}\n'
     timeline, _ = check(source, "t.llv")
     assert timeline.scenes[0].beats[1].start == 5
     assert "4.97" in find(source, "N701").message
 
 
-def test_twenty_nine_seconds_is_exactly_twenty_four_chunks_without_a_note():
-    source = f'scene "A"\n  shot for 29s {P}\n  shot {P}\n'
+def test_six_seconds_lasts_five_chunks_on_the_measured_clock_with_a_note():
+    source = f'scene "A"\n  shot for 6s {P}\n  shot {P}\n'
+    timeline, _ = check(source, "t.llv")
+    assert timeline.scenes[0].beats[1].start == 5
+    assert "4.59" in find(source, "N701").message and "157 frames" in find(source, "N701").message
+
+
+def test_twenty_nine_seconds_is_exactly_twenty_four_chunks_on_the_docs_clock_without_a_note():
+    source = f'clock docs\nscene "A"\n  shot for 29s {P}\n  shot {P}\n'
     timeline, diags = check(source, "t.llv")
     assert timeline.scenes[0].beats[1].start == 24
     assert diags == []
+
+
+def test_forty_seconds_is_thirty_chunks_and_half_a_minute_is_chunk_23_on_the_measured_clock():
+    source = f'scene "A" for 40s\n  shot {P}\n  shot at 0:30 {P}\n'
+    timeline, diags = check(source, "t.llv")
+    assert timeline.scenes[0].end == 30 and timeline.frames_at(30) == 957
+    assert timeline.scenes[0].beats[1].start == 23

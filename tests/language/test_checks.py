@@ -55,7 +55,10 @@ CASES = [
     ("W605", f'scene "A"\n  shot {P}\nscene "B" at 48\n  shot {P}\n', (3, 11), f'scene "A"\n  shot {P}\nscene "B" at 47\n  shot {P}\n'),
     ("W606", f'scene "A"\n  shot {P}\nend at 60\n', (3, 1), f'scene "A"\n  shot {P}\nend at 48\n'),
     ("W607", f'scene "A" for 20\n  shot for 4 {P}\n  shot at 10 {P}\n', (3, 8), f'scene "A" for 20\n  shot for 4 {P}\n  shot at 4 {P}\n'),
-    ("N701", f'scene "A"\n  shot for 6s {P}\n  shot {P}\n', (2, 12), f'scene "A"\n  shot for 7.25s {P}\n  shot {P}\n'),
+    ("N701", f'scene "A"\n  shot for 6s {P}\n  shot {P}\n', (2, 12), f'scene "A"\n  shot for 7.875s {P}\n  shot {P}\n'),
+    ("E305", f'clock cuckoo\nscene "A"\n  shot {P}\n', (1, 7), f'clock docs\nscene "A"\n  shot {P}\n'),
+    ("E406", f'scene "A"\n  shot "{P[1:-1]} {"x" * 4000}"\n', (2, 8),
+     f'scene "A"\n  shot "{P[1:-1]} {"x" * (3999 - len(P[1:-1]))}"\n'),
 ]
 
 

@@ -102,7 +102,31 @@ def test_plan_shows_scenes_beats_budget_and_end():
     assert proc.returncode == 0
     out = proc.stdout
     assert "1. Chop" in out and "3. Plate" in out and "budget 10 of 48" in out
-    assert "0:16.9" in out and "end: chunk 20" in out and "0:24.2" in out
+    assert "0:18.3" in out and "end: chunk 20" in out and "0:26.3" in out and "631 frames" in out
+
+
+def test_plan_counts_seconds_on_the_clock_given_by_the_command_line():
+    proc = llv("plan", "--clock", "docs", Path(__file__).parents[2] / "examples" / "ratatouille.llv",
+               env={"COLUMNS": "160"})
+    assert proc.returncode == 0
+    assert "0:16.9" in proc.stdout and "0:24.2" in proc.stdout and "580 frames" in proc.stdout
+
+
+def test_plan_stops_where_the_model_completes_the_last_scene_before_a_later_end(story):
+    proc = llv("plan", story(f'scene "A"\n  shot {P}\nend at 60\n'), env={"COLUMNS": "160"})
+    assert proc.returncode == 0 and "W606" in proc.stderr
+    assert "end: chunk 48" in proc.stdout and "total 48 chunks" in proc.stdout and "total 60" not in proc.stdout
+
+
+def test_a_storyboard_clock_statement_picks_the_clock_and_the_command_line_overrides_it(story):
+    path = story(f'clock docs\nscene "A" for 10\n  shot {P}\n')
+    assert "290 frames" in llv("plan", path, env={"COLUMNS": "160"}).stdout
+    assert "317 frames" in llv("plan", "--clock", "measured", path, env={"COLUMNS": "160"}).stdout
+
+
+def test_an_unknown_clock_on_the_command_line_is_a_usage_error(story):
+    proc = llv("lint", "--clock", "sundial", story(f'scene "A"\n  shot {P}\n'))
+    assert proc.returncode == 2 and "sundial" in proc.stderr
 
 
 def test_plan_marks_beats_that_never_fire(story):
@@ -203,3 +227,21 @@ def test_plan_with_an_unplaced_scene_does_not_guess_which_beats_fire(story):
     assert proc.returncode == 1 and "E503" in proc.stderr
     assert "3. C" in proc.stdout and "never fires" not in proc.stdout
     assert "end: unknown" in proc.stdout
+
+
+def test_verify_refuses_a_clock_for_a_compiled_program_which_carries_its_own(story, tmp_path):
+    program = tmp_path / "p.json"
+    assert llv("compile", "--json", "-o", program, story(f'scene "A"\n  shot {P}\n')).returncode == 0
+    trace = tmp_path / "t.jsonl"
+    trace.write_text("", encoding="utf-8")
+    proc = llv("verify", "--clock", "docs", trace, program)
+    assert proc.returncode == 2 and "carries the clock it was compiled on" in proc.stderr
+
+
+def test_compile_json_records_the_clock_and_the_frames(story):
+    import json
+
+    proc = llv("compile", "--json", "--clock", "docs", story(f'scene "A" for 40s\n  shot {P}\n'))
+    program = json.loads(proc.stdout)
+    assert program["clock"] == {"name": "docs", "first_chunk_frames": 29, "later_chunk_frames": 29}
+    assert program["stops_at"] == 33 and program["frames"] == 33 * 29

@@ -3,7 +3,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from longlive_dsl import check, compile
+from longlive_dsl import check, compile, model
 
 from .storyboards import WORDS, render, storyboards
 
@@ -17,9 +17,9 @@ def compiled(source: str):
 
 
 @FAST
-@given(storyboards(), st.booleans())
-def test_valid_storyboards_compile_with_increasing_positions_inside_their_budgets(scenes, seconds):
-    program = compiled("\n".join(render(scenes, seconds)))
+@given(storyboards(), st.booleans(), st.sampled_from(list(model.CLOCKS.values())))
+def test_valid_storyboards_compile_with_increasing_positions_inside_their_budgets(scenes, seconds, clock):
+    program = compiled("\n".join(render(scenes, seconds, clock)))
     positions = [c.data.at_session_chunk for c in program.commands if c.type.startswith("schedule_")]
     assert positions == sorted(set(positions)), "strictly increasing"
     assert len(positions) == sum(len(s.shots) for s in scenes) - 1

@@ -68,8 +68,32 @@ def prompts_by_chunk(frames: list[FrameInfo]) -> dict[int, str]:
 
 def test_defaults_come_from_the_model_facts():
     engine = Engine()
-    assert engine.frames_per_chunk == model.FRAMES_PER_CHUNK
+    assert engine.first_chunk_frames == model.DEFAULT_CLOCK.first_chunk_frames
+    assert engine.later_chunk_frames == model.DEFAULT_CLOCK.later_chunk_frames
     assert engine.scene_budget == model.SCENE_BUDGET_CHUNKS
+
+
+def test_the_default_engine_emits_29_frames_on_a_scenes_first_chunk_then_32():
+    engine = started(Engine())
+    engine.handle(model.SCHEDULE_SCENE_CUT, {"prompt": "cut", model.AT_SESSION_CHUNK: 2})
+    frames, messages = step_frames(engine, 29 + 32 + 29 + 32)
+    per_chunk = [sum(1 for f in frames if f.session_chunk == c) for c in range(4)]
+    assert per_chunk == [29, 32, 29, 32]
+    emitted = [m.data["frames_emitted"] for m in messages if m.type == model.CHUNK_COMPLETE]
+    assert emitted == [29, 61, 90, 122]  # the whole session, across the cut
+
+
+def test_the_docs_clock_and_a_first_later_pair_set_the_frames_per_chunk():
+    assert (Engine(model.DOCS_CLOCK).first_chunk_frames, Engine(model.DOCS_CLOCK).later_chunk_frames) == (29, 29)
+    assert (Engine((3, 5)).first_chunk_frames, Engine((3, 5)).later_chunk_frames) == (3, 5)
+    assert Engine(model.DOCS_CLOCK).handle(model.SET_SHOT, {"prompt": "p"})  # a working engine
+
+
+def test_a_prompt_over_the_model_limit_is_refused():
+    engine = Engine()
+    (error,) = engine.handle(model.SET_SHOT, {"prompt": "x" * (model.PROMPT_MAX_CHARS + 1)})
+    assert error.type == model.COMMAND_ERROR and str(model.PROMPT_MAX_CHARS) in error.data["reason"]
+    assert engine.handle(model.SET_SHOT, {"prompt": "x" * model.PROMPT_MAX_CHARS})[0].type == model.SHOT_SET
 
 
 @pytest.mark.parametrize("kwargs", [{"frames_per_chunk": 0}, {"scene_budget": 0}, {"frames_per_chunk": True}, {"scene_budget": 2.0}])
@@ -551,10 +575,10 @@ def test_a_scene_without_cuts_completes_after_its_budget():
     assert engine.step_frame() == (None, [])
 
 
-def test_the_default_engine_completes_after_48_chunks_of_29_frames():
+def test_the_default_engine_completes_after_48_chunks_on_the_measured_clock():
     engine = started(Engine())
-    frames, messages = run_chunks(engine, model.SCENE_BUDGET_CHUNKS)
-    assert len(frames) == model.SCENE_BUDGET_CHUNKS * model.FRAMES_PER_CHUNK
+    frames, messages = step_frames(engine, model.SCENE_BUDGET_CHUNKS * 32 + 100)
+    assert len(frames) == model.MEASURED_CLOCK.scene_frames(model.SCENE_BUDGET_CHUNKS) == 29 + 47 * 32
     assert types(messages).count(model.CHUNK_COMPLETE) == model.SCENE_BUDGET_CHUNKS
     assert model.GENERATION_COMPLETE in types(messages)
 

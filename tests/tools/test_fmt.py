@@ -209,11 +209,13 @@ STRING = st.one_of(one_line_strings(), triple_strings())
 
 @st.composite
 def statements(draw) -> list[str]:
-    kind = draw(st.sampled_from(["title", "seed", "define", "scene", "shot", "shot", "shot", "end"]))
+    kind = draw(st.sampled_from(["title", "seed", "clock", "define", "scene", "shot", "shot", "shot", "end"]))
     if kind == "title":
         return ["title", draw(STRING)]
     if kind == "seed":
         return ["seed", draw(st.sampled_from(["7", "-3", "11", "4294967296"]))]
+    if kind == "clock":
+        return ["clock", draw(st.sampled_from(["measured", "docs", "cuckoo"]))]
     if kind == "define":
         return ["define", draw(st.sampled_from(NAMES)), "=", draw(STRING)]
     timings = [w for t in draw(st.lists(st.tuples(st.sampled_from(["at", "for"]), TIME), max_size=3)) for w in t]

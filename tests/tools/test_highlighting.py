@@ -218,6 +218,7 @@ def test_the_extension_contributes_the_language_and_the_grammar():
 FIXTURE = '''# a comment with "quotes" and {braces}
 title "Ratatouille # not a comment"
 seed -11
+clock docs
 define look = "warm {{amber}} light \\"quoted\\" \\\\"
 scene "Plate" at 0:12 for 29s   # trailing
   shot at 10 for 4 "The chef {look} plates it, scene shot title at 5"
@@ -237,6 +238,8 @@ end at 1:05.5
     ("# not a comment", 0, "string.quoted.double"),
     ("seed", 0, "keyword.control.statement"),
     ("-11", 0, "constant.numeric.chunks"),
+    ("clock", 0, "keyword.control.statement"),
+    ("docs", 0, "support.constant.clock"),
     ("define", 0, "keyword.control.statement"),
     ("look", 0, "entity.name.variable.define"),
     ("=", 0, "keyword.operator.assignment"),
@@ -327,6 +330,8 @@ def assert_agrees_with_parser(source: str) -> None:
             text = st.name if isinstance(st, ast.Scene) else st.prompt
             if text is not None:
                 strings(text)
+        elif isinstance(st, ast.Clock):
+            expect(st.name_span.start, "support.constant.clock.llv")
         elif isinstance(st, (ast.Seed, ast.End)):
             span = st.value_span if isinstance(st, ast.Seed) else st.time_span
             expect(span.start, "constant.numeric")

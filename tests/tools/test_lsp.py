@@ -142,11 +142,11 @@ def test_full_session_over_stdio():
     assert scene.range.start == types.Position(line=4, character=0)
     text = scene.contents.value
     assert 'scene "Den"' in text and "chunks 10–19" in text and "budget: 10 of 48 chunks used" in text
-    assert "12.08 s" in text  # 10 chunks of 29 frames at 24 fps
+    assert "13.21 s" in text  # 10 chunks from a cut, measured clock: 29 + 9 × 32 frames at 24 fps
 
     shot = seen["hover_shot"]
     text = shot.contents.value
-    assert "soft shot" in text and "chunks 14–19 (6 chunks)" in text and "7.25 s" in text
+    assert "soft shot" in text and "chunks 14–19 (6 chunks)" in text and "8 s" in text
     assert "budget: uses chunks 4–9 of the scene's 48" in text and "completes at chunk 58" in text
 
     name = seen["hover_name"]
@@ -259,3 +259,27 @@ def test_analysis_reports_exactly_what_check_reports(source):
     assert (result.doc is None) == (result.timeline is None) == (timeline is None)
     if result.doc is not None:
         assert result.doc.source == source and result.timeline.file == "story.llv"
+
+
+def test_hover_on_the_clock_statement_names_the_profile_and_its_source():
+    source = f'clock docs\nscene "A" for 40s\n  shot "{P}"\n'
+    from longlive_dsl.tools.lsp import hover_text
+
+    text, span = hover_text(analyse(source, "story.llv"), 2)
+    assert "**clock docs**" in text and "every chunk is 29 frames" in text and "published" in text
+    assert span.line == 1
+
+
+def test_hover_on_a_scene_in_seconds_counts_the_clocks_frames():
+    from longlive_dsl.tools.lsp import hover_text
+
+    text, _ = hover_text(analyse(f'scene "A" for 40s\n  shot "{P}"\n', "story.llv"), 12)
+    assert "chunks 0–29 (30 chunks" in text and "39.88 s" in text  # 957 frames on the measured clock
+
+
+def test_hover_on_an_end_past_the_last_scenes_completion_shows_the_one_stop_point():
+    from longlive_dsl.tools.lsp import hover_text
+
+    source = f'scene "A"\n  shot "{P}"\nend at 60\n'
+    text, _ = hover_text(analyse(source, "story.llv"), source.index("end") + 1)
+    assert "stops after 48 chunks" in text and "before this end" in text and "1533 frames" in text

@@ -43,12 +43,12 @@ def test_svg_shows_scenes_beats_end_and_prompts():
     assert "Ratatouille service" in text
     assert "1. Chop" in text and "3. Plate" in text
     assert "end at 20" in text
-    assert "0:24.2" in text  # seconds on the ruler
+    assert "0:26.3" in text  # seconds on the ruler, on the measured clock (631 frames by chunk 20)
     titles = _titles(root)
     beats = [t.text for g in root.iter(f"{SVG}g") if "beat" in (g.get("class") or "").split()
              for t in [g.find(f"{SVG}title")]]
     assert len(beats) == 4
-    assert any(t.startswith("shot at chunk 14 (0:16.9)") and "Steam curls up" in t for t in beats)
+    assert any(t.startswith("shot at chunk 14 (0:18.3)") and "Steam curls up" in t for t in beats)
     assert any("uses 5 of its 48-chunk budget" in t for t in titles)
     # self-contained: nothing fetched from anywhere
     flat = ET.tostring(root, encoding="unicode")

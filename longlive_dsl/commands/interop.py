@@ -46,7 +46,8 @@ from .files import display_name as _name, read_or_report as _read, write_output 
 
 
 def schema(args: argparse.Namespace) -> int:
-    from ..tools.interchange import program_schema, trace_schema
+    from ..runtime.trace import trace_schema
+    from ..tools.interchange import program_schema
 
     data = trace_schema() if args.which == "trace" else program_schema()
     return EXIT_OK if _write(args.output, json.dumps(data, indent=2) + "\n") else EXIT_USAGE

@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import time
-from typing import Annotated, Any, Literal, TextIO, Union
+from typing import Annotated, Any, Literal, TextIO, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -331,7 +331,7 @@ class Trace:
         self.write("http", method=method, path=path, status=status, **extra)
 
     def frame(self, direction: str, channel: str, frame: Any) -> None:
-        """Record a data-channel frame; `frame` is the decoded JSON object or the raw text."""
+        """Record a data-channel frame (`send` or `recv`); `frame` is the decoded JSON object."""
         self.write(direction, channel=channel, frame=frame)
 
     def close(self) -> None:
@@ -348,19 +348,16 @@ class TraceFileError(ValueError):
 
 def _lines(path: str | os.PathLike[str]) -> Any:
     with open(path, encoding="utf-8") as f:
-        text = f.read()
-    lines = text.split("\n")
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        torn = number == len(lines)  # the last line has no newline: a crash mid-write
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as e:
-            if torn:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
                 continue
-            raise TraceFileError(f"{os.fspath(path)} line {number}: not JSON ({e.msg})") from None
-        yield number, data
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as e:
+                if not line.endswith("\n"):  # the last line, torn by a crash mid-write
+                    continue
+                raise TraceFileError(f"{os.fspath(path)} line {number}: not JSON ({e.msg})") from None
+            yield number, data
 
 
 def _checked(path: str | os.PathLike[str]) -> Any:
@@ -371,7 +368,7 @@ def _checked(path: str | os.PathLike[str]) -> Any:
             raise TraceFileError(f"{os.fspath(path)} line {number}: not a trace record: {_problems(e)}") from None
 
 
-def read_records(path: str | os.PathLike[str]) -> list[Any]:
+def read_records(path: str | os.PathLike[str]) -> list[TraceRecord]:
     """Read a trace back as typed records; a torn last line (a crash mid-write) is skipped."""
     return [record for _, record in _checked(path)]
 
@@ -399,19 +396,18 @@ def trace_schema() -> dict[str, Any]:
 def record_models() -> list[type[_Record]]:
     """Every record model, in the order of the trace format (events one per `what`)."""
     models: list[type[_Record]] = []
-    for arm in TraceRecord.__origin__.__args__:  # type: ignore[attr-defined]
-        if hasattr(arm, "__origin__"):  # the nested union of events
-            models.extend(arm.__origin__.__args__)
+    for arm in get_args(get_args(TraceRecord)[0]):
+        if get_origin(arm) is Annotated:  # the nested union of events
+            models.extend(get_args(get_args(arm)[0]))
         else:
             models.append(arm)
     return models
 
 
 def _literal(annotation: Any) -> list[str] | None:
-    args = getattr(annotation, "__args__", ())
-    if getattr(annotation, "__origin__", None) is Literal:
-        return [str(a) for a in args]
-    for arg in args:  # `Literal[...] | None`
+    if get_origin(annotation) is Literal:
+        return [str(a) for a in get_args(annotation)]
+    for arg in get_args(annotation):  # `Literal[...] | None`
         values = _literal(arg)
         if values is not None:
             return values

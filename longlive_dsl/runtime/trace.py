@@ -11,7 +11,7 @@ wherever they appear, in any string.
 
 To add a record kind: write its model below (a `kind: Literal[...]` and its fields), add it to
 `TraceRecord`; to add an `event`, write an `_Event` subclass with its `what` and add it to
-`EventRecord`. Then regenerate the docs table (`python -m longlive_dsl.runtime.trace`).
+`EventRecord`. Then regenerate the docs' tables (`.venv/bin/python scripts/trace-tables`).
 """
 
 from __future__ import annotations
@@ -442,7 +442,3 @@ def markdown_table() -> str:
         doc = (m.__doc__ or "").strip().rstrip(".")
         rows.append(f"| {label} | {', '.join(fields) or '—'} | {doc} |")
     return "\n".join(rows) + "\n"
-
-
-if __name__ == "__main__":
-    print(markdown_table(), end="")

@@ -275,7 +275,7 @@ def test_the_schema_and_the_models_agree_on_every_record(record):
 def test_the_docs_describe_the_kinds_the_models_define(page, indent):
     table = "".join(indent + line for line in markdown_table().splitlines(True))
     assert table in (DOCS / page).read_text(encoding="utf-8"), \
-        f"regenerate the table in docs/{page}: python -m longlive_dsl.runtime.trace"
+        f"regenerate the table in docs/{page}: .venv/bin/python scripts/trace-tables"
 
 
 # ---- every trace a test leaves behind is checked ---------------------------------------------

@@ -48,7 +48,8 @@ from .files import add_clock_option, display_name as _name, read_or_report as _r
 
 
 def schema(args: argparse.Namespace) -> int:
-    from ..tools.interchange import program_schema, trace_schema
+    from ..runtime.trace import trace_schema
+    from ..tools.interchange import program_schema
 
     data = trace_schema() if args.which == "trace" else program_schema()
     return EXIT_OK if _write(args.output, json.dumps(data, indent=2) + "\n") else EXIT_USAGE

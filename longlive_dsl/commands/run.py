@@ -247,7 +247,7 @@ def _report(result: Any, args: argparse.Namespace, redactor: Any) -> int:
 
 def verify_command(args: argparse.Namespace) -> int:
     from ..runtime import Failure
-    from ..runtime.trace import read_trace
+    from ..runtime.trace import TraceFileError, read_trace
     from ..runtime.verify import render, verify
 
     program, code = load_program(args.file, args.clock)
@@ -257,6 +257,12 @@ def verify_command(args: argparse.Namespace) -> int:
         records = read_trace(args.trace)
     except OSError as e:
         print(f"error: cannot read the trace {args.trace}: {e.strerror}", file=sys.stderr)
+        return Failure.USAGE.value
+    except TraceFileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return Failure.USAGE.value
+    except UnicodeDecodeError:
+        print(f"error: {args.trace} is not a trace (not UTF-8 text)", file=sys.stderr)
         return Failure.USAGE.value
     report = verify(program, records)
     print(render(report, args.file, args.trace))

@@ -1,8 +1,17 @@
 """The wire trace: one JSON object per line, flushed per line, with every secret redacted.
 
-Records carry `t` (seconds since the trace opened, monotonic clock) and `kind`:
-`http` (method, path, status), `send`/`recv` (channel, frame), `status`, `video`, `event`.
-API keys and JWTs are replaced by `[REDACTED]` wherever they appear, in any string.
+Every record kind is a pydantic model here, next to the writer, and nothing else can be
+written: `Trace.write` validates each record against `TraceRecord` (a union discriminated on
+`kind`; `event` records are further discriminated on `what`) and refuses anything the models
+do not describe. `read_records` reads a trace back as those models, `read_trace` as plain dicts
+checked through them, `trace_schema` is what `llv schema --trace` prints and `markdown_table` is
+the table docs/run.md and docs/formats.md carry. Records carry `t` (seconds since the trace
+opened) and `mono` (the monotonic clock itself). API keys and JWTs are replaced by `[REDACTED]`
+wherever they appear, in any string.
+
+To add a record kind: write its model below (a `kind: Literal[...]` and its fields), add it to
+`TraceRecord`; to add an `event`, write an `_Event` subclass with its `what` and add it to
+`EventRecord`. Then regenerate the docs' tables (`.venv/bin/python scripts/trace-tables`).
 """
 
 from __future__ import annotations
@@ -12,7 +21,9 @@ import os
 import re
 import threading
 import time
-from typing import Any, TextIO
+from typing import Annotated, Any, Literal, TextIO, Union, get_args, get_origin
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 REDACTED = "[REDACTED]"
 
@@ -66,6 +77,229 @@ class Redactor:
         return v
 
 
+# ============================================================================================
+# The record kinds: every line a trace may hold
+# ============================================================================================
+
+
+class _Record(BaseModel):
+    """Fields every trace record carries; no record carries a field its model does not name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    t: float = Field(ge=0, description="Seconds since the trace opened (monotonic clock).")
+    mono: float = Field(description="The system's monotonic clock, in seconds (comparable across processes).")
+
+
+class RunRecord(_Record):
+    """The run began (written by `llv run` first)."""
+
+    kind: Literal["run"]
+    file: str = Field(description="the storyboard")
+    mode: Literal["simulator", "server", "cloud"] = Field(description="where it runs")
+    clock: str = Field(description="the chunk clock profile the plan assumed (`measured`, `docs`)")
+
+
+class StatusRecord(_Record):
+    """The connection status changed."""
+
+    kind: Literal["status"]
+    # The values of runtime.Status (a test keeps them equal).
+    status: Literal["disconnected", "connecting", "waiting", "ready"]
+    detail: str = Field(description="what the status line shows beside it")
+
+
+class HttpRecord(_Record):
+    """One HTTP call to the signalling or session API."""
+
+    kind: Literal["http"]
+    method: str
+    path: str
+    status: int | None = Field(description="null when no response came; then `error` says why")
+    ms: float | None = Field(default=None, description="round-trip time in milliseconds")
+    error: str | None = Field(default=None, description="why no response came")
+
+
+class SendRecord(_Record):
+    """A frame sent on a data channel."""
+
+    kind: Literal["send"]
+    channel: str = Field(description="`data` or `control`")
+    frame: dict[str, Any] = Field(description="the frame as sent")
+
+
+class RecvRecord(_Record):
+    """A frame received on a data channel: decoded, or the raw text when it could not be."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["frame"], "not": {"anyOf": [{"required": ["raw"]}, {"required": ["error"]}]}},
+        {"required": ["raw", "error"], "not": {"required": ["frame"]}},
+    ]})
+
+    kind: Literal["recv"]
+    channel: str = Field(description="`data` or `control`")
+    frame: dict[str, Any] | None = Field(
+        default=None, description="`{scope, type, data}`, integers restored"
+    )
+    raw: str | None = Field(default=None, description="an undecodable frame's text, its first 2,000 characters")
+    error: str | None = Field(default=None, description="why it could not be decoded")
+
+    @model_validator(mode="after")
+    def _decoded_or_raw(self) -> RecvRecord:
+        given = self.model_fields_set  # as the schema's oneOf: which fields are there, not their values
+        if ("frame" in given) == ("raw" in given) or ("raw" in given) != ("error" in given):
+            raise ValueError("a received frame has either `frame`, or `raw` and `error`")
+        return self
+
+
+class PeerRecord(_Record):
+    """The WebRTC peer connection changed state."""
+
+    kind: Literal["peer"]
+    state: Literal["new", "connecting", "connected", "disconnected", "failed", "closed"]
+
+
+class ChannelRecord(_Record):
+    """A data channel opened or closed."""
+
+    kind: Literal["channel"]
+    channel: str = Field(description="`data` or `control`")
+    state: Literal["open", "closed"]
+
+
+class TrackRecord(_Record):
+    """A media track arrived, or ended."""
+
+    kind: Literal["track"]
+    track_kind: Literal["video", "audio"]
+    state: Literal["ended"] | None = Field(default=None, description="absent when the track arrived")
+
+
+class VideoRecord(_Record):
+    """The first video frame arrived."""
+
+    kind: Literal["video"]
+    event: Literal["first_frame"]
+    width: int
+    height: int
+
+
+class MarkRecord(_Record):
+    """A milestone of the run was reached (the first time only)."""
+
+    kind: Literal["mark"]
+    what: Literal["setup_acked", "started", "first_frame"]
+
+
+class _Event(_Record):
+    kind: Literal["event"]
+
+
+class CapacityRetryEvent(_Event):
+    """The cloud had no capacity (429); retrying after a wait."""
+
+    what: Literal["no capacity, retrying"]
+    retry_after: float = Field(description="seconds")
+
+
+class DeleteRefusedEvent(_Event):
+    """Deleting the cloud session was refused."""
+
+    what: Literal["DELETE refused"]
+    status: int = Field(description="the HTTP status")
+
+
+class InterruptedEvent(_Event):
+    """The run was interrupted (Ctrl-C, SIGTERM)."""
+
+    what: Literal["interrupted"]
+
+
+class NoSchemaEvent(_Event):
+    """The model sent no command schema: commands went unchecked."""
+
+    what: Literal["no schema"]
+
+
+class UnacknowledgedEvent(_Event):
+    """Commands got no acknowledgement in time; the run went on."""
+
+    what: Literal["unacknowledged"]
+    commands: list[int] = Field(description="their indexes in the Program")
+
+
+class CommandErrorEvent(_Event):
+    """The model refused a command (`command_error`)."""
+
+    what: Literal["command_error"]
+    command: str = Field(description="the command type")
+    reason: str
+    command_index: int | None = Field(description="the refused command's index in the Program, if known")
+
+
+class RecorderErrorEvent(_Event):
+    """Recording the video failed."""
+
+    what: Literal["recorder error"]
+    error: str
+
+
+class CloseFailedEvent(_Event):
+    """Ending the session failed (the run's result stands)."""
+
+    what: Literal["closing the session failed"]
+    error: str = Field(description="the exception's type")
+
+
+class EndRecord(_Record):
+    """The run ended (always the last record of a run)."""
+
+    kind: Literal["end"]
+    exit_code: int
+    # The names of runtime.Failure (a test keeps them equal).
+    failure: Literal[
+        "STORYBOARD", "USAGE", "AUTH", "BILLING", "NO_CAPACITY", "VERSION", "TIMEOUT", "CONNECTION_LOST",
+        "COMMAND_ERROR", "SERVER", "INTERRUPTED",
+    ] | None = Field(description="null when the run succeeded")
+    message: str
+    chunks_done: int
+    frames_received: int
+    frames_recorded: int
+
+
+EventRecord = Annotated[
+    Union[
+        CapacityRetryEvent, DeleteRefusedEvent, InterruptedEvent, NoSchemaEvent, UnacknowledgedEvent,
+        CommandErrorEvent, RecorderErrorEvent, CloseFailedEvent,
+    ],
+    Field(discriminator="what"),
+]
+"""A note in the trace; `what` says which."""
+
+TraceRecord = Annotated[
+    Union[
+        RunRecord, StatusRecord, HttpRecord, SendRecord, RecvRecord, PeerRecord, ChannelRecord, TrackRecord,
+        VideoRecord, MarkRecord, EventRecord, EndRecord,
+    ],
+    Field(discriminator="kind"),
+]
+"""One line of a wire trace (JSON Lines)."""
+
+TRACE_RECORD: TypeAdapter[Any] = TypeAdapter(TraceRecord)
+
+
+class TraceRecordError(ValueError):
+    """A record the trace format does not describe (an unknown kind or `what`, a missing or extra field)."""
+
+
+def _problems(e: ValidationError) -> str:
+    parts = []
+    for err in e.errors(include_url=False)[:3]:
+        loc = ".".join(str(x) for x in err["loc"])
+        parts.append(f"{loc}: {err['msg']}" if loc else err["msg"])
+    return "; ".join(parts)
+
+
 class Trace:
     """A JSON Lines wire trace; a `Trace(None)` records nothing but still redacts."""
 
@@ -77,12 +311,16 @@ class Trace:
         self.path = path
 
     def write(self, kind: str, **fields: Any) -> None:
-        """Append one record and flush it to disk."""
+        """Append one record and flush it to disk; a record the models do not describe raises TraceRecordError."""
         if self._file is None:
             return
         now = time.monotonic()
         record = {"t": round(now - self.t0, 6), "mono": round(now, 6), "kind": kind}
         record.update(self.redactor.value(fields))
+        try:
+            TRACE_RECORD.validate_python(record, strict=True)
+        except ValidationError as e:
+            raise TraceRecordError(f"not a trace record: {_problems(e)}") from None
         line = json.dumps(record, ensure_ascii=False, default=str)
         with self._lock:
             if self._file is not None:
@@ -90,29 +328,118 @@ class Trace:
                 self._file.flush()
 
     def http(self, method: str, path: str, status: int | None, **extra: Any) -> None:
+        """Record an HTTP call (`ms` when it was answered, `error` when not)."""
         self.write("http", method=method, path=path, status=status, **extra)
 
     def frame(self, direction: str, channel: str, frame: Any) -> None:
-        """Record a data-channel frame; `frame` is the decoded JSON object or the raw text."""
+        """Record a data-channel frame (`send` or `recv`); `frame` is the decoded JSON object."""
         self.write(direction, channel=channel, frame=frame)
 
     def close(self) -> None:
+        """Close the file; later writes record nothing."""
         with self._lock:
             if self._file is not None:
                 self._file.close()
                 self._file = None
 
 
-def read_trace(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Read a trace back; a torn last line (a crash mid-write) is skipped."""
-    records = []
+class TraceFileError(ValueError):
+    """A trace file holds a line that is not a trace record; the message names the line."""
+
+
+def _lines(path: str | os.PathLike[str]) -> Any:
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
+                data = json.loads(line)
+            except json.JSONDecodeError as e:
+                if not line.endswith("\n"):  # the last line, torn by a crash mid-write
+                    continue
+                raise TraceFileError(f"{os.fspath(path)} line {number}: not JSON ({e.msg})") from None
+            yield number, data
+
+
+def _checked(path: str | os.PathLike[str]) -> Any:
+    for number, data in _lines(path):
+        try:
+            yield data, TRACE_RECORD.validate_python(data, strict=True)
+        except ValidationError as e:
+            raise TraceFileError(f"{os.fspath(path)} line {number}: not a trace record: {_problems(e)}") from None
+
+
+def read_records(path: str | os.PathLike[str]) -> list[TraceRecord]:
+    """Read a trace back as typed records; a torn last line (a crash mid-write) is skipped."""
+    return [record for _, record in _checked(path)]
+
+
+def read_trace(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read a trace back as the JSON objects written, each checked against the models; a torn last line is skipped."""
+    return [data for data, _ in _checked(path)]
+
+
+# ============================================================================================
+# What the models say, for `llv schema --trace` and the docs
+# ============================================================================================
+
+
+def trace_schema() -> dict[str, Any]:
+    """JSON Schema of one trace record (each line of a `--trace` file), generated from the models."""
+    schema = TRACE_RECORD.json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "llv wire trace record"
+    schema["description"] = ("One line of a wire trace (JSON Lines): `t` seconds since the trace opened "
+                             "(monotonic), `mono` the monotonic clock, `kind` and the fields of that kind.")
+    return schema
+
+
+def record_models() -> list[type[_Record]]:
+    """Every record model, in the order of the trace format (events one per `what`)."""
+    models: list[type[_Record]] = []
+    for arm in get_args(get_args(TraceRecord)[0]):
+        if get_origin(arm) is Annotated:  # the nested union of events
+            models.extend(get_args(get_args(arm)[0]))
+        else:
+            models.append(arm)
+    return models
+
+
+def _literal(annotation: Any) -> list[str] | None:
+    if get_origin(annotation) is Literal:
+        return [str(a) for a in get_args(annotation)]
+    for arg in get_args(annotation):  # `Literal[...] | None`
+        values = _literal(arg)
+        if values is not None:
+            return values
+    return None
+
+
+def markdown_table() -> str:
+    """The table of record kinds and their fields that docs/run.md and docs/formats.md carry."""
+    rows = ["| kind | fields | written when |", "| --- | --- | --- |"]
+    for m in record_models():
+        kind = _literal(m.model_fields["kind"].annotation)[0]  # type: ignore[index]
+        label = f"`{kind}`"
+        fields = []
+        for name, info in m.model_fields.items():
+            if name in ("t", "mono", "kind"):
                 continue
-    return records
+            values = _literal(info.annotation)
+            if name == "what" and kind == "event" and values:
+                label = f"`event` (`what`: `{values[0]}`)"
+                continue
+            text = f"`{name}`"
+            notes = []
+            if values:
+                notes.append(", ".join(f"`{v}`" for v in values))
+            if info.description:
+                notes.append(info.description)
+            if not info.is_required():
+                notes.append("optional")
+            if notes:
+                text += f" ({'; '.join(notes)})"
+            fields.append(text)
+        doc = (m.__doc__ or "").strip().rstrip(".")
+        rows.append(f"| {label} | {', '.join(fields) or '—'} | {doc} |")
+    return "\n".join(rows) + "\n"

@@ -9,8 +9,8 @@
 - `export_longlive_v2`: NVlabs/LongLive 2.0 multi-shot inference: the folder its
   `MultiTextConcatDataset` reads (`caption/<sample>/N.json` + `shot_durations.txt`, one shot entry
   per beat) and the config keys beside it (`data_path`, `num_output_frames`, `seed`).
-- The JSON Schemas `llv schema` prints: the compiled Program and the wire-trace records
-  (`longlive_dsl/runtime/trace.py` writes them; their shapes are described here as pydantic models).
+- The JSON Schema of the compiled Program that `llv schema` prints (the wire-trace records' schema
+  lives with their models and the writer, in `longlive_dsl/runtime/trace.py`).
 
 Exports start from the compiled Program (never a second parser or checker): a storyboard with
 errors is not exported.
@@ -24,7 +24,7 @@ import os
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -525,107 +525,12 @@ def v2_ambiguous(program: Program) -> list[Beat]:
 
 
 # ============================================================================================
-# Schemas: the compiled Program and the trace records
+# Schema: the compiled Program
 # ============================================================================================
-
-
-class _Record(BaseModel):
-    """Fields every trace record carries."""
-
-    model_config = ConfigDict(extra="allow")
-
-    t: float = Field(ge=0, description="Seconds since the trace opened (monotonic clock).")
-    mono: float | None = Field(default=None, description="The monotonic clock reading itself, in seconds.")
-
-
-class HttpRecord(_Record):
-    """One HTTP call to the signalling/session API (status None when no response came)."""
-
-    kind: Literal["http"]
-    method: str
-    path: str
-    status: int | None
-    ms: float | None = Field(default=None, description="Round-trip time in milliseconds.")
-    error: str | None = None
-
-
-class FrameRecord(_Record):
-    """One frame sent or received on a data channel; `frame` is the decoded JSON (or `raw` + `error`)."""
-
-    kind: Literal["send", "recv"]
-    channel: str
-    frame: Any = None
-    raw: str | None = Field(default=None, description="The undecodable frame text (with `error`).")
-    error: str | None = None
-
-
-class ChannelRecord(_Record):
-    kind: Literal["channel"]
-    channel: str
-    state: str
-
-
-class PeerRecord(_Record):
-    kind: Literal["peer"]
-    state: str
-
-
-class TrackRecord(_Record):
-    kind: Literal["track"]
-    track_kind: str
-    state: str | None = None
-
-
-class StatusRecord(_Record):
-    kind: Literal["status"]
-    status: str
-    detail: str | None = None
-
-
-class VideoRecord(_Record):
-    kind: Literal["video"]
-    event: str
-    width: int | None = None
-    height: int | None = None
-
-
-class EventRecord(_Record):
-    kind: Literal["event"]
-    what: str
-
-
-class EndRecord(_Record):
-    kind: Literal["end"]
-    exit_code: int | None = None
-    failure: str | None = None
-    message: str | None = None
-    chunks_done: int | None = None
-    frames_received: int | None = None
-    frames_recorded: int | None = None
-
-
-TraceRecord = Annotated[
-    Union[HttpRecord, FrameRecord, ChannelRecord, PeerRecord, TrackRecord, StatusRecord, VideoRecord,
-          EventRecord, EndRecord],
-    Field(discriminator="kind"),
-]
-"""One line of a wire trace (JSON Lines)."""
-
-TRACE_RECORD = TypeAdapter(TraceRecord)
 
 
 def program_schema() -> dict:
     """JSON Schema of the compiled Program (`llv compile --json`)."""
     schema = Program.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    return schema
-
-
-def trace_schema() -> dict:
-    """JSON Schema of one trace record (each line of a `--trace` file)."""
-    schema = TRACE_RECORD.json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "llv wire trace record"
-    schema["description"] = ("One line of a wire trace (JSON Lines): `t` seconds since the trace opened "
-                             "(monotonic), `kind` and the fields of that kind.")
     return schema

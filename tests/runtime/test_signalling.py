@@ -323,7 +323,7 @@ def test_neither_key_nor_jwt_reaches_the_trace(tmp_path):
     sig, trace, _ = cloud(server, tmp_path)
     run(sig.open())
     run(sig.close())
-    trace.write("event", note=f"leak attempt {KEY} {JWT}")
+    trace.write("event", what="recorder error", error=f"leak attempt {KEY} {JWT}")
     trace.close()
     text = (tmp_path / "trace.jsonl").read_text()
     assert KEY not in text and JWT not in text

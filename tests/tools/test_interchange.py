@@ -24,7 +24,6 @@ from longlive_dsl.tools.interchange import (
     program_schema,
     scene_name,
     title_from_path,
-    trace_schema,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,35 +301,3 @@ def test_program_schema_validates_every_example(capsys):
         validator.validate(json.loads(program.model_dump_json()))
     with pytest.raises(jsonschema.ValidationError):
         validator.validate({"format": "llv-program/1", "commands": [{"type": "warp", "data": {}}]})
-
-
-def test_trace_schema_matches_the_runtime_trace(tmp_path, capsys):
-    from longlive_dsl.runtime.trace import Trace, read_trace
-
-    assert main(["schema", "--trace"]) == 0
-    schema = json.loads(capsys.readouterr().out)
-    assert schema == json.loads(json.dumps(trace_schema()))
-    validator = jsonschema.Draft202012Validator(schema)
-    validator.check_schema(schema)
-
-    path = tmp_path / "run.trace.jsonl"
-    trace = Trace(path)
-    trace.http("POST", "/sessions", 201, ms=12.5)
-    trace.http("GET", "/sessions/abc", None, error="timeout")
-    trace.frame("send", "data", {"type": "set_shot", "data": {"prompt": "x"}})
-    trace.frame("recv", "data", {"scope": "application", "type": "chunk_complete", "data": {"session_chunk": 0}})
-    trace.write("recv", channel="data", raw="{not json", error="bad frame")
-    trace.write("channel", channel="data", state="open")
-    trace.write("status", status="ready", detail=None)
-    trace.write("event", what="interrupted")
-    trace.write("end", exit_code=0, failure=None, message="done", chunks_done=3, frames_received=87,
-                frames_recorded=87)
-    trace.close()
-    records = read_trace(path)
-    assert len(records) == 9
-    for record in records:
-        validator.validate(record)
-    with pytest.raises(jsonschema.ValidationError):
-        validator.validate({"t": 0.1, "kind": "http", "method": "GET"})  # no path, no status
-    with pytest.raises(jsonschema.ValidationError):
-        validator.validate({"t": 0.1, "kind": "teleport"})

@@ -1,6 +1,7 @@
 """llv: the LongLive-2.0 storyboard language. parse -> resolve -> check -> compile -> run.
 
-    >>> from longlive_dsl import check, compile
+    >>> from longlive_dsl import analyse, check, compile
+    >>> result = analyse(text, "story.llv")       # .document, .timeline, .diagnostics
     >>> timeline, diagnostics = check(text, "story.llv")
     >>> program, diagnostics = compile(text, "story.llv")
     >>> result = run(program, video="out.mp4", trace="run.jsonl")   # needs the `run` and `sim` extras
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
     from .syntax.ast import Document
     from .timeline import Timeline
 
-__all__ = ["parse", "check", "compile", "compile_file", "run", "read_source", "SourceError"]
+__all__ = ["parse", "analyse", "Analysis", "check", "compile", "compile_file", "run", "read_source", "SourceError"]
 
+from .analysis import Analysis, analyse  # noqa: E402
 from .source import SourceError, read_source  # noqa: E402
 
 
@@ -30,28 +32,18 @@ def parse(source: str, file: str = "<input>") -> tuple[Document | None, list[Dia
 
 def check(source: str, file: str = "<input>") -> tuple[Timeline | None, list[Diagnostic]]:
     """Parse, resolve and check: the Timeline (None on syntax errors) and every diagnostic, sorted."""
-    from .checks import check as _check
-    from .diagnostics import has_errors, sort_key
-    from .timeline import resolve
-
-    doc, diags = parse(source, file)
-    if doc is None:
-        return None, diags
-    timeline, diags = resolve(doc)
-    if not has_errors(diags):
-        diags += _check(timeline)
-    return timeline, sorted(diags, key=sort_key)
+    result = analyse(source, file)
+    return result.timeline, result.diagnostics
 
 
 def compile(source: str, file: str = "<input>") -> tuple[Program | None, list[Diagnostic]]:
     """Parse, check and compile: the Program, or None when any diagnostic is an error."""
     from .compiler import build_program
-    from .diagnostics import has_errors
 
-    timeline, diags = check(source, file)
-    if timeline is None or has_errors(diags):
-        return None, diags
-    return build_program(timeline), diags
+    result = analyse(source, file)
+    if result.timeline is None or not result.ok:
+        return None, result.diagnostics
+    return build_program(result.timeline), result.diagnostics
 
 
 def compile_file(path: str) -> tuple[Program | None, list[Diagnostic]]:

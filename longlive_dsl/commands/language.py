@@ -87,7 +87,7 @@ def compile_(args: argparse.Namespace) -> int:
 def plan(args: argparse.Namespace) -> int:
     from .. import check
     from ..diagnostics import has_errors, print_diagnostics
-    from ..plan import render_plan
+    from ..tools.plan_view import render_plan
 
     text = read_or_report(args.file)
     if text is None:

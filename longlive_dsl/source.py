@@ -13,7 +13,12 @@ class SourceError(Exception):
 
 
 def read_source(path: str) -> str:
-    """The text of a .llv file, or SourceError saying what is wrong with it."""
+    """The text of a .llv file as the parser reads it, or SourceError saying what is wrong with it."""
+    return normalise_text(read_text(path))
+
+
+def read_text(path: str) -> str:
+    """The text of a .llv file exactly as stored (a BOM and CR line ends kept), or SourceError."""
     if path == "-":
         import sys
 
@@ -48,7 +53,7 @@ def _decode(data: bytes, name: str) -> str:
                           f"save the file as UTF-8") from None
     if "\x00" in text:
         raise SourceError(f"{name}: contains NUL bytes; is this a binary file?")
-    return normalise_text(text)
+    return text
 
 
 def normalise_text(text: str) -> str:

@@ -369,13 +369,17 @@ def build_server() -> LlvLanguageServer:
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: LlvLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
-        from .fmt import FormatError, format_source
+        from .fmt import FormatError, UnsafeFormat, format_source
 
         _, text = ls.text_of(params.text_document.uri)
         try:
             formatted = format_source(text.source, _file_name(params.text_document.uri))
         except FormatError:
             return None  # syntax errors: the diagnostics already say where
+        except UnsafeFormat as e:  # a bug of the formatter's: change nothing, say why
+            ls.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Error, message=f"llv fmt left the document as it was: {e}"))
+            return None
         if formatted == text.source:
             return []
         return [types.TextEdit(range=text.whole(), new_text=formatted)]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import bisect
 import html
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .. import model
 from ..checks import firing_beats
@@ -119,6 +121,32 @@ def _scene_end(tl: Timeline, scene: Scene, stop: int | None) -> int:
     return scene.completes_at
 
 
+MAX_PLOT_WIDTH = 12_000
+"""Widest the chunk axis is drawn (pixels); a longer storyboard gets fewer pixels per chunk."""
+
+
+def _scale(horizon: int) -> Fraction:
+    """Pixels per chunk: 2 to 24, fitting TARGET_WIDTH when it can, and never wider than MAX_PLOT_WIDTH in all."""
+    scale = min(Fraction(24), max(Fraction(2), Fraction(TARGET_WIDTH, horizon)))
+    return min(scale, Fraction(MAX_PLOT_WIDTH, horizon))
+
+
+def _px(chunks: int, scale: Fraction) -> float:
+    """A chunk count in pixels (exact arithmetic, so any count that fits the picture converts)."""
+    return float(chunks * scale)
+
+
+def _tick_step(scale: Fraction, min_pixels: int) -> int:
+    """The smallest step of 1, 2, 5, 10, 20, 50, … chunks at least `min_pixels` wide."""
+    needed = math.ceil(min_pixels / scale)  # chunks; the step is the first 1-2-5 value not below it
+    decade = 10 ** (len(str(needed)) - 1)
+    while True:
+        for m in (1, 2, 5):
+            if m * decade * scale >= min_pixels:
+                return m * decade
+        decade *= 10
+
+
 def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str:
     """The picture of a (possibly faulty) checked Timeline as a standalone SVG document."""
     diagnostics = list(diagnostics or [])
@@ -126,16 +154,20 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     fates = dict(zip(map(id, tl.beats), firing_beats(tl)))
     scenes = [s for s in tl.scenes if s.start is not None]
     stop = _stop(tl)
-    horizon = max([s.completes_at for s in scenes] + [b.start + 1 for b in tl.beats if b.start is not None]
-                  + [stop or 0, 1])
-    scale = min(24.0, max(2.0, TARGET_WIDTH / horizon))
-    width = int(LEFT + horizon * scale + RIGHT)
+    content = max([s.completes_at for s in scenes] + [b.start + 1 for b in tl.beats if b.start is not None] + [1])
+    # An `end` far past everything that plays is drawn at the edge, not at its place (the run stops before).
+    horizon = max(content, min(stop or 0, content + BUDGET))
+    scale = _scale(horizon)
+    width = int(LEFT + _px(horizon, scale) + RIGHT)
     lanes_top = TOP + RULER
     problems_lines = len(placed.elsewhere)
     height = int(lanes_top + max(1, len(scenes)) * LANE + 72 + 18 * problems_lines)
 
-    def x(chunk: float) -> float:
-        return round(LEFT + chunk * scale, 2)
+    def x(chunk: int) -> float:
+        return round(LEFT + _px(min(chunk, horizon), scale), 2)
+
+    def across(start: int, end: int) -> float:
+        return round(x(end) - x(start), 2)
 
     out: list[str] = []
     add = out.append
@@ -165,15 +197,17 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     ruler_y = TOP + RULER - 8
     bottom = lanes_top + max(1, len(scenes)) * LANE
     add(f'<line x1="{x(0)}" y1="{ruler_y}" x2="{x(horizon)}" y2="{ruler_y}" stroke="{INK}" stroke-width="1"/>')
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10**9) if s * scale >= 56)
-    minor = next(s for s in (1, 2, 5, 10, 50, 100, 500, 1000, 10**9) if s * scale >= 5)
+    # Tick spacing in pixels, not chunks: the ruler has as many ticks as the picture is wide, for any length.
+    step = _tick_step(scale, max(56, 7 * len(clock(horizon)) + 14))  # labels never overlap, however long
+    minor = _tick_step(scale, 5)
     for c in range(0, horizon + 1, minor):
-        major = c % step == 0
-        add(f'<line x1="{x(c)}" y1="{ruler_y - (7 if major else 3)}" x2="{x(c)}" y2="{ruler_y}" stroke="{INK}"/>')
-        if major:
-            add(f'<line x1="{x(c)}" y1="{ruler_y}" x2="{x(c)}" y2="{bottom}" stroke="#ececec"/>')
-            add(f'<text x="{x(c)}" y="{ruler_y - 22}" text-anchor="middle" fill="{INK}">{c}</text>')
-            add(f'<text x="{x(c)}" y="{ruler_y - 10}" text-anchor="middle" font-size="10" fill="{MUTED}">{clock(c)}</text>')
+        if c % step:
+            add(f'<line x1="{x(c)}" y1="{ruler_y - 3}" x2="{x(c)}" y2="{ruler_y}" stroke="{INK}"/>')
+    for c in range(0, horizon + 1, step):
+        add(f'<line x1="{x(c)}" y1="{ruler_y - 7}" x2="{x(c)}" y2="{ruler_y}" stroke="{INK}"/>')
+        add(f'<line x1="{x(c)}" y1="{ruler_y}" x2="{x(c)}" y2="{bottom}" stroke="#ececec"/>')
+        add(f'<text x="{x(c)}" y="{ruler_y - 22}" text-anchor="middle" fill="{INK}">{c}</text>')
+        add(f'<text x="{x(c)}" y="{ruler_y - 10}" text-anchor="middle" font-size="10" fill="{MUTED}">{clock(c)}</text>')
     add(f'<text x="{LEFT - 34}" y="{ruler_y - 22}" text-anchor="end" fill="{MUTED}">chunk</text>')
     add(f'<text x="{LEFT - 34}" y="{ruler_y - 10}" text-anchor="end" font-size="10" fill="{MUTED}">time</text>')
 
@@ -194,26 +228,26 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
         add(f'<text x="{LEFT - 10}" y="{top + LANE / 2 + 4}" text-anchor="end" fill="{label_colour}" font-weight="600">'
             f'{_e(_short(f"{scene.index + 1}. {name}", 22))}</text>')
         # The budget: the whole 48 as a faint outline, the rest hatched, the used part solid.
-        add(f'<rect x="{x(scene.start)}" y="{band_y}" width="{round(BUDGET * scale, 2)}" height="{band_h}" '
+        add(f'<rect x="{x(scene.start)}" y="{band_y}" width="{across(scene.start, scene.start + BUDGET)}" height="{band_h}" '
             f'fill="none" stroke="#c8c8c8" rx="3"/>')
         if scene.completes_at > used_to:
-            add(f'<rect x="{x(used_to)}" y="{band_y}" width="{round((scene.completes_at - used_to) * scale, 2)}" '
+            add(f'<rect x="{x(used_to)}" y="{band_y}" width="{across(used_to, scene.completes_at)}" '
                 f'height="{band_h}" fill="url(#rest)"/>')
         if used_to > scene.start:
-            add(f'<rect x="{x(scene.start)}" y="{band_y}" width="{round((used_to - scene.start) * scale, 2)}" '
+            add(f'<rect x="{x(scene.start)}" y="{band_y}" width="{across(scene.start, used_to)}" '
                 f'height="{band_h}" fill="{fill}" rx="3"/>')
         if end > scene.completes_at:
-            add(f'<rect x="{x(scene.completes_at)}" y="{band_y}" width="{round((end - scene.completes_at) * scale, 2)}" '
+            add(f'<rect x="{x(scene.completes_at)}" y="{band_y}" width="{across(scene.completes_at, end)}" '
                 f'height="{band_h}" fill="url(#over)" stroke="{SEVERITY_COLOURS[ERROR]}" rx="3"/>')
         add(f'<line x1="{x(scene.completes_at)}" y1="{band_y - 3}" x2="{x(scene.completes_at)}" y2="{band_y + band_h + 3}" '
             f'stroke="{MUTED}" stroke-width="1.5"/>')
         rest = scene.completes_at - used_to
-        if rest > 0 and rest * scale > 70:
-            words = f"{rest} of {BUDGET} chunks unused" if rest * scale > 150 else f"{rest} unused"
+        if rest > 0 and across(used_to, scene.completes_at) > 70:
+            words = f"{rest} of {BUDGET} chunks unused" if across(used_to, scene.completes_at) > 150 else f"{rest} unused"
             add(f'<text x="{x(used_to) + 6}" y="{band_y + band_h / 2 + 4}" font-size="10" fill="{MUTED}">'
                 f'{words}</text>')
         if diags:
-            add(f'<rect x="{x(scene.start) - 2}" y="{band_y - 2}" width="{round(BUDGET * scale, 2) + 4}" height="{band_h + 4}" '
+            add(f'<rect x="{x(scene.start) - 2}" y="{band_y - 2}" width="{across(scene.start, scene.start + BUDGET) + 4}" height="{band_h + 4}" '
                 f'fill="none" stroke="{SEVERITY_COLOURS[_worst(diags)]}" stroke-width="2" stroke-dasharray="5 3" rx="4"/>')
         add("</g>")
         for beat in scene.beats:
@@ -232,8 +266,9 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
         add(f'<line x1="{x(stop)}" y1="{ruler_y}" x2="{x(stop)}" y2="{bottom + 6}" stroke="{colour}" stroke-width="2" '
             f'stroke-dasharray="6 4"/>')
         add(f'<path d="M{x(stop)} {bottom + 6} l-6 10 h12 z" fill="{colour}"/>')
-        add(f'<text x="{x(stop)}" y="{bottom + 30}" text-anchor="middle" fill="{colour}" font-weight="600">'
-            f'{why} {stop}</text>')
+        beyond = " →" if stop > horizon else ""  # drawn at the edge: the real place is off the picture
+        add(f'<text x="{x(stop)}" y="{bottom + 30}" text-anchor="{"end" if beyond else "middle"}" fill="{colour}" '
+            f'font-weight="600">{why} {stop}{beyond}</text>')
         add("</g>")
 
     # ---- legend --------------------------------------------------------------------------------

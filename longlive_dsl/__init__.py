@@ -51,8 +51,23 @@ def compile_file(path: str) -> tuple[Program | None, list[Diagnostic]]:
     return compile(read_source(path), path)
 
 
-def run(program: Program, **options):
-    """Play a compiled Program (on a simulator started for it, a runtime or the cloud); see runtime.run."""
-    from .runtime import run as _run
+def run(
+    program: Program,
+    *,
+    server: str | None = None,
+    cloud: bool = False,
+    api_key: str | None = None,
+    api_url: str | None = None,
+    video: str | None = None,
+    trace: str | None = None,
+    time_scale: float = 1.0,
+    listener: object = None,
+) -> object:
+    """Play a compiled Program on a simulator started for it, the runtime at `server`, or the cloud (with `api_key`)."""
+    from .runtime import run as run_at
+    from .venue import choose_venue, venue_url
 
-    return _run(program, **options)
+    venue = choose_venue(server=server, cloud=cloud, api_key=api_key, api_url=api_url)
+    with venue_url(venue, time_scale=time_scale) as url:
+        return run_at(program, url, api_key=venue.api_key, video=video, trace=trace, time_scale=time_scale,
+                      listener=listener)

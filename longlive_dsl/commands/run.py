@@ -15,6 +15,8 @@ import os
 import sys
 from typing import Any
 
+from ..exits import EXIT_FINDINGS, EXIT_OK
+
 API_KEY_ENV = "REACTOR_API_KEY"
 API_URL_ENV = "REACTOR_API_URL"
 
@@ -110,15 +112,17 @@ def run_command(args: argparse.Namespace) -> int:
     from ..runtime import Failure
     from ..runtime.display import make_display
     from ..runtime.session import RunOptions, play
-    from ..runtime.signalling import DEFAULT_CLOUD_URL
     from ..runtime.trace import Redactor, Trace
+    from ..venue import CLOUD, SIMULATOR, NoSimulator, VenueError, choose_venue, venue_url
 
     program, code = load_program(args.file)
     if program is None:
         return code
     api_key = os.environ.get(API_KEY_ENV, "").strip()
-    cloud = args.cloud or (bool(api_key) and not args.server)
-    if cloud and not api_key:
+    try:
+        venue = choose_venue(server=args.server, cloud=args.cloud, api_key=api_key or None,
+                             api_url=args.api_url or os.environ.get(API_URL_ENV))
+    except VenueError:
         print(f"error: --cloud needs an API key in the environment variable {API_KEY_ENV}", file=sys.stderr)
         return Failure.USAGE.value
     redactor = Redactor([api_key] if api_key else [])
@@ -140,47 +144,25 @@ def run_command(args: argparse.Namespace) -> int:
         video=args.video, time_scale=args.time_scale, silence_timeout=args.silence_timeout
     )
     display = Redacting(make_display(sys.stderr, args.file, force_plain=args.plain), redactor)
-    trace.write("run", file=args.file, mode="cloud" if cloud else ("server" if args.server else "simulator"))
-
-    def go(url: str) -> Any:
-        key = api_key if cloud else None
-        return play(program, url, trace, options, display, api_key=key, capacity_wait=args.capacity_wait)
-
+    trace.write("run", file=args.file, mode=venue.kind)
+    simulator: dict[str, Any] = {"time_scale": args.time_scale}
+    if args.size:
+        simulator["size"] = args.size
+    if args.frames_per_chunk:
+        simulator["frames_per_chunk"] = args.frames_per_chunk
+    if venue.kind == SIMULATOR:
+        display.info(f"starting the simulator (time scale {args.time_scale:g})")
     try:
-        if cloud:
-            result = go(args.api_url or os.environ.get(API_URL_ENV) or DEFAULT_CLOUD_URL)
-        elif args.server:
-            result = go(args.server)
-        else:
-            result = _on_embedded_simulator(args, go, display)
-            if isinstance(result, int):
-                return result
+        with venue_url(venue, **simulator) as url:
+            result = play(program, url, trace, options, display, api_key=venue.api_key if venue.kind == CLOUD else None,
+                          capacity_wait=args.capacity_wait)
+    except VenueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return Failure.USAGE.value if isinstance(e, NoSimulator) else Failure.SERVER.value
     finally:
         display.close()
         trace.close()
     return _report(result, args, redactor)
-
-
-def _on_embedded_simulator(args: argparse.Namespace, go: Any, display: Any) -> Any:
-    from ..runtime import Failure
-
-    try:
-        from ..sim.server import SimulatorError, running_simulator
-    except ImportError as e:
-        print(f"error: the simulator is not installed ({e}); install llv with the `sim` extra, or use --server/--cloud", file=sys.stderr)
-        return Failure.USAGE.value
-    kwargs: dict[str, Any] = {"time_scale": args.time_scale}
-    if args.size:
-        kwargs["size"] = args.size
-    if args.frames_per_chunk:
-        kwargs["frames_per_chunk"] = args.frames_per_chunk
-    display.info(f"starting the simulator (time scale {args.time_scale:g})")
-    try:
-        with running_simulator(**kwargs) as url:
-            return go(url)
-    except (SimulatorError, ValueError) as e:
-        print(f"error: the simulator did not start: {e}", file=sys.stderr)
-        return Failure.SERVER.value
 
 
 class Redacting:
@@ -237,4 +219,4 @@ def verify_command(args: argparse.Namespace) -> int:
         return Failure.USAGE.value
     report = verify(program, records)
     print(render(report, args.file, args.trace))
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_FINDINGS

@@ -8,6 +8,9 @@ import os
 import sys
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from .files import display_name as _name
+from .files import read_or_report as _read
+from .files import write_output as _write
 
 EXPORT_TARGETS = ["longlive-v1", "longlive-v2"]
 
@@ -39,9 +42,6 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 def run(name: str, args: argparse.Namespace) -> int:
     return {"schema": schema, "import": import_, "export": export, "timeline": timeline}[name](args)
-
-
-from .files import display_name as _name, read_or_report as _read, write_output as _write  # noqa: E402
 
 
 def schema(args: argparse.Namespace) -> int:

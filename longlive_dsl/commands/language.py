@@ -101,7 +101,8 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def explain(args: argparse.Namespace) -> int:
-    from ..codes import CODES, explain as explain_code
+    from ..codes import CODES
+    from ..codes import explain as explain_code
 
     if args.list or not args.code:
         for c in CODES.values():

@@ -327,7 +327,7 @@ class Session:
         self.peer.send_runtime("requestSchema")
         try:
             await asyncio.wait_for(self._schema_event.wait(), self.options.schema_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._schema_doc = await self.signalling.model_schema()
         if not self._schema_doc:
             self.listener.info("the model sent no schema: commands are not checked before sending")
@@ -387,7 +387,7 @@ class Session:
                 break
             try:
                 kind, payload = await asyncio.wait_for(self._events.get(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             self._handle(kind, payload)
         self._raise_command_errors()
@@ -416,7 +416,7 @@ class Session:
         while self._done_reason is None:
             try:
                 kind, payload = await asyncio.wait_for(self._events.get(), silence)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise RunError(
                     Failure.CONNECTION_LOST,
                     f"the data channel went silent: no message from the model for {silence:g} s",
@@ -536,7 +536,7 @@ class Session:
                 self.trace.write("event", what="recorder error", error=repr(self.recorder.error))
         try:
             await asyncio.wait_for(self.signalling.close(), 10)
-        except (asyncio.TimeoutError, Exception) as e:
+        except (TimeoutError, Exception) as e:
             self.trace.write("event", what="closing the session failed", error=type(e).__name__)
         self._status(Status.DISCONNECTED, self.result.message if self.result.failure else "")
 

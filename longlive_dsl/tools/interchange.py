@@ -23,7 +23,7 @@ import os
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -508,8 +508,8 @@ class EndRecord(_Record):
 
 
 TraceRecord = Annotated[
-    Union[HttpRecord, FrameRecord, ChannelRecord, PeerRecord, TrackRecord, StatusRecord, VideoRecord,
-          EventRecord, EndRecord],
+    HttpRecord | FrameRecord | ChannelRecord | PeerRecord | TrackRecord | StatusRecord | VideoRecord
+    | EventRecord | EndRecord,
     Field(discriminator="kind"),
 ]
 """One line of a wire trace (JSON Lines)."""

@@ -151,7 +151,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     """The picture of a (possibly faulty) checked Timeline as a standalone SVG document."""
     diagnostics = list(diagnostics or [])
     placed = _place(tl, diagnostics)
-    fates = dict(zip(map(id, tl.beats), firing_beats(tl)))
+    fates = dict(zip(map(id, tl.beats), firing_beats(tl), strict=True))
     scenes = [s for s in tl.scenes if s.start is not None]
     stop = _stop(tl)
     content = max([s.completes_at for s in scenes] + [b.start + 1 for b in tl.beats if b.start is not None] + [1])
@@ -352,7 +352,7 @@ def render_html(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> st
     diagnostics = sorted(diagnostics or [], key=sort_key)
     fates = firing_beats(tl)
     rows = []
-    for fires, beat in zip(fates, tl.beats):
+    for fires, beat in zip(fates, tl.beats, strict=True):
         scene = tl.scenes[beat.scene]
         chunk = "?" if beat.start is None else str(beat.start)
         when = "" if beat.start is None else clock(beat.start)

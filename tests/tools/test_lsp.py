@@ -12,9 +12,11 @@ pytest.importorskip("pygls")
 from lsprotocol import types  # noqa: E402
 from pygls.lsp.client import LanguageClient  # noqa: E402
 
-from longlive_dsl import check  # noqa: E402
+from longlive_dsl import (
+    analyse,  # noqa: E402
+    check,  # noqa: E402
+)
 from longlive_dsl.tools.fmt import format_source  # noqa: E402
-from longlive_dsl import analyse  # noqa: E402
 
 URI = "file:///tmp/story.llv"
 TIMEOUT = 20

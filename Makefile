@@ -1,4 +1,4 @@
-# `make demo` compiles and runs an example on the local simulator; `make test` runs the tests.
+# `make demo` compiles and runs an example on the local simulator; `make test` runs `make lint` (ruff, mypy) and the tests.
 # Both create the virtual environment .venv with Python 3.12+ (found by scripts/find-python).
 
 VENV    ?= .venv
@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed-stamp
 EXTRAS  ?= run,sim,lsp,dev
 OUT     ?= out
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test lint bench venv clean
 
 venv: $(STAMP)
 
@@ -34,7 +34,12 @@ demo: $(STAMP)
 	$(LLV) verify $(OUT)/$(DEMO_NAME).trace.jsonl $(DEMO)
 	@echo "video: $(OUT)/$(DEMO_NAME).mp4  trace: $(OUT)/$(DEMO_NAME).trace.jsonl  program: $(OUT)/$(DEMO_NAME).program.json"
 
-test: $(STAMP)
+# ruff (lint rules, no reformatting) and mypy (strict on the core), as configured in pyproject.toml.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: lint
 	@# the timeline picture test renders in headless Chromium (Debian's package)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq chromium >/dev/null) || echo "note: could not install chromium"

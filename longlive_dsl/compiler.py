@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import model
 from .diagnostics import Span
 from .program import Program
 from .timeline import CUT, Timeline
 
 
-def _span(file: str, span: Span) -> dict:
+def _span(file: str, span: Span) -> dict[str, Any]:
     return {"file": file, "line": span.line, "column": span.column, "end_line": span.end_line,
             "end_column": span.end_column}
 
@@ -18,28 +20,31 @@ def stop_chunk(tl: Timeline) -> tuple[int | None, int]:
     last = tl.scenes[-1]
     if tl.end is not None:
         return tl.end.chunks, tl.end.chunks
+    completes = last.completes_at
+    if completes is None:
+        raise ValueError("the last scene is not placed, so where the run stops is unknown")
     if last.end is not None:
-        return last.end, min(last.end, last.completes_at)
-    return None, last.completes_at
+        return last.end, min(last.end, completes)
+    return None, completes
 
 
 def build_program(tl: Timeline) -> Program:
     """Build the Program of a Timeline that resolved with no errors (the checks are not consulted)."""
     file = tl.file
-    commands: list[dict] = []
-    source_map: list[dict] = []
+    commands: list[dict[str, Any]] = []
+    source_map: list[dict[str, Any]] = []
 
-    def emit(kind: str, data: dict, span: Span) -> int:
+    def emit(kind: str, data: dict[str, Any], span: Span) -> int:
         source_map.append({"command_index": len(commands), "span": _span(file, span)})
         commands.append({"type": kind, "data": data})
         return len(commands) - 1
 
-    if tl.seed is not None:
+    if tl.seed is not None and tl.seed_node is not None:
         emit(model.SET_SEED, {"seed": tl.seed}, tl.seed_node.span)
     beats = tl.beats
     opener = beats[0]
     index_of = {id(opener): emit(model.SET_SHOT, {"prompt": opener.prompt}, opener.span)}
-    for beat in sorted(beats[1:], key=lambda b: b.start):
+    for beat in sorted(beats[1:], key=lambda b: b.start or 0):  # every beat is placed here
         kind = model.SCHEDULE_SCENE_CUT if beat.kind == CUT else model.SCHEDULE_SHOT
         index_of[id(beat)] = emit(kind, {"prompt": beat.prompt, model.AT_SESSION_CHUNK: beat.start}, beat.span)
     emit(model.START, {}, tl.end_node.span if tl.end_node is not None else beats[-1].span)

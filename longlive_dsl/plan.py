@@ -24,10 +24,23 @@ def first_words(prompt: str, n: int = PROMPT_WORDS_SHOWN) -> str:
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
+def placed_start(scene: Scene) -> int:
+    """Where a placed scene starts (ValueError for a scene whose start could not be derived)."""
+    if scene.start is None:
+        raise ValueError(f"{scene.label} is not placed")
+    return scene.start
+
+
+def completes_at(scene: Scene) -> int:
+    """Where the model completes a placed scene (its start + 48), as an int."""
+    return placed_start(scene) + model.SCENE_BUDGET_CHUNKS
+
+
 def scene_plays_until(tl: Timeline, scene: Scene) -> int:
     """Where a placed scene stops playing: its end, else `end at` for the last scene, else its completion."""
+    completes = completes_at(scene)
     if scene.end is not None:
         return scene.end
     if scene is tl.scenes[-1] and tl.end is not None:
-        return min(tl.end.chunks, scene.completes_at)
-    return scene.completes_at
+        return min(tl.end.chunks, completes)
+    return completes

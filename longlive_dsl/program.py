@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import model
 
-PROGRAM_FORMAT = "llv-program/1"
+PROGRAM_FORMAT: Final = "llv-program/1"
 
 
 class _Strict(BaseModel):

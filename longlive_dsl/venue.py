@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
-SIMULATOR, SERVER, CLOUD = "simulator", "server", "cloud"
+SIMULATOR: Final = "simulator"
+SERVER: Final = "server"
+CLOUD: Final = "cloud"
 
 
 class VenueError(Exception):

@@ -214,8 +214,10 @@ class Peer:
     async def offer(self) -> tuple[str, list[dict[str, str]]]:
         """Create the offer (aiortc gathers every candidate first) and its track mapping."""
         await self.pc.setLocalDescription(await self.pc.createOffer())
+        mid = self.transceiver.mid
+        assert mid is not None  # setLocalDescription gave the transceiver its mid
         mapping = [
-            {"mid": self.transceiver.mid, "name": model.VIDEO_TRACK, "kind": "video", "direction": "recvonly"}
+            {"mid": mid, "name": model.VIDEO_TRACK, "kind": "video", "direction": "recvonly"}
         ]
         return self.pc.localDescription.sdp, mapping
 

@@ -153,7 +153,7 @@ def render_command_error(
         file=span.file,
         span=Span(span.line, span.column, span.end_line, span.end_column, start, end),
         label="this beat's command was refused",
-        notes=(f"command {index + 1} of the program (`{command}`); the run stops here",),
+        notes=(f"command {(index or 0) + 1} of the program (`{command}`); the run stops here",),
     )
     return render_text(diag, source, color)
 

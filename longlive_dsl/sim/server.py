@@ -137,7 +137,7 @@ class Simulator:
         from longlive_dsl.sim.app import SimConfig
 
         self.config = SimConfig(fps=fps, frames_per_chunk=frames_per_chunk, scene_budget=scene_budget,
-                                size=tuple(size), time_scale=float(time_scale), preempt=preempt)
+                                size=(size[0], size[1]), time_scale=float(time_scale), preempt=preempt)
         self.netns = netns
         self.port = port or free_port(HOST, netns)
         self.cloud = cloud

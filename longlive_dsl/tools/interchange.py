@@ -82,7 +82,8 @@ def _json_positions(text: str) -> dict[tuple, int]:
     positions: dict[tuple, int] = {}
 
     def skip(i: int) -> int:
-        return ws.match(text, i).end()
+        m = ws.match(text, i)  # always matches: the pattern may be empty
+        return m.end() if m else i
 
     def value(i: int, path: tuple) -> int:
         i = skip(i)
@@ -211,7 +212,7 @@ def parse_web_storyboard(text: str, file: str = "<input>") -> list[WebBeat]:
                 field = loc[-1]
                 hint = {"prompt": "every beat needs a `prompt` string",
                         "kind": "every beat needs a `kind`: \"shot\" or \"cut\"",
-                        "atChunk": "every beat needs an `atChunk`: the session chunk it starts at"}.get(field, "")
+                        "atChunk": "every beat needs an `atChunk`: the session chunk it starts at"}.get(str(field), "")
                 problems.append(at(loc[:-1], f"missing `{field}`" + (f": {hint}" if hint else "")))
                 continue
             message = _PYDANTIC_MESSAGES.get(kind, err["msg"])

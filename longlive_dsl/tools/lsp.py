@@ -28,7 +28,7 @@ from .. import model
 from ..analysis import Analysis, analyse
 from ..checks import firing_beats
 from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, Span
-from ..plan import clock, scene_plays_until
+from ..plan import clock, completes_at, scene_plays_until
 from ..source import normalise_text
 from ..syntax import ast
 from ..syntax.errors import STATEMENT_WORDS
@@ -183,14 +183,15 @@ def hover_scene(tl: Timeline, scene: Scene) -> str:
         lines.append("Its start cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)
     end = scene_plays_until(tl, scene)
-    used = min(end, scene.completes_at) - scene.start
+    completes = completes_at(scene)
+    used = min(end, completes) - scene.start
     why = {"for": "its `for`", "last shot": "its last shot's `for`", "next scene": "the next scene's `at`"}
     ends = f", ends by {why[scene.end_from]}" if scene.end_from else (
-        ", runs until the model completes it" if scene.end is None and end == scene.completes_at else ", stops at `end`")
+        ", runs until the model completes it" if scene.end is None and end == completes else ", stops at `end`")
     lines.append(f"chunks {scene.start}–{end - 1} ({_chunks(end - scene.start)}{ends}) · "
                  f"{clock(scene.start)}–{clock(end)} ({_seconds(end - scene.start)})")
     lines.append(f"budget: {used} of {budget} chunks used · the model completes this scene at chunk "
-                 f"{scene.completes_at} ({clock(scene.completes_at)})")
+                 f"{completes} ({clock(completes)})")
     beats = ", ".join(f"{b.kind} at {b.start if b.start is not None else '?'}" for b in scene.beats)
     if beats:
         lines.append(f"{len(scene.beats)} beat{'s' if len(scene.beats) != 1 else ''}: {beats}")

@@ -8,7 +8,7 @@ from .. import model
 from ..checks import firing_beats
 from ..compiler import stop_chunk
 from ..diagnostics import Diagnostic
-from ..plan import clock, first_words, scene_plays_until
+from ..plan import clock, completes_at, first_words, scene_plays_until
 from ..timeline import Timeline
 
 
@@ -30,7 +30,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console: Any = None
         if scene.start is None:
             continue
         end = scene_plays_until(tl, scene)
-        used = min(end, scene.completes_at) - scene.start
+        used = min(end, completes_at(scene)) - scene.start
         table.add_section()
         table.add_row(
             f"[bold]{scene.index + 1}. {scene.name or '(unnamed)'}[/]",
@@ -51,7 +51,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console: Any = None
     if not placed:
         console.print("end: unknown until every scene is placed (see the errors)")
         return
-    end, stops = stop_chunk(tl)
-    why = "end at" if tl.end is not None else ("last scene's end" if end is not None else "the model completes the last scene")
+    last_end, stops = stop_chunk(tl)
+    why = "end at" if tl.end is not None else ("last scene's end" if last_end is not None else "the model completes the last scene")
     console.print(f"end: chunk {stops} ({why}) — total {stops} chunks, {clock(stops)} of video "
                   f"({stops * model.FRAMES_PER_CHUNK} frames at {model.FPS} fps)")

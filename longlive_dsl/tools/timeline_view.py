@@ -11,13 +11,14 @@ from __future__ import annotations
 import bisect
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
 from .. import model
 from ..checks import firing_beats
 from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, sort_key
-from ..plan import clock
+from ..plan import clock, completes_at, placed_start
 from ..timeline import CUT, OPENER, Beat, Scene, Timeline
 
 BUDGET = model.SCENE_BUDGET_CHUNKS
@@ -96,6 +97,12 @@ def _worst(diags: list[Diagnostic]) -> str | None:
     return None
 
 
+def _worst_colour(diags: list[Diagnostic]) -> str:
+    """The colour of the worst severity among diagnostics (ink when there are none)."""
+    worst = _worst(diags)
+    return INK if worst is None else SEVERITY_COLOURS[worst]
+
+
 def _diag_text(diags: list[Diagnostic]) -> str:
     return "\n".join(f"{d.severity}[{d.code}] line {d.span.line}: {d.message}" for d in diags)
 
@@ -105,20 +112,20 @@ def _stop(tl: Timeline) -> int | None:
 
     try:
         return stop_chunk(tl)[1]
-    except (IndexError, TypeError):
+    except (IndexError, ValueError):  # no scene, or the last one is not placed
         return None
 
 
-def _scene_end(tl: Timeline, scene: Scene, stop: int | None) -> int:
-    """Where a scene's own time ends, for drawing: its end, else the next scene's start, else the stop."""
+def _scene_end(tl: Timeline, scene: Scene, start: int, stop: int | None) -> int:
+    """Where a scene (placed at `start`) ends, for drawing: its end, else the next scene's start, else the stop."""
     if scene.end is not None:
         return scene.end
     later = [s.start for s in tl.scenes[scene.index + 1 :] if s.start is not None]
     if later:
         return later[0]
-    if stop is not None and stop > scene.start:
+    if stop is not None and stop > start:
         return stop
-    return scene.completes_at
+    return start + BUDGET
 
 
 MAX_PLOT_WIDTH = 12_000
@@ -154,7 +161,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     fates = dict(zip(map(id, tl.beats), firing_beats(tl), strict=True))
     scenes = [s for s in tl.scenes if s.start is not None]
     stop = _stop(tl)
-    content = max([s.completes_at for s in scenes] + [b.start + 1 for b in tl.beats if b.start is not None] + [1])
+    content = max([completes_at(s) for s in scenes] + [b.start + 1 for b in tl.beats if b.start is not None] + [1])
     # An `end` far past everything that plays is drawn at the edge, not at its place (the run stops before).
     horizon = max(content, min(stop or 0, content + BUDGET))
     scale = _scale(horizon)
@@ -213,53 +220,54 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
 
     # ---- scene lanes --------------------------------------------------------------------------
     for lane, scene in enumerate(scenes):
+        start, completes = placed_start(scene), completes_at(scene)
         top = lanes_top + lane * LANE
         band_y, band_h = top + 8, LANE - 16
         fill = SCENE_COLOURS[scene.index % len(SCENE_COLOURS)]
-        end = _scene_end(tl, scene, stop)
-        used_to = min(end, scene.completes_at)
+        end = _scene_end(tl, scene, start, stop)
+        used_to = min(end, completes)
         diags = placed.scenes.get(scene.index, [])
         name = scene.name or f"scene {scene.index + 1}"
-        label_colour = SEVERITY_COLOURS[_worst(diags)] if diags else INK
-        add(f'<g class="scene"><title>{_e(f"{scene.label}: chunks {scene.start}–{end} ({clock(scene.start)}–{clock(end)}), "
-                                        f"uses {max(0, used_to - scene.start)} of its {BUDGET}-chunk budget; "
-                                        f"the model completes it at chunk {scene.completes_at}")}'
+        label_colour = _worst_colour(diags) if diags else INK
+        add(f'<g class="scene"><title>{_e(f"{scene.label}: chunks {start}–{end} ({clock(start)}–{clock(end)}), "
+                                        f"uses {max(0, used_to - start)} of its {BUDGET}-chunk budget; "
+                                        f"the model completes it at chunk {completes}")}'
             f'{_e(chr(10) + _diag_text(diags)) if diags else ""}</title>')
         add(f'<text x="{LEFT - 10}" y="{top + LANE / 2 + 4}" text-anchor="end" fill="{label_colour}" font-weight="600">'
             f'{_e(_short(f"{scene.index + 1}. {name}", 22))}</text>')
         # The budget: the whole 48 as a faint outline, the rest hatched, the used part solid.
-        add(f'<rect x="{x(scene.start)}" y="{band_y}" width="{across(scene.start, scene.start + BUDGET)}" height="{band_h}" '
+        add(f'<rect x="{x(start)}" y="{band_y}" width="{across(start, start + BUDGET)}" height="{band_h}" '
             f'fill="none" stroke="#c8c8c8" rx="3"/>')
-        if scene.completes_at > used_to:
-            add(f'<rect x="{x(used_to)}" y="{band_y}" width="{across(used_to, scene.completes_at)}" '
+        if completes > used_to:
+            add(f'<rect x="{x(used_to)}" y="{band_y}" width="{across(used_to, completes)}" '
                 f'height="{band_h}" fill="url(#rest)"/>')
-        if used_to > scene.start:
-            add(f'<rect x="{x(scene.start)}" y="{band_y}" width="{across(scene.start, used_to)}" '
+        if used_to > start:
+            add(f'<rect x="{x(start)}" y="{band_y}" width="{across(start, used_to)}" '
                 f'height="{band_h}" fill="{fill}" rx="3"/>')
-        if end > scene.completes_at:
-            add(f'<rect x="{x(scene.completes_at)}" y="{band_y}" width="{across(scene.completes_at, end)}" '
+        if end > completes:
+            add(f'<rect x="{x(completes)}" y="{band_y}" width="{across(completes, end)}" '
                 f'height="{band_h}" fill="url(#over)" stroke="{SEVERITY_COLOURS[ERROR]}" rx="3"/>')
-        add(f'<line x1="{x(scene.completes_at)}" y1="{band_y - 3}" x2="{x(scene.completes_at)}" y2="{band_y + band_h + 3}" '
+        add(f'<line x1="{x(completes)}" y1="{band_y - 3}" x2="{x(completes)}" y2="{band_y + band_h + 3}" '
             f'stroke="{MUTED}" stroke-width="1.5"/>')
-        rest = scene.completes_at - used_to
-        if rest > 0 and across(used_to, scene.completes_at) > 70:
-            words = f"{rest} of {BUDGET} chunks unused" if across(used_to, scene.completes_at) > 150 else f"{rest} unused"
+        rest = completes - used_to
+        if rest > 0 and across(used_to, completes) > 70:
+            words = f"{rest} of {BUDGET} chunks unused" if across(used_to, completes) > 150 else f"{rest} unused"
             add(f'<text x="{x(used_to) + 6}" y="{band_y + band_h / 2 + 4}" font-size="10" fill="{MUTED}">'
                 f'{words}</text>')
         if diags:
-            add(f'<rect x="{x(scene.start) - 2}" y="{band_y - 2}" width="{across(scene.start, scene.start + BUDGET) + 4}" height="{band_h + 4}" '
-                f'fill="none" stroke="{SEVERITY_COLOURS[_worst(diags)]}" stroke-width="2" stroke-dasharray="5 3" rx="4"/>')
+            add(f'<rect x="{x(start) - 2}" y="{band_y - 2}" width="{across(start, start + BUDGET) + 4}" height="{band_h + 4}" '
+                f'fill="none" stroke="{_worst_colour(diags)}" stroke-width="2" stroke-dasharray="5 3" rx="4"/>')
         add("</g>")
         for beat in scene.beats:
             if beat.start is not None:
-                _beat(add, beat, x, band_y, band_h, fates.get(id(beat), True), placed.beats.get(id(beat), []))
+                _beat(add, beat, beat.start, x, band_y, band_h, fates.get(id(beat), True), placed.beats.get(id(beat), []))
 
     if not scenes:
         add(f'<text x="{LEFT}" y="{lanes_top + 24}" fill="{MUTED}">no scene could be placed</text>')
 
     # ---- the end --------------------------------------------------------------------------------
     if stop is not None:
-        colour = SEVERITY_COLOURS[_worst(placed.end)] if placed.end else INK
+        colour = _worst_colour(placed.end) if placed.end else INK
         why = "end at" if tl.end is not None else "stop"
         add(f'<g class="end"><title>{_e(f"the run stops after chunk {stop - 1}: {stop} chunks, {clock(stop)} of video")}'
             f'{_e(chr(10) + _diag_text(placed.end)) if placed.end else ""}</title>')
@@ -307,12 +315,13 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     return "\n".join(out) + "\n"
 
 
-def _beat(add, beat: Beat, x, band_y: float, band_h: float, fires: bool, diags: list[Diagnostic]) -> None:
-    bx = x(beat.start)
+def _beat(add: Callable[[str], None], beat: Beat, start: int, x: Callable[[int], float], band_y: float, band_h: float,
+          fires: bool, diags: list[Diagnostic]) -> None:
+    bx = x(start)
     worst = _worst(diags)
     colour = SEVERITY_COLOURS[ERROR] if not fires else KIND_COLOURS.get(beat.kind, INK)
     fate = "" if fires else " — NEVER FIRES"
-    tip = f"{beat.kind} at chunk {beat.start} ({clock(beat.start)}){fate}\n{beat.prompt}"
+    tip = f"{beat.kind} at chunk {start} ({clock(start)}){fate}\n{beat.prompt}"
     if diags:
         tip += "\n" + _diag_text(diags)
     add(f'<g class="beat {beat.kind}{" never" if not fires else ""}"><title>{_e(tip)}</title>')

@@ -19,6 +19,13 @@ The layout, in full:
 
 The order of statements is never changed: the order of `define`s and of headers versus scenes
 means something (`llv lint` reports headers after a scene), so the formatter leaves it to the user.
+
+The file is written as UTF-8 without a byte-order mark, every line ending in `\n`; `llv fmt --check`
+compares the bytes on disk, so it fails exactly when `llv fmt` would rewrite the file. Through a
+symbolic link the target is rewritten and the link kept. Like black, the formatter checks its own
+output before it is used: it must parse, mean the same (same statements, folded prompts and
+timings; same wire commands), keep every comment, and format to itself; otherwise `UnsafeFormat`
+is raised and nothing is written.
 """
 
 from __future__ import annotations

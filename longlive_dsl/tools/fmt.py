@@ -129,14 +129,13 @@ def meaning(doc: ast.Document) -> list[tuple[object, ...]]:
 
 
 def _wire(doc: ast.Document) -> list[str] | None:
-    """The wire commands a Document compiles to (None when it does not compile)."""
-    from ..checks import check
+    """The wire commands a Document resolves to (None when it does not resolve; the checks never change them)."""
     from ..compiler import build_program
     from ..diagnostics import has_errors
     from ..timeline import resolve
 
     timeline, diagnostics = resolve(doc)
-    if has_errors(diagnostics) or has_errors(check(timeline)):
+    if has_errors(diagnostics):
         return None
     return build_program(timeline).wire_lines()
 

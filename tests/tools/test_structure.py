@@ -101,3 +101,31 @@ def test_the_cloud_without_a_key_is_refused():
 
 def test_a_venue_never_shows_its_key():
     assert "rk_secret" not in repr(choose_venue(api_key="rk_secret", api_url="http://127.0.0.1:1"))
+
+
+def test_without_the_simulator_installed_the_choice_says_how_to_get_it(monkeypatch):
+    from longlive_dsl.venue import NoSimulator, venue_url
+
+    monkeypatch.setitem(sys.modules, "longlive_dsl.sim.server", None)  # `import` now fails as if not installed
+    with pytest.raises(NoSimulator, match="`sim` extra"), venue_url(Venue(SIMULATOR)):
+        pytest.fail("the body never runs")
+
+
+def test_llv_run_without_the_simulator_is_a_usage_error(monkeypatch, tmp_path, capsys):
+    from longlive_dsl.cli import EXIT_USAGE, main
+
+    story = tmp_path / "a.llv"
+    story.write_text('scene "A"\n  shot "A red fox trots across a frosted meadow at sunrise in warm light"\n',
+                     encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "longlive_dsl.sim.server", None)
+    monkeypatch.delenv("REACTOR_API_KEY", raising=False)
+    assert main(["run", str(story), "--plain"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "simulator is not installed" in err and "Traceback" not in err
+
+
+def test_a_server_venue_hands_its_url_to_the_runtime_without_starting_anything():
+    from longlive_dsl.venue import venue_url
+
+    with venue_url(Venue(SERVER, "http://127.0.0.1:9")) as url:
+        assert url == "http://127.0.0.1:9"

@@ -7,6 +7,7 @@
 EXIT_OK = 0
 EXIT_FINDINGS = 1  # the storyboard has errors (or denied warnings), a trace does not match its plan, a file needs formatting
 EXIT_USAGE = 2  # bad arguments, an unreadable or unwritable file
+EXIT_SERVE_FAILED = 1  # `llv serve`: the simulator is not installed, did not start, or stopped unexpectedly
 EXIT_AUTH = 3  # 401/403: the API key or token was refused
 EXIT_BILLING = 4  # 402: credits or billing
 EXIT_NO_CAPACITY = 5  # 429 still after retrying for the allowed time

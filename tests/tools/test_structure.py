@@ -129,3 +129,12 @@ def test_a_server_venue_hands_its_url_to_the_runtime_without_starting_anything()
 
     with venue_url(Venue(SERVER, "http://127.0.0.1:9")) as url:
         assert url == "http://127.0.0.1:9"
+
+
+def test_commands_return_exit_codes_by_name_never_as_bare_numbers():
+    bare = []
+    for path in [PACKAGE / "cli.py", *sorted((PACKAGE / "commands").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant) and type(node.value.value) is int:
+                bare.append(f"{path.name}:{node.lineno}")
+    assert not bare, f"use longlive_dsl.exits names: {bare}"

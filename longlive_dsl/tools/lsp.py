@@ -1,16 +1,19 @@
 """`llv lsp`: a language server for .llv files (pygls 2.x over stdio).
 
-- diagnostics on open and on every change (exactly what `llv lint` reports, via longlive_dsl.check);
+- diagnostics on open and on every change (exactly what `llv lint` reports: both are built on
+  longlive_dsl.analyse, which also hands the server its Document and Timeline);
 - hover on a `shot` (its chunks, its seconds, where it falls in the scene's 48-chunk budget, whether it
   fires), on a `scene` (its chunks, its seconds, the budget used of 48) and on a `{name}` (the define's text);
 - go to definition from a `{name}` to its `define`;
-- completion of define names after `{` in a string (the defines above the cursor);
+- completion of define names after `{` in a string (the defines above the cursor that exist now, even
+  while the text does not parse), and of statement keywords on a partly typed line;
 - document formatting (the same text as `llv fmt`).
 
 Positions: the parser counts 1-based lines and columns in code points; the protocol counts 0-based
 lines and columns in the client's units (UTF-16 code units unless the client negotiated UTF-8 or
 UTF-32). Every conversion goes through `_Text`, which measures with the document's negotiated codec, so
-an emoji or CJK text before a span still underlines the right characters.
+an emoji or CJK text before a span still underlines the right characters. A byte-order mark and CRLF
+or CR line ends are accepted as `llv lint` accepts them, and lines are counted as the client counts them.
 """
 
 from __future__ import annotations
@@ -69,7 +72,6 @@ class _Text:
     """
 
     def __init__(self, raw: str, units: Callable[[str], int]) -> None:
-        self.raw = raw
         self.bom = "\ufeff" if raw.startswith("\ufeff") else ""
         self.source = normalise_text(raw)  # what analyse() parses
         self.lines = self.source.split("\n")

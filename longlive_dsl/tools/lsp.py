@@ -459,26 +459,27 @@ def _define_items(result: Analysis, last_good: ast.Document | None, text: _Text,
                   close: str) -> list[types.CompletionItem]:
     """Completion items for the defines above the cursor that exist in the text as it is now."""
     doc = result.document
+    known: dict[str, str] = {}  # name -> its text, as far as it is known
     if doc is not None:
-        defines = [d for d in _defines(doc).values() if d.span.end <= offset]
-    elif last_good is not None:
-        # The text does not parse while it is being typed: offer the last parsed version's defines,
-        # but only those the current text still defines above the cursor (never a deleted name).
-        still = set(_DEFINE_LINE.findall(text.source, 0, offset))
-        defines = [d for d in _defines(last_good).values() if d.name in still]
+        values = {n: i.value for n, i in result.timeline.defines.items()} if result.timeline is not None else {}
+        for d in _defines(doc).values():
+            if d.span.end <= offset:
+                known[d.name] = values.get(d.name) or " ".join(d.text.value.split())
     else:
-        return []
-    values = {n: i.value for n, i in result.timeline.defines.items()} if result.timeline is not None else {}
+        # The text does not parse while it is being typed: offer the names it defines above the
+        # cursor now (never a deleted one), with their text from the last version that parsed.
+        before = _defines(last_good) if last_good is not None else {}
+        for name in _DEFINE_LINE.findall(text.source, 0, offset):
+            old = before.get(name)
+            known.setdefault(name, " ".join(old.text.value.split()) if old is not None else "")
     edit_range = types.Range(start=text.position_at(start), end=text.position_at(offset))
     items = []
-    for d in defines:
-        value = values.get(d.name) or " ".join(d.text.value.split())
-        where = f" (line {d.span.line})" if doc is not None else ""
+    for name, value in known.items():
         items.append(types.CompletionItem(
-            label=d.name, kind=types.CompletionItemKind.Variable,
-            detail=_shorten(value), documentation=types.MarkupContent(
-                kind=types.MarkupKind.Markdown, value=f"`define {d.name}`{where}\n\n> {value}"),
-            text_edit=types.TextEdit(range=edit_range, new_text=d.name + close)))
+            label=name, kind=types.CompletionItemKind.Variable,
+            detail=_shorten(value) or None, documentation=types.MarkupContent(
+                kind=types.MarkupKind.Markdown, value=f"`define {name}`" + (f"\n\n> {value}" if value else "")),
+            text_edit=types.TextEdit(range=edit_range, new_text=name + close)))
     return items
 
 

@@ -127,3 +127,9 @@ def test_a_cr_only_file_with_a_bom_over_stdio():
     assert d.range.start.line == len(client_lines(raw)) - 1
     assert labels(seen["completion"].items) == ["scene"]
     assert seen["hover"] is None  # the text does not parse: nothing to hover
+
+
+def test_a_define_written_since_the_text_last_parsed_is_offered_by_name():
+    now = 'define mood = "cold blue dusk"\n' + STORY + '  shot at 8 "{m'
+    assert analyse(now).document is None
+    assert labels(complete_at(now, STORY)) == ["mood", "look"]

@@ -1,4 +1,4 @@
-# `make demo` compiles and runs an example on the local simulator; `make test` runs the tests.
+# `make demo` compiles and runs an example on the local simulator; `make test` runs `make lint` (ruff, mypy) and the tests.
 # Both create the virtual environment .venv with Python 3.12+ (found by scripts/find-python).
 
 VENV    ?= .venv
@@ -10,7 +10,7 @@ OUT     ?= out
 JS_E2E  := tests/e2e/js
 JS_STAMP := $(JS_E2E)/node_modules/.installed-stamp
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test lint bench venv clean
 
 venv: $(STAMP)
 
@@ -44,7 +44,12 @@ $(JS_STAMP): $(JS_E2E)/package.json $(JS_E2E)/package-lock.json
 	@cd $(JS_E2E) && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	@touch $@
 
-test: $(STAMP) $(JS_STAMP)
+# ruff (lint rules, no reformatting) and mypy (strict on the core), as configured in pyproject.toml.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+test: lint $(JS_STAMP)
 	@# the timeline picture test and the JavaScript SDK test run headless Chromium (Debian's package)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	  apt-get install -y -qq chromium >/dev/null) || echo "note: could not install chromium"

@@ -53,8 +53,8 @@ def pipeline_vs_baseline() -> dict[int, float]:
         assert program is not None, [d.message for d in diags if d.is_error]
         as_json = program.model_dump_json()
         repeat = 20 if n <= 1_000 else 5
-        pipeline = best_of(lambda: compile(source, "bench.llv"), repeat)
-        baseline = best_of(lambda: Program.model_validate(json.loads(as_json)), repeat)
+        pipeline = best_of(lambda source=source: compile(source, "bench.llv"), repeat)
+        baseline = best_of(lambda as_json=as_json: Program.model_validate(json.loads(as_json)), repeat)
         times[n], baselines[n] = pipeline, baseline
         print(f"{n:>7} {pipeline * 1e3:>8.1f}ms {baseline * 1e3:>8.1f}ms {pipeline / baseline:>6.1f}x")
     print(f"scaling 1,000 -> 10,000 beats: {times[10_000] / times[1_000]:.1f}x the time for 10x the input "

@@ -1,6 +1,7 @@
 """llv: the LongLive-2.0 storyboard language. parse -> resolve -> check -> compile -> run.
 
-    >>> from longlive_dsl import check, compile
+    >>> from longlive_dsl import analyse, check, compile
+    >>> result = analyse(text, "story.llv")       # .document, .timeline, .diagnostics
     >>> timeline, diagnostics = check(text, "story.llv")
     >>> program, diagnostics = compile(text, "story.llv")
     >>> result = run(program, video="out.mp4", trace="run.jsonl")   # needs the `run` and `sim` extras
@@ -16,8 +17,9 @@ if TYPE_CHECKING:
     from .syntax.ast import Document
     from .timeline import Timeline
 
-__all__ = ["parse", "check", "compile", "compile_file", "run", "read_source", "SourceError"]
+__all__ = ["parse", "analyse", "Analysis", "check", "compile", "compile_file", "run", "read_source", "SourceError"]
 
+from .analysis import Analysis, analyse  # noqa: E402
 from .source import SourceError, read_source  # noqa: E402
 
 
@@ -33,31 +35,18 @@ def check(source: str, file: str = "<input>", clock: str | None = None) -> tuple
 
     `clock` ("measured" or "docs", as `--clock` gives it) overrides the storyboard's `clock` statement.
     """
-    from .checks import check as _check
-    from .diagnostics import has_errors, sort_key
-    from .model import CLOCKS
-    from .timeline import resolve
-
-    if clock is not None and clock not in CLOCKS:
-        raise ValueError(f"unknown clock profile {clock!r}; known: {', '.join(CLOCKS)}")
-    doc, diags = parse(source, file)
-    if doc is None:
-        return None, diags
-    timeline, diags = resolve(doc, CLOCKS[clock] if clock is not None else None)
-    if not has_errors(diags):
-        diags += _check(timeline)
-    return timeline, sorted(diags, key=sort_key)
+    result = analyse(source, file, clock)
+    return result.timeline, result.diagnostics
 
 
 def compile(source: str, file: str = "<input>", clock: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
     """Parse, check and compile: the Program, or None when any diagnostic is an error (`clock` as in check)."""
     from .compiler import build_program
-    from .diagnostics import has_errors
 
-    timeline, diags = check(source, file, clock)
-    if timeline is None or has_errors(diags):
-        return None, diags
-    return build_program(timeline), diags
+    result = analyse(source, file, clock)
+    if result.timeline is None or not result.ok:
+        return None, result.diagnostics
+    return build_program(result.timeline), result.diagnostics
 
 
 def compile_file(path: str, clock: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
@@ -65,8 +54,23 @@ def compile_file(path: str, clock: str | None = None) -> tuple[Program | None, l
     return compile(read_source(path), path, clock)
 
 
-def run(program: Program, **options):
-    """Play a compiled Program (on a simulator started for it, a runtime or the cloud); see runtime.run."""
-    from .runtime import run as _run
+def run(
+    program: Program,
+    *,
+    server: str | None = None,
+    cloud: bool = False,
+    api_key: str | None = None,
+    api_url: str | None = None,
+    video: str | None = None,
+    trace: str | None = None,
+    time_scale: float = 1.0,
+    listener: object = None,
+) -> object:
+    """Play a compiled Program on a simulator started for it, the runtime at `server`, or the cloud (with `api_key`)."""
+    from .runtime import run as run_at
+    from .venue import choose_venue, venue_url
 
-    return _run(program, **options)
+    venue = choose_venue(server=server, cloud=cloud, api_key=api_key, api_url=api_url)
+    with venue_url(venue, time_scale=time_scale) as url:
+        return run_at(program, url, api_key=venue.api_key, video=video, trace=trace, time_scale=time_scale,
+                      listener=listener)

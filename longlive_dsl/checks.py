@@ -45,9 +45,11 @@ class _Checker:
     def scene(self, scene: Scene) -> None:
         if scene.start is None:
             return
-        completes = scene.completes_at
+        completes = scene.start + BUDGET  # scene.completes_at, placed
         if scene.end is not None and scene.end_from in ("for", "last shot") and scene.end - scene.start > BUDGET:
-            where = scene.length.span if scene.end_from == "for" else scene.beats[-1].length.span
+            length = scene.length if scene.end_from == "for" else scene.beats[-1].length
+            assert length is not None  # the end came from this `for`
+            where = length.span
             self.error("E504", f"{scene.label} is {scene.end - scene.start} chunks long; a scene completes after {BUDGET}",
                        where, label=f"runs to chunk {scene.end}, past chunk {completes}",
                        help=f"start a new `scene` (a cut resets the budget) at or before chunk {completes}, "
@@ -56,7 +58,7 @@ class _Checker:
         for j in range(1, len(beats)):
             self.soft_shot(scene, beats[j - 1], beats[j])
         for beat in beats:
-            if (beat.length is not None and beat.start is not None and scene.end_from == "for"
+            if (beat.length is not None and beat.start is not None and scene.end_from == "for" and scene.end is not None
                     and beat.start < scene.end < beat.start + beat.length.chunks
                     and beat.start + beat.length.chunks <= completes):
                 self.error("E509", f"this shot runs to chunk {beat.start + beat.length.chunks}, past the end of "
@@ -64,9 +66,9 @@ class _Checker:
                            beat.length.span, help="shorten the shot, or lengthen the scene's `for`")
 
     def soft_shot(self, scene: Scene, before: Beat, beat: Beat) -> None:
-        if beat.start is None:
+        if beat.start is None or scene.start is None:
             return
-        completes = scene.completes_at
+        completes = scene.start + BUDGET  # scene.completes_at, placed
         if beat.start >= completes:
             self.error("E505", f"this shot at chunk {beat.start} never fires: {scene.label} began at chunk "
                                f"{scene.start} and completes at chunk {completes}",
@@ -74,7 +76,7 @@ class _Checker:
                        help=f"start a new `scene` (a cut) before chunk {completes}, or place the shot before "
                             f"chunk {completes}")
             return
-        if scene.end_from == "for" and beat.start >= scene.end:
+        if scene.end_from == "for" and scene.end is not None and beat.start >= scene.end:
             self.error("E509", f"this shot at chunk {beat.start} lies outside {scene.label} "
                                f"(chunks {scene.start}–{scene.end - 1})",
                        beat.position_span, help="move the shot inside the scene, or lengthen the scene's `for`")
@@ -115,12 +117,12 @@ class _Checker:
                        where, help="only one prompt change can take effect per chunk; move one of them")
             return
         if prev.end_from in ("for", "last shot") and scene.at is not None and scene.at.chunks != prev.end:
-            why = f"`for {prev.length.written}`" if prev.end_from == "for" else "the length of its last shot"
+            why = f"`for {prev.length.written}`" if prev.end_from == "for" and prev.length else "the length of its last shot"
             self.error("E509", f"{prev.label} ends at chunk {prev.end} ({why}) but {scene.label} says `at {scene.at.written}`",
                        scene.at.span, label="contradicts where the scene before ends",
                        help=f"drop one of the two, or make them agree (at {prev.end})")
             return
-        completes = prev.completes_at
+        completes = prev.start + BUDGET  # prev.completes_at, placed
         if scene.start > completes:
             self.error("E506", f"{prev.label} completes at chunk {completes}, before this cut at chunk {scene.start}: "
                                f"the video ends first and {scene.label} never plays",
@@ -139,14 +141,14 @@ class _Checker:
             self.error("E510", "`end at 0` stops the run before anything plays", end.span,
                        help="end after the last beat, or remove `end` to run until the last scene completes")
             return
-        beats = [b for b in self.tl.beats if b.start is not None]
+        beats = [(b.start, b) for b in self.tl.beats if b.start is not None]
         if beats:
-            last = max(beats, key=lambda b: b.start)
-            if end.chunks <= last.start:
+            start, last = max(beats, key=lambda sb: sb[0])
+            if end.chunks <= start:
                 self.error("E510", f"`end at {end.written}` stops the run at chunk {end.chunks}, before the beat at "
-                                   f"chunk {last.start} plays",
+                                   f"chunk {start} plays",
                            end.span, label=f"the shot on line {last.node.span.line} never plays",
-                           help=f"end at chunk {last.start + 1} or later")
+                           help=f"end at chunk {start + 1} or later")
                 return
         final = self.tl.scenes[-1] if self.tl.scenes else None
         if final is not None and final.completes_at is not None and end.chunks > final.completes_at:
@@ -183,7 +185,8 @@ class _Checker:
             if scene.name is None:
                 continue
             if scene.name in seen:
-                self.warn("W604", f'another scene is already named "{scene.name}"', scene.node.name.span,
+                self.warn("W604", f'another scene is already named "{scene.name}"',
+                          scene.node.name.span if scene.node.name else scene.node.span,
                           help=f"rename it (the first is on line {seen[scene.name].node.span.line})")
             else:
                 seen[scene.name] = scene
@@ -208,5 +211,6 @@ def firing_beats(timeline: Timeline) -> list[bool]:
             playing = playing and scene.start is not None and prev.completes_at is not None and \
                 scene.start <= prev.completes_at
         for beat in scene.beats:
-            fates.append(playing and beat.start is not None and beat.start < scene.completes_at)
+            completes = scene.completes_at
+            fates.append(playing and beat.start is not None and completes is not None and beat.start < completes)
     return fates

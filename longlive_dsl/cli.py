@@ -24,10 +24,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve", "run the LongLive-2.0 simulator on 127.0.0.1"),
 }
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE
+from .exits import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE  # noqa: E402
+
+__all__ = ["COMMANDS", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
 
 def _usage() -> str:
@@ -73,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(name, args) or 0)
     except KeyboardInterrupt:
         print("llv: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head` and the like: not an error of ours.
         sys.stderr.close()

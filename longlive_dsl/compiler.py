@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import model
 from .diagnostics import Span
 from .program import ClockProfile, Program
 from .timeline import CUT, Timeline
 
 
-def _span(file: str, span: Span) -> dict:
+def _span(file: str, span: Span) -> dict[str, Any]:
     return {"file": file, "line": span.line, "column": span.column, "end_line": span.end_line,
             "end_column": span.end_column}
 
@@ -16,20 +18,20 @@ def _span(file: str, span: Span) -> dict:
 def build_program(tl: Timeline) -> Program:
     """Build the Program of a Timeline that resolved with no errors (the checks are not consulted)."""
     file = tl.file
-    commands: list[dict] = []
-    source_map: list[dict] = []
+    commands: list[dict[str, Any]] = []
+    source_map: list[dict[str, Any]] = []
 
-    def emit(kind: str, data: dict, span: Span) -> int:
+    def emit(kind: str, data: dict[str, Any], span: Span) -> int:
         source_map.append({"command_index": len(commands), "span": _span(file, span)})
         commands.append({"type": kind, "data": data})
         return len(commands) - 1
 
-    if tl.seed is not None:
+    if tl.seed is not None and tl.seed_node is not None:
         emit(model.SET_SEED, {"seed": tl.seed}, tl.seed_node.span)
     beats = tl.beats
     opener = beats[0]
     index_of = {id(opener): emit(model.SET_SHOT, {"prompt": opener.prompt}, opener.span)}
-    for beat in sorted(beats[1:], key=lambda b: b.start):
+    for beat in sorted(beats[1:], key=lambda b: b.start or 0):  # every beat is placed here
         kind = model.SCHEDULE_SCENE_CUT if beat.kind == CUT else model.SCHEDULE_SHOT
         index_of[id(beat)] = emit(kind, {"prompt": beat.prompt, model.AT_SESSION_CHUNK: beat.start}, beat.span)
     emit(model.START, {}, tl.end_node.span if tl.end_node is not None else beats[-1].span)
@@ -43,9 +45,12 @@ def build_program(tl: Timeline) -> Program:
         }
         for s in tl.scenes
     ]
+    stops_at = tl.stops_at
+    if stops_at is None:
+        raise ValueError("build_program needs a Timeline whose scenes are all placed")
     # One validation pass in pydantic's core is faster than constructing each model in Python.
     return Program.model_validate({
-        "source": file, "title": tl.title, "commands": commands, "end": tl.end_chunk, "stops_at": tl.stops_at,
-        "clock": ClockProfile.of(tl.clock), "frames": tl.frames_at(tl.stops_at),
+        "source": file, "title": tl.title, "commands": commands, "end": tl.end_chunk, "stops_at": stops_at,
+        "clock": ClockProfile.of(tl.clock), "frames": tl.frames_at(stops_at),
         "scenes": scenes, "source_map": source_map,
     })

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 ERROR = "error"
 WARNING = "warning"
@@ -58,7 +59,7 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity == ERROR
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         s = self.span
         return {
             "code": self.code,
@@ -75,7 +76,7 @@ class Diagnostic:
         }
 
 
-def sort_key(d: Diagnostic) -> tuple:
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     return (d.file, d.span.start, SEVERITY_ORDER[d.severity], d.code)
 
 
@@ -84,7 +85,7 @@ def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
-def use_color(stream) -> bool:
+def use_color(stream: TextIO) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     if os.environ.get("NO_COLOR"):
         return False
@@ -158,7 +159,7 @@ def render_json(diagnostics: list[Diagnostic]) -> str:
     return json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False)
 
 
-def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], stream=None) -> None:
+def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], stream: TextIO | None = None) -> None:
     """Print diagnostics to a stream (stderr by default), coloured when it is a terminal."""
     stream = stream or sys.stderr
     color = use_color(stream)

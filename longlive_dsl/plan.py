@@ -1,11 +1,12 @@
-"""The plan as a person reads it: what plays when, scene by scene, with seconds and budgets."""
+"""The plan's facts as a person reads them: where scenes stop playing, chunks as video time, prompts in brief.
+
+No display code lives here: `llv plan`'s table is drawn by longlive_dsl.tools.plan_view.
+"""
 
 from __future__ import annotations
 
 from . import model
-from .checks import firing_beats
-from .diagnostics import Diagnostic
-from .timeline import Timeline, timecode
+from .timeline import Scene, Timeline, timecode
 
 PROMPT_WORDS_SHOWN = 9
 
@@ -16,59 +17,26 @@ def clock(tl: Timeline, chunk: int) -> str:
 
 
 def first_words(prompt: str, n: int = PROMPT_WORDS_SHOWN) -> str:
+    """The first `n` words of a prompt, with an ellipsis when there are more."""
     words = prompt.split()
     return " ".join(words[:n]) + (" …" if len(words) > n else "")
 
 
-def scene_plays_until(tl: Timeline, scene) -> int:
+def placed_start(scene: Scene) -> int:
+    """Where a placed scene starts (ValueError for a scene whose start could not be derived)."""
+    if scene.start is None:
+        raise ValueError(f"{scene.label} is not placed")
+    return scene.start
+
+
+def completes_at(scene: Scene) -> int:
+    """Where the model completes a placed scene (its start + 48), as an int."""
+    return placed_start(scene) + model.SCENE_BUDGET_CHUNKS
+
+
+def scene_plays_until(tl: Timeline, scene: Scene) -> int:
     """Where a placed scene stops playing (Timeline.plays_until: the run's one stop point for the last scene)."""
-    return tl.plays_until(scene)
-
-
-def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console=None) -> None:
-    """Print the plan table to the console (stdout by default)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console(highlight=False)
-    problems = {(d.span.line, d.span.column) for d in diagnostics if d.is_error}
-    placed = all(s.start is not None for s in tl.scenes)
-    # Which beats never fire is only known once every scene is placed.
-    fires_of = {id(beat): fires or not placed for beat, fires in zip(tl.beats, firing_beats(tl), strict=True)}
-    table = Table(title=f"{tl.title or tl.file} — plan", title_justify="left", show_lines=False)
-    for column in ("scene", "beat", "chunk", "time", "prompt"):
-        table.add_column(column, no_wrap=column != "prompt")
-    budget = model.SCENE_BUDGET_CHUNKS
-    for scene in tl.scenes:
-        if scene.start is None:
-            continue
-        end = scene_plays_until(tl, scene)
-        used = min(end, scene.completes_at) - scene.start
-        table.add_section()
-        table.add_row(
-            f"[bold]{scene.index + 1}. {scene.name or '(unnamed)'}[/]",
-            "", f"{scene.start}–{end - 1}", f"{clock(tl, scene.start)}–{clock(tl, end)}",
-            f"[dim]budget {used} of {budget} chunks; completes at chunk {scene.completes_at}[/]",
-        )
-        for beat in scene.beats:
-            fires = fires_of[id(beat)]
-            flagged = (beat.position_span.line, beat.position_span.column) in problems or not fires
-            if beat.start is None:
-                kind = f"{beat.kind} [red](unplaced)[/]"
-            else:
-                kind = beat.kind if fires else f"{beat.kind} [red](never fires)[/]"
-            chunk = "?" if beat.start is None else str(beat.start)
-            row = ["", kind, chunk, "" if beat.start is None else clock(tl, beat.start), first_words(beat.prompt)]
-            table.add_row(*row, style="red" if flagged else None)
-    console.print(table)
-    if not placed:
-        console.print("end: unknown until every scene is placed (see the errors)")
-        return
-    stops, end = tl.stops_at, tl.end_chunk
-    if end is None or stops < end:
-        why = "the model completes the last scene" + (f", before `end at {tl.end.written}`" if tl.end is not None else "")
-    else:
-        why = "end at" if tl.end is not None else "last scene's end"
-    console.print(f"end: chunk {stops} ({why}) — total {stops} chunks, {clock(tl, stops)} of video "
-                  f"({tl.frames_at(stops)} frames at {model.FPS} fps on the {tl.clock.name} clock: "
-                  f"{tl.clock.describe()})")
+    until = tl.plays_until(scene)
+    if until is None:
+        raise ValueError(f"{scene.label} is not placed")
+    return until

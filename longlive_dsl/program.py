@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import model
 
-PROGRAM_FORMAT = "llv-program/1"
+PROGRAM_FORMAT: Final = "llv-program/1"
 
 
 class _Strict(BaseModel):
@@ -57,7 +57,7 @@ class Start(_Strict):
     data: EmptyData = EmptyData()
 
 
-Command = Annotated[Union[SetSeed, SetShot, ScheduleShot, ScheduleSceneCut, Start], Field(discriminator="type")]
+Command = Annotated[SetSeed | SetShot | ScheduleShot | ScheduleSceneCut | Start, Field(discriminator="type")]
 """One wire command, `{"type": ..., "data": {...}}`, exactly as the model takes it."""
 
 

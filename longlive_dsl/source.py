@@ -13,7 +13,12 @@ class SourceError(Exception):
 
 
 def read_source(path: str) -> str:
-    """The text of a .llv file, or SourceError saying what is wrong with it."""
+    """The text of a .llv file as the parser reads it, or SourceError saying what is wrong with it."""
+    return normalise_text(read_text(path))
+
+
+def read_text(path: str) -> str:
+    """The text of a .llv file exactly as stored (a BOM and CR line ends kept), or SourceError."""
     if path == "-":
         import sys
 
@@ -46,8 +51,13 @@ def _decode(data: bytes, name: str) -> str:
         line = data.count(b"\n", 0, e.start) + 1
         raise SourceError(f"{name}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); "
                           f"save the file as UTF-8") from None
-    if text.startswith("\ufeff"):
-        text = text[1:]
     if "\x00" in text:
         raise SourceError(f"{name}: contains NUL bytes; is this a binary file?")
+    return text
+
+
+def normalise_text(text: str) -> str:
+    """The text as the parser reads it: no byte-order mark, and `\n` for CRLF and CR line ends."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
     return text.replace("\r\n", "\n").replace("\r", "\n")

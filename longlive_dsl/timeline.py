@@ -127,9 +127,9 @@ class Timeline:
         The earlier of the storyboard's end (`end at`, or the last scene's own end) and the chunk
         at which the model completes the last scene.
         """
-        if not self.scenes or self.scenes[-1].start is None:
+        completes = self.scenes[-1].completes_at if self.scenes else None
+        if completes is None:
             return None
-        completes = self.scenes[-1].completes_at
         end = self.end_chunk
         return completes if end is None else min(end, completes)
 
@@ -165,9 +165,9 @@ def _fmt_seconds(x: Fraction) -> str:
 
 
 def timecode(seconds: Fraction) -> str:
-    """Video time as m:ss.s."""
-    s = float(seconds)
-    return f"{int(s // 60)}:{s % 60:04.1f}"
+    """Video time as m:ss.s (exact for any length, however large)."""
+    minutes, tenths = divmod(round(seconds * 10), 600)
+    return f"{minutes}:{tenths // 10:02d}.{tenths % 10}"
 
 
 class _Resolver:
@@ -480,7 +480,7 @@ class _Resolver:
                 scene.end, scene.end_from = scene.start + scene.length.chunks, "for"
             elif last is not None and last.length is not None and last.start is not None:
                 scene.end, scene.end_from = last.start + last.length.chunks, "last shot"
-            elif nxt is not None and self.convert_position(nxt.at) is not None:
+            elif nxt is not None and nxt.at is not None and self.convert_position(nxt.at) is not None:
                 scene.end, scene.end_from = nxt.at.chunks, "next scene"
             for j, beat in enumerate(scene.beats):
                 if beat.start is None:

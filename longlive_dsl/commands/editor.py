@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from ..cli import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from ..source import normalise_text
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -29,10 +30,8 @@ from .files import display_name, read_or_report, write_output  # noqa: E402
 
 
 def fmt(args: argparse.Namespace) -> int:
-    import difflib
-
     from ..diagnostics import print_diagnostics
-    from ..tools.fmt import FormatError, format_source
+    from ..tools.fmt import FormatError, UnsafeFormat, format_source
 
     if not args.files and sys.stdin.isatty():
         print("usage: llv fmt [--check] FILE... (or `-` to format stdin to stdout)", file=sys.stderr)
@@ -45,29 +44,32 @@ def fmt(args: argparse.Namespace) -> int:
     changed = 0
     for path in paths:
         name = display_name(path)
-        text = read_or_report(path)
-        if text is None:
+        stored = read_or_report(path, exact=True)  # as stored: a BOM or CR line ends are a change too
+        if stored is None:
             status = max(status, EXIT_USAGE)
             continue
         try:
-            formatted = format_source(text, name)
+            formatted = format_source(stored, name)
         except FormatError as e:
-            print_diagnostics(e.diagnostics, {name: text}, sys.stderr)
+            print_diagnostics(e.diagnostics, {name: normalise_text(stored)}, sys.stderr)
             print(f"error: {name} has syntax errors; not formatted", file=sys.stderr)
             status = max(status, EXIT_FINDINGS)
             continue
+        except UnsafeFormat as e:
+            print(f"error: {name}: not formatted, because {e}; the file is left as it was. "
+                  "This is a bug in llv fmt; please report it with the file.", file=sys.stderr)
+            status = max(status, EXIT_INTERNAL)
+            continue
         if args.check:
-            if formatted != text:
+            if formatted != stored:
                 changed += 1
-                sys.stdout.writelines(difflib.unified_diff(
-                    text.splitlines(keepends=True), formatted.splitlines(keepends=True),
-                    fromfile=f"{name} (original)", tofile=f"{name} (formatted)"))
+                _print_diff(name, stored, formatted)
                 status = max(status, EXIT_FINDINGS)
             continue
         if path == "-":
             sys.stdout.write(formatted)
             continue
-        if formatted != text or _raw_differs(path, formatted):
+        if formatted != stored:
             if not write_output(path, formatted):
                 status = max(status, EXIT_USAGE)
                 continue
@@ -79,13 +81,21 @@ def fmt(args: argparse.Namespace) -> int:
     return status
 
 
-def _raw_differs(path: str, formatted: str) -> bool:
-    """True when the bytes on disk differ from the formatted text (a BOM or CRLF line ends)."""
-    try:
-        with open(path, "rb") as f:
-            return f.read() != formatted.encode("utf-8")
-    except OSError:
-        return True
+def _print_diff(name: str, stored: str, formatted: str) -> None:
+    """The unified diff `llv fmt --check` prints, plus a line for changes a diff of lines cannot show."""
+    import difflib
+
+    text = normalise_text(stored)
+    sys.stdout.writelines(difflib.unified_diff(
+        text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+        fromfile=f"{name} (original)", tofile=f"{name} (formatted)"))
+    unseen = []
+    if stored.startswith("\ufeff"):
+        unseen.append("remove the byte-order mark")
+    if "\r" in stored:
+        unseen.append("end every line with \\n (not \\r\\n or \\r)")
+    if unseen:
+        print(f"{name}: would {' and '.join(unseen)}", file=sys.stderr)
 
 
 def lsp(args: argparse.Namespace) -> int:

@@ -6,12 +6,12 @@ import os
 import sys
 
 
-def read_or_report(path: str) -> str | None:
-    """The text of a .llv file ('-' for stdin), or None after printing why it cannot be read."""
-    from ..source import SourceError, read_source
+def read_or_report(path: str, exact: bool = False) -> str | None:
+    """The text of a .llv file ('-' for stdin; `exact`: BOM and line ends as stored), or None after printing why not."""
+    from ..source import SourceError, read_source, read_text
 
     try:
-        return read_source(path)
+        return read_text(path) if exact else read_source(path)
     except SourceError as e:
         print(f"error: {e}", file=sys.stderr)
         return None
@@ -22,9 +22,13 @@ def display_name(path: str) -> str:
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Write the whole file or nothing: a temporary file beside it, then a rename (keeping its mode)."""
+    """Write the whole file or nothing: a temporary file beside it, then a rename (keeping its mode).
+
+    Through a symbolic link the link's target is rewritten and the link is kept.
+    """
     import tempfile
 
+    path = os.path.realpath(path)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:

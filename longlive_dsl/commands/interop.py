@@ -8,6 +8,10 @@ import os
 import sys
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from .files import add_clock_option
+from .files import display_name as _name
+from .files import read_or_report as _read
+from .files import write_output as _write
 
 EXPORT_TARGETS = ["longlive-v1", "longlive-v2"]
 
@@ -42,9 +46,6 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 def run(name: str, args: argparse.Namespace) -> int:
     return {"schema": schema, "import": import_, "export": export, "timeline": timeline}[name](args)
-
-
-from .files import add_clock_option, display_name as _name, read_or_report as _read, write_output as _write  # noqa: E402,I001
 
 
 def schema(args: argparse.Namespace) -> int:
@@ -230,7 +231,7 @@ def _export_v2(args: argparse.Namespace) -> int:
     )
 
     target, problem = _v2_target(args.output)
-    if problem:
+    if problem or target is None:
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_USAGE
     program, status = _compile(args.file, args.clock)

@@ -90,7 +90,7 @@ def compile_(args: argparse.Namespace) -> int:
 def plan(args: argparse.Namespace) -> int:
     from .. import check
     from ..diagnostics import has_errors, print_diagnostics
-    from ..plan import render_plan
+    from ..tools.plan_view import render_plan
 
     text = read_or_report(args.file)
     if text is None:
@@ -104,7 +104,8 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def explain(args: argparse.Namespace) -> int:
-    from ..codes import CODES, explain as explain_code
+    from ..codes import CODES
+    from ..codes import explain as explain_code
 
     if args.list or not args.code:
         for c in CODES.values():

@@ -15,6 +15,7 @@ import os
 import sys
 from typing import Any
 
+from ..exits import EXIT_FINDINGS, EXIT_OK
 from .files import add_clock_option
 
 API_KEY_ENV = "REACTOR_API_KEY"
@@ -131,15 +132,17 @@ def run_command(args: argparse.Namespace) -> int:
     from ..runtime import Failure
     from ..runtime.display import make_display
     from ..runtime.session import RunOptions, play
-    from ..runtime.signalling import DEFAULT_CLOUD_URL
     from ..runtime.trace import Redactor, Trace
+    from ..venue import CLOUD, SIMULATOR, NoSimulator, VenueError, choose_venue, venue_url
 
     program, code = load_program(args.file, args.clock)
     if program is None:
         return code
     api_key = os.environ.get(API_KEY_ENV, "").strip()
-    cloud = args.cloud or (bool(api_key) and not args.server)
-    if cloud and not api_key:
+    try:
+        venue = choose_venue(server=args.server, cloud=args.cloud, api_key=api_key or None,
+                             api_url=args.api_url or os.environ.get(API_URL_ENV))
+    except VenueError:
         print(f"error: --cloud needs an API key in the environment variable {API_KEY_ENV}", file=sys.stderr)
         return Failure.USAGE.value
     redactor = Redactor([api_key] if api_key else [])
@@ -161,49 +164,26 @@ def run_command(args: argparse.Namespace) -> int:
         video=args.video, time_scale=args.time_scale, silence_timeout=args.silence_timeout
     )
     display = Redacting(make_display(sys.stderr, args.file, force_plain=args.plain), redactor)
-    trace.write("run", file=args.file, mode="cloud" if cloud else ("server" if args.server else "simulator"),
-                clock=program.clock.name)
-
-    def go(url: str) -> Any:
-        key = api_key if cloud else None
-        return play(program, url, trace, options, display, api_key=key, capacity_wait=args.capacity_wait)
-
+    trace.write("run", file=args.file, mode=venue.kind, clock=program.clock.name)
+    simulator: dict[str, Any] = {"time_scale": args.time_scale}
+    if args.size:
+        simulator["size"] = args.size
+    # The embedded simulator emits the clock the plan assumed, unless --frames-per-chunk says otherwise.
+    simulator["frames_per_chunk"] = args.frames_per_chunk or (
+        program.clock.first_chunk_frames, program.clock.later_chunk_frames)
+    if venue.kind == SIMULATOR:
+        display.info(f"starting the simulator (time scale {args.time_scale:g}, {program.clock.name} clock)")
     try:
-        if cloud:
-            result = go(args.api_url or os.environ.get(API_URL_ENV) or DEFAULT_CLOUD_URL)
-        elif args.server:
-            result = go(args.server)
-        else:
-            result = _on_embedded_simulator(args, go, display, program)
-            if isinstance(result, int):
-                return result
+        with venue_url(venue, **simulator) as url:
+            result = play(program, url, trace, options, display, api_key=venue.api_key if venue.kind == CLOUD else None,
+                          capacity_wait=args.capacity_wait)
+    except VenueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return Failure.USAGE.value if isinstance(e, NoSimulator) else Failure.SERVER.value
     finally:
         display.close()
         trace.close()
     return _report(result, args, redactor)
-
-
-def _on_embedded_simulator(args: argparse.Namespace, go: Any, display: Any, program: Any) -> Any:
-    from ..runtime import Failure
-
-    try:
-        from ..sim.server import SimulatorError, running_simulator
-    except ImportError as e:
-        print(f"error: the simulator is not installed ({e}); install llv with the `sim` extra, or use --server/--cloud", file=sys.stderr)
-        return Failure.USAGE.value
-    kwargs: dict[str, Any] = {"time_scale": args.time_scale}
-    if args.size:
-        kwargs["size"] = args.size
-    # The embedded simulator emits the clock the plan assumed, unless --frames-per-chunk says otherwise.
-    kwargs["frames_per_chunk"] = args.frames_per_chunk or (
-        program.clock.first_chunk_frames, program.clock.later_chunk_frames)
-    display.info(f"starting the simulator (time scale {args.time_scale:g}, {program.clock.name} clock)")
-    try:
-        with running_simulator(**kwargs) as url:
-            return go(url)
-    except (SimulatorError, ValueError) as e:
-        print(f"error: the simulator did not start: {e}", file=sys.stderr)
-        return Failure.SERVER.value
 
 
 class Redacting:
@@ -266,4 +246,4 @@ def verify_command(args: argparse.Namespace) -> int:
         return Failure.USAGE.value
     report = verify(program, records)
     print(render(report, args.file, args.trace))
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_FINDINGS

@@ -15,6 +15,7 @@ import sys
 import threading
 
 from longlive_dsl import model
+from longlive_dsl.exits import EXIT_OK, EXIT_SERVE_FAILED, EXIT_USAGE
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -55,15 +56,15 @@ def run(name: str, args: argparse.Namespace) -> int:
             parse_frames_per_chunk(args.frames_per_chunk)
     except ValueError as error:
         print(f"llv serve: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if not 1 <= args.port <= 65535:
         print(f"llv serve: --port must be in 1..65535, got {args.port}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         import reactor_runtime  # noqa: F401
     except ImportError:
         print("llv serve: the simulator needs reactor-runtime: pip install 'longlive-dsl[sim]'", file=sys.stderr)
-        return 1
+        return EXIT_SERVE_FAILED
     from longlive_dsl.sim.server import Simulator, SimulatorError
 
     try:
@@ -76,7 +77,7 @@ def run(name: str, args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         print(f"llv serve: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
 
     stop = threading.Event()
     caught: list[int] = []
@@ -91,9 +92,9 @@ def run(name: str, args: argparse.Namespace) -> int:
             url = sim.start()
         except SimulatorError as error:
             print(f"llv serve: {error}", file=sys.stderr)
-            return 1
+            return EXIT_SERVE_FAILED
         if stop.is_set():
-            return 0
+            return EXIT_OK
         c = sim.config
         mode = "cloud coordinator double" if args.cloud else "local runtime"
         print(f"llv serve: LongLive-2.0 simulator ({mode}) listening on {url}", flush=True)
@@ -110,8 +111,8 @@ def run(name: str, args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             if not sim.running():
                 print("llv serve: the simulator stopped unexpectedly", file=sys.stderr)
-                return 1
-        return 0
+                return EXIT_SERVE_FAILED
+        return EXIT_OK
     finally:
         sim.stop()
         for s, handler in previous.items():

@@ -8,21 +8,23 @@ from __future__ import annotations
 
 import enum
 
+from .. import exits
+
 
 class Failure(enum.Enum):
-    """Why a run stopped early; the value is the process exit code (see docs/run.md)."""
+    """Why a run stopped early; the value is the process exit code (longlive_dsl.exits, docs/run.md)."""
 
-    STORYBOARD = 1  # the storyboard does not compile (or verify found a mismatch)
-    USAGE = 2  # bad arguments, unreadable file
-    AUTH = 3  # 401/403: the API key or token was refused
-    BILLING = 4  # 402: credits or billing
-    NO_CAPACITY = 5  # 429 still after retrying for the allowed time
-    VERSION = 6  # 426/501: client and server protocol versions do not match
-    TIMEOUT = 7  # the session, the answer or the connection took too long
-    CONNECTION_LOST = 8  # the peer, a channel or the server went away mid-run
-    COMMAND_ERROR = 9  # the model refused a command of the program
-    SERVER = 10  # any other unexpected answer from the server
-    INTERRUPTED = 130  # Ctrl-C / SIGINT / SIGTERM
+    STORYBOARD = exits.EXIT_FINDINGS  # the storyboard does not compile (or verify found a mismatch)
+    USAGE = exits.EXIT_USAGE  # bad arguments, unreadable file
+    AUTH = exits.EXIT_AUTH  # 401/403: the API key or token was refused
+    BILLING = exits.EXIT_BILLING  # 402: credits or billing
+    NO_CAPACITY = exits.EXIT_NO_CAPACITY  # 429 still after retrying for the allowed time
+    VERSION = exits.EXIT_VERSION  # 426/501: client and server protocol versions do not match
+    TIMEOUT = exits.EXIT_TIMEOUT  # the session, the answer or the connection took too long
+    CONNECTION_LOST = exits.EXIT_CONNECTION_LOST  # the peer, a channel or the server went away mid-run
+    COMMAND_ERROR = exits.EXIT_COMMAND_ERROR  # the model refused a command of the program
+    SERVER = exits.EXIT_SERVER  # any other unexpected answer from the server
+    INTERRUPTED = exits.EXIT_INTERRUPTED  # Ctrl-C / SIGINT / SIGTERM
 
 
 class RunError(Exception):
@@ -53,38 +55,24 @@ __all__ = ["Failure", "RunError", "Status", "run"]
 
 def run(
     program: object,
+    url: str,
     *,
-    server: str | None = None,
     api_key: str | None = None,
-    api_url: str | None = None,
     video: str | None = None,
     trace: str | None = None,
     time_scale: float = 1.0,
     listener: object = None,
 ) -> object:
-    """Play a compiled Program and return its `RunResult` (blocking; Ctrl-C ends it cleanly).
+    """Play a compiled Program on the runtime at `url` (Reactor's cloud API there with `api_key`); its `RunResult`.
 
-    With `api_key`: Reactor's cloud (at `api_url`); with `server`: that runtime; otherwise a
-    simulator started for the run (needs the `sim` extra).
+    Blocking; Ctrl-C ends it cleanly. Where to play is chosen above the runtime (longlive_dsl.venue).
     """
     from .session import RunOptions, play
-    from .signalling import DEFAULT_CLOUD_URL
     from .trace import Redactor, Trace
 
     tr = Trace(trace, Redactor([api_key] if api_key else []))
-    options = RunOptions(video=video, time_scale=time_scale)
-
-    def go(url: str) -> object:
-        return play(program, url, tr, options, listener, api_key=api_key)  # type: ignore[arg-type]
-
     try:
-        if api_key:
-            return go(api_url or DEFAULT_CLOUD_URL)
-        if server:
-            return go(server)
-        from ..sim.server import running_simulator
-
-        with running_simulator(time_scale=time_scale) as url:
-            return go(url)
+        options = RunOptions(video=video, time_scale=time_scale)
+        return play(program, url, tr, options, listener, api_key=api_key)  # type: ignore[arg-type]
     finally:
         tr.close()

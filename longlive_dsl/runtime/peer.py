@@ -99,7 +99,7 @@ def ints_back(type_: str, data: dict[str, Any]) -> dict[str, Any]:
 def parse_message(frame: str | bytes) -> Message:
     """Decode one v0 frame from the model or the runtime."""
     if isinstance(frame, bytes):
-        if not frame[:1] in (b"{", b"["):
+        if frame[:1] not in (b"{", b"["):
             raise WireError("binary (v1) frame on a v0 connection")
         frame = frame.decode("utf-8")
     try:
@@ -214,8 +214,10 @@ class Peer:
     async def offer(self) -> tuple[str, list[dict[str, str]]]:
         """Create the offer (aiortc gathers every candidate first) and its track mapping."""
         await self.pc.setLocalDescription(await self.pc.createOffer())
+        mid = self.transceiver.mid
+        assert mid is not None  # setLocalDescription gave the transceiver its mid
         mapping = [
-            {"mid": self.transceiver.mid, "name": model.VIDEO_TRACK, "kind": "video", "direction": "recvonly"}
+            {"mid": mid, "name": model.VIDEO_TRACK, "kind": "video", "direction": "recvonly"}
         ]
         return self.pc.localDescription.sdp, mapping
 
@@ -232,7 +234,7 @@ class Peer:
         """Wait until the peer is connected and both channels are open."""
         try:
             await asyncio.wait_for(asyncio.gather(self._connected.wait(), self._open.wait()), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RunError(
                 Failure.TIMEOUT,
                 f"the WebRTC connection did not open within {timeout:g} s "
@@ -275,5 +277,5 @@ class Peer:
         self.closed_reason = self.closed_reason or "closed by the client"
         try:
             await asyncio.wait_for(self.pc.close(), 5)
-        except (asyncio.TimeoutError, Exception):
+        except (TimeoutError, Exception):
             pass

@@ -59,7 +59,7 @@ class Recorder:
         import av
 
         container = None
-        stream = None
+        stream: Any = None
         try:
             while True:
                 frame = self._queue.get()

@@ -155,7 +155,7 @@ def render_command_error(
         file=span.file,
         span=Span(span.line, span.column, span.end_line, span.end_column, start, end),
         label="this beat's command was refused",
-        notes=(f"command {index + 1} of the program (`{command}`); the run stops here",),
+        notes=(f"command {(index or 0) + 1} of the program (`{command}`); the run stops here",),
     )
     return render_text(diag, source, color)
 
@@ -329,7 +329,7 @@ class Session:
         self.peer.send_runtime("requestSchema")
         try:
             await asyncio.wait_for(self._schema_event.wait(), self.options.schema_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._schema_doc = await self.signalling.model_schema()
         if not self._schema_doc:
             self.listener.info("the model sent no schema: commands are not checked before sending")
@@ -389,7 +389,7 @@ class Session:
                 break
             try:
                 kind, payload = await asyncio.wait_for(self._events.get(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             self._handle(kind, payload)
         self._raise_command_errors()
@@ -418,7 +418,7 @@ class Session:
         while self._done_reason is None:
             try:
                 kind, payload = await asyncio.wait_for(self._events.get(), silence)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise RunError(
                     Failure.CONNECTION_LOST,
                     f"the data channel went silent: no message from the model for {silence:g} s",
@@ -538,7 +538,7 @@ class Session:
                 self.trace.write("event", what="recorder error", error=repr(self.recorder.error))
         try:
             await asyncio.wait_for(self.signalling.close(), 10)
-        except (asyncio.TimeoutError, Exception) as e:
+        except (TimeoutError, Exception) as e:
             self.trace.write("event", what="closing the session failed", error=type(e).__name__)
         self._status(Status.DISCONNECTED, self.result.message if self.result.failure else "")
 

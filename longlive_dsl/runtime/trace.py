@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import time
-from typing import Annotated, Any, Literal, TextIO, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, TextIO, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -268,19 +268,13 @@ class EndRecord(_Record):
 
 
 EventRecord = Annotated[
-    Union[
-        CapacityRetryEvent, DeleteRefusedEvent, InterruptedEvent, NoSchemaEvent, UnacknowledgedEvent,
-        CommandErrorEvent, RecorderErrorEvent, CloseFailedEvent,
-    ],
+    CapacityRetryEvent | DeleteRefusedEvent | InterruptedEvent | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | RecorderErrorEvent | CloseFailedEvent,
     Field(discriminator="what"),
 ]
 """A note in the trace; `what` says which."""
 
 TraceRecord = Annotated[
-    Union[
-        RunRecord, StatusRecord, HttpRecord, SendRecord, RecvRecord, PeerRecord, ChannelRecord, TrackRecord,
-        VideoRecord, MarkRecord, EventRecord, EndRecord,
-    ],
+    RunRecord | StatusRecord | HttpRecord | SendRecord | RecvRecord | PeerRecord | ChannelRecord | TrackRecord | VideoRecord | MarkRecord | EventRecord | EndRecord,
     Field(discriminator="kind"),
 ]
 """One line of a wire trace (JSON Lines)."""

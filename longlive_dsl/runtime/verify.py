@@ -75,9 +75,9 @@ class VerifyReport:
 
 @dataclass
 class _Evidence:
-    prompt_at: dict[int, str] = field(default_factory=dict)
+    prompt_at: dict[int, str | None] = field(default_factory=dict)
     index_at: dict[int, int] = field(default_factory=dict)
-    cuts: list[tuple[int, str]] = field(default_factory=list)
+    cuts: list[tuple[int, str | None]] = field(default_factory=list)
     frames_at: dict[int, int] = field(default_factory=dict)  # session chunk -> frames_emitted after it
     complete: int | None = None
     end_message: str | None = None
@@ -129,6 +129,7 @@ def verify(program: Program, records: list[dict[str, Any]]) -> VerifyReport:
             on_plan = ev.prompt_at[c - 1] != beat.prompt
         if on_plan and beat.kind == "cut":
             on_plan = ev.index_at.get(c) == 0 or (c, beat.prompt) in ev.cuts
+        fired: int | None
         if on_plan:
             fired = c
             note = f"fired on chunk {c}"

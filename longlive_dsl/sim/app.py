@@ -273,7 +273,7 @@ _AT = InputField(description="the session chunk the beat fires on")
 class LongLiveSim(ReactorApp):
     """LongLive-2.0 reference simulator (no weights): the engine's rules, synthetic stamped frames."""
 
-    fps = model.FPS  # replaced in load() by the configured playout rate
+    fps: float = model.FPS  # replaced in load() by the configured playout rate
 
     def load(self, config_path: Path | None) -> None:
         self.config = SimConfig.from_env()
@@ -440,9 +440,9 @@ def build_service(host: str, port: int) -> Any:
         cfg, runner, transports=[WebRtcRouter(webrtc, compat.peer_factory, metrics)],
         process_health=service.health, metrics=metrics,
     )
-    http._app = compat.SingleConnectionRoutes(http._app)  # what published SDKs (js-sdk 2.9.0) send
+    http._app = compat.SingleConnectionRoutes(http._app)  # type: ignore[assignment]  # what published SDKs (js-sdk 2.9.0) send; an ASGI wrapper
     if SimConfig.from_env().preempt:
-        http._app = _FreshSessionGate(http._app, runner)
+        http._app = _FreshSessionGate(http._app, runner)  # type: ignore[assignment]  # an ASGI wrapper, not a FastAPI
     service.add(http)
     return service
 

@@ -289,7 +289,7 @@ def create_app(options: CloudOptions) -> Any:
         if isinstance(sess, JSONResponse):
             return sess
         descriptor = await refresh(sess)
-        base = {"session_id": sess.session_id, "cluster": CLUSTER, "model": {"name": model.MODEL_NAME}}
+        base: dict[str, Any] = {"session_id": sess.session_id, "cluster": CLUSTER, "model": {"name": model.MODEL_NAME}}
         if sess.state != "CLOSED":
             sess.polls += 1
             if sess.polls <= options.wait_polls:

@@ -107,11 +107,12 @@ def parse_frames_per_chunk(value: int | str | tuple[int, int] | model.Clock) -> 
         parts = [p.strip() for p in value.split(",")]
         if len(parts) not in (1, 2) or not all(p.isdigit() for p in parts):
             raise ValueError(f"frames per chunk {value!r} must be N or FIRST,LATER (e.g. 29,32)")
-        value = tuple(int(p) for p in parts) if len(parts) == 2 else int(parts[0])
-    pair = value if isinstance(value, tuple) else (value, value)
+        numbers = [int(p) for p in parts]
+        value = (numbers[0], numbers[-1])
+    pair: tuple[Any, ...] = value if isinstance(value, tuple) else (value, value)
     if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 255 for v in pair):
         raise ValueError(f"frames per chunk must be integers in 1..255, got {value!r}")
-    return pair
+    return pair[0], pair[1]
 
 
 class Engine:
@@ -243,8 +244,9 @@ class Engine:
 
     def _set_shot(self, data: dict) -> list[Message]:
         prompt = data["prompt"]
-        if _prompt_problem(prompt):
-            return _error(model.SET_SHOT, _prompt_problem(prompt))
+        problem = _prompt_problem(prompt)
+        if problem:
+            return _error(model.SET_SHOT, problem)
         if not self._started:
             self._prompt = prompt
         else:
@@ -255,8 +257,9 @@ class Engine:
 
     def _scene_cut(self, data: dict) -> list[Message]:
         prompt = data["prompt"]
-        if _prompt_problem(prompt):
-            return _error(model.SCENE_CUT, _prompt_problem(prompt))
+        problem = _prompt_problem(prompt)
+        if problem:
+            return _error(model.SCENE_CUT, problem)
         if not self._started:
             return _error(
                 model.SCENE_CUT,
@@ -277,8 +280,9 @@ class Engine:
     def _schedule(self, command: str, kind: str, ack: str, data: dict) -> list[Message]:
         prompt = data["prompt"]
         at = data[model.AT_SESSION_CHUNK]
-        if _prompt_problem(prompt):
-            return _error(command, _prompt_problem(prompt))
+        problem = _prompt_problem(prompt)
+        if problem:
+            return _error(command, problem)
         refused = self._add_beat(command, kind, prompt, at)
         if refused:
             return refused
@@ -353,7 +357,7 @@ class Engine:
         )
         self._frame += 1
         self._frames_emitted += 1
-        if self._frame < info.chunk_frames:
+        if self._frame < self.chunk_frames(self._scene_chunk):
             return info, []
         return info, self._finish_chunk()
 

@@ -30,6 +30,7 @@ import binascii
 import colorsys
 import textwrap
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -174,8 +175,9 @@ class FrameRenderer:
         self._base: np.ndarray | None = None
         from PIL import ImageFont
 
-        self._font = ImageFont.load_default(size=max(12, height // 12))
-        self._small = ImageFont.load_default(size=max(10, height // 24))
+        # With a size, Pillow's default font is its scalable FreeType font.
+        self._font = cast(ImageFont.FreeTypeFont, ImageFont.load_default(size=max(12, height // 12)))
+        self._small = cast(ImageFont.FreeTypeFont, ImageFont.load_default(size=max(10, height // 24)))
         self._bar = max(4, height // 44)
 
     def _draw_base(self, prompt: str, scene: int, chunk_in_scene: int, session_chunk: int) -> np.ndarray:

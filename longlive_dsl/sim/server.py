@@ -142,7 +142,7 @@ class Simulator:
         # frames_per_chunk (N, "FIRST,LATER" or a pair; fast tests use a few frames) overrides the clock.
         per_chunk = model.CLOCKS[clock] if frames_per_chunk is None else frames_per_chunk
         self.config = SimConfig(fps=fps, frames_per_chunk=per_chunk, scene_budget=scene_budget,
-                                size=tuple(size), time_scale=float(time_scale), preempt=preempt)
+                                size=(size[0], size[1]), time_scale=float(time_scale), preempt=preempt)
         self.netns = netns
         self.port = port or free_port(HOST, netns)
         self.cloud = cloud

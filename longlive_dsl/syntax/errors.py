@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import ERROR, Diagnostic, Span
@@ -71,7 +72,7 @@ def _describe_expected(expected: set[str], statement: str | None) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _describe_found(token) -> str:
+def _describe_found(token: Token) -> str:
     if token.type == "$END":
         return "the end of the file"
     if token.type == "STRING":
@@ -91,7 +92,7 @@ def translate(err: UnexpectedInput, source: str, work: str, file: str) -> Diagno
 
 
 def _unexpected_character(err: UnexpectedCharacters, source: str, work: str, file: str) -> Diagnostic:
-    pos = err.pos_in_stream
+    pos = err.pos_in_stream or 0
     char = work[pos]
     line_end = work.find("\n", pos)
     line_end = len(work) if line_end == -1 else line_end

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput
@@ -21,7 +23,9 @@ GRAMMAR_FILE = "llv.lark"
 
 
 def span_of(tok: Token) -> Span:
-    return Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+    """A token's source span (tokens from the lexer always carry their positions)."""
+    return Span(tok.line or 0, tok.column or 0, tok.end_line or 0, tok.end_column or 0, tok.start_pos or 0,
+                tok.end_pos or 0)
 
 
 _ESCAPE = re.compile(r"\\(.)", re.S)
@@ -41,44 +45,44 @@ def _text(tok: Token) -> ast.Text:
     return ast.Text(unescape(body), span_of(tok), triple)
 
 
-class _Builder(Transformer):
+class _Builder(Transformer[Token, Any]):
     """Lark callbacks that build AST nodes while the LALR parser reduces (no parse tree in between)."""
 
-    def start(self, children):
+    def start(self, children: list[Any]) -> Any:
         return children
 
-    def timing(self, c):
+    def timing(self, c: list[Any]) -> Any:
         kw, num = c
         return ast.Timing(str(kw), str(num), span_of(kw).to(span_of(num)), span_of(num))
 
-    def title(self, c):
+    def title(self, c: list[Any]) -> Any:
         kw, s = c
         return ast.Title(_text(s), span_of(kw).to(span_of(s)))
 
-    def seed(self, c):
+    def seed(self, c: list[Any]) -> Any:
         kw, num = c
         return ast.Seed(str(num), span_of(num), span_of(kw).to(span_of(num)))
 
-    def clock(self, c):
+    def clock(self, c: list[Any]) -> Any:
         kw, name = c
         return ast.Clock(str(name), span_of(name), span_of(kw).to(span_of(name)))
 
-    def define(self, c):
+    def define(self, c: list[Any]) -> Any:
         kw, name, _eq, s = c
         return ast.Define(str(name), span_of(name), _text(s), span_of(kw).to(span_of(s)))
 
-    def scene(self, c):
+    def scene(self, c: list[Any]) -> Any:
         kw, name, *timings = c
         kw_span = span_of(kw)
         last = timings[-1].span if timings else (span_of(name) if name is not None else kw_span)
         return ast.Scene(_text(name) if name is not None else None, timings, kw_span.to(last), kw_span)
 
-    def shot(self, c):
+    def shot(self, c: list[Any]) -> Any:
         kw, *timings, s = c
         kw_span = span_of(kw)
         return ast.Shot(timings, _text(s), kw_span.to(span_of(s)), kw_span)
 
-    def end(self, c):
+    def end(self, c: list[Any]) -> Any:
         kw, _at, num = c
         return ast.End(str(num), span_of(num), span_of(kw).to(span_of(num)))
 
@@ -102,12 +106,11 @@ def grammar_text() -> str:
     return grammar_path().read_text(encoding="utf-8")
 
 
-def grammar_path():
+def grammar_path() -> Path:
     """Where the grammar file lives in the installed package."""
     import importlib
-    from pathlib import Path
 
-    return Path(importlib.import_module(GRAMMAR_PACKAGE).__file__).parent / GRAMMAR_FILE
+    return Path(str(importlib.import_module(GRAMMAR_PACKAGE).__file__)).parent / GRAMMAR_FILE
 
 
 @lru_cache(maxsize=1)
@@ -183,7 +186,7 @@ def parse(source: str, file: str = "<input>") -> tuple[ast.Document | None, list
     while True:
         _comments.found = []
         try:
-            statements = parser.parse(work)
+            statements = cast(list[ast.Statement], parser.parse(work))  # the transformer builds the list
         except UnexpectedInput as err:
             errors.append(translate(err, source, work, file))
             if len(errors) >= MAX_SYNTAX_ERRORS:

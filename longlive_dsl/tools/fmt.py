@@ -19,6 +19,13 @@ The layout, in full:
 
 The order of statements is never changed: the order of `define`s and of headers versus scenes
 means something (`llv lint` reports headers after a scene), so the formatter leaves it to the user.
+
+The file is written as UTF-8 without a byte-order mark, every line ending in `\n`; `llv fmt --check`
+compares the bytes on disk, so it fails exactly when `llv fmt` would rewrite the file. Through a
+symbolic link the target is rewritten and the link kept. Like black, the formatter checks its own
+output before it is used: it must parse, mean the same (same statements, folded prompts and
+timings; same wire commands), keep every comment, and format to itself; otherwise `UnsafeFormat`
+is raised and nothing is written.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
+from ..source import normalise_text
 from ..syntax import ast
 
 INDENT = "  "
@@ -54,17 +62,84 @@ class _Item:
     blank_before: bool = False
 
 
-def format_source(source: str, file: str = "<input>") -> str:
-    """The canonical text of `source`; raises FormatError when it has syntax errors."""
+def format_source(source: str, file: str = "<input>", verify: bool = True) -> str:
+    """The canonical text of `source`; FormatError on syntax errors, UnsafeFormat if the result fails its self-check."""
     from ..syntax import parse
 
-    source = source.replace("\r\n", "\n").replace("\r", "\n")
-    if source.startswith("\ufeff"):
-        source = source[1:]
+    source = normalise_text(source)
     doc, diagnostics = parse(source, file)
     if doc is None:
         raise FormatError(diagnostics)
-    return format_document(doc)
+    formatted = format_document(doc)
+    if verify and formatted != source:
+        verify_format(doc, formatted)
+    return formatted
+
+
+class UnsafeFormat(Exception):
+    """The formatter's output would change what the storyboard means, or is not stable: it is not used."""
+
+
+def verify_format(original: ast.Document, formatted: str) -> None:
+    """Check, as black does, that `formatted` means what `original` meant and formats to itself; UnsafeFormat if not."""
+    from ..syntax import parse
+
+    doc, diagnostics = parse(formatted, original.file)
+    if doc is None:
+        first = diagnostics[0] if diagnostics else None
+        where = f" (line {first.span.line}: {first.message})" if first is not None else ""
+        raise UnsafeFormat(f"the formatted text does not parse{where}")
+    if meaning(doc) != meaning(original):
+        raise UnsafeFormat("the formatted text would mean something else than the original")
+    if [_comment_text(c) for c in doc.comments] != [_comment_text(c) for c in original.comments]:
+        raise UnsafeFormat("the formatted text would lose or change a comment")
+    if format_document(doc) != formatted:
+        raise UnsafeFormat("formatting the formatted text changes it again (the layout is not stable)")
+    before, after = _wire(original), _wire(doc)
+    if before != after:
+        raise UnsafeFormat("the formatted text compiles to different wire commands")
+
+
+def meaning(doc: ast.Document) -> list[tuple[object, ...]]:
+    """What a Document says, without where it says it: statements in order, prompts whitespace-folded."""
+
+    def text(t: ast.Text | None) -> str | None:
+        return None if t is None else " ".join(t.value.split())
+
+    def timings(ts: list[ast.Timing]) -> list[tuple[str, str]]:
+        return sorted(((t.kind, t.time) for t in ts), key=lambda t: t[0])  # the formatter puts `at` first
+
+    out: list[tuple[object, ...]] = []
+    for st in doc.statements:
+        if isinstance(st, ast.Title):
+            out.append(("title", text(st.text)))
+        elif isinstance(st, ast.Seed):
+            out.append(("seed", st.value))
+        elif isinstance(st, ast.Define):
+            out.append(("define", st.name, text(st.text)))
+        elif isinstance(st, ast.Scene):
+            out.append(("scene", text(st.name), timings(st.timings)))
+        elif isinstance(st, ast.Shot):
+            out.append(("shot", timings(st.timings), text(st.prompt)))
+        elif isinstance(st, ast.End):
+            out.append(("end", st.time))
+        elif isinstance(st, ast.Clock):
+            out.append(("clock", st.name))
+        else:
+            out.append((type(st).__name__, repr(st)))
+    return out
+
+
+def _wire(doc: ast.Document) -> list[str] | None:
+    """The wire commands a Document resolves to (None when it does not resolve; the checks never change them)."""
+    from ..compiler import build_program
+    from ..diagnostics import has_errors
+    from ..timeline import resolve
+
+    timeline, diagnostics = resolve(doc)
+    if has_errors(diagnostics):
+        return None
+    return build_program(timeline).wire_lines()
 
 
 def format_document(doc: ast.Document) -> str:

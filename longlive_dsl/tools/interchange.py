@@ -39,7 +39,8 @@ from ..program import Beat, Program, SetSeed, SourceSpan
 class WebBeat(BaseModel):
     """One entry of the web app's storyboard list. Unknown extra fields (ids, colours…) are ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    # Strict: `true` or "7" is not a chunk number, and nothing is silently coerced.
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     kind: Literal["shot", "cut"]
     prompt: str
@@ -82,7 +83,8 @@ def _json_positions(text: str) -> dict[tuple, int]:
     positions: dict[tuple, int] = {}
 
     def skip(i: int) -> int:
-        return ws.match(text, i).end()
+        m = ws.match(text, i)  # always matches: the pattern may be empty
+        return m.end() if m else i
 
     def value(i: int, path: tuple) -> int:
         i = skip(i)
@@ -141,12 +143,51 @@ _PYDANTIC_MESSAGES = {
 }
 
 
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of lists and objects an imported file may have (a storyboard needs 2)."""
+
+_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(text: str, file: str) -> ImportProblem | None:
+    """The first bracket nested deeper than MAX_JSON_DEPTH, located (one linear scan, strings skipped)."""
+    depth = 0
+    for m in _JSON_NESTING.finditer(text):
+        token = m.group()
+        if token in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                line, col = _line_col(text, m.start())
+                return ImportProblem(file, "", line, col, f"lists and objects nested more than {MAX_JSON_DEPTH} "
+                                                          "deep; a storyboard is a list of beat objects")
+        elif token in "]}":
+            depth -= 1
+    return None
+
+
+def _found(value: object) -> str:
+    """A short JSON rendering of a wrong value, for a message."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 def parse_web_storyboard(text: str, file: str = "<input>") -> list[WebBeat]:
     """Validate a web-app JSON storyboard; raise StoryboardImportError listing every problem."""
+    deep = _too_deep(text, file)
+    if deep is not None:
+        raise StoryboardImportError([deep])
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise StoryboardImportError([ImportProblem(file, "", e.lineno, e.colno, f"not valid JSON: {e.msg}")]) from None
+    except (ValueError, RecursionError):  # a number with more digits than Python converts
+        long = re.search(r"\d{1000,}", text)
+        line, col = _line_col(text, long.start()) if long else (1, 1)
+        raise StoryboardImportError([ImportProblem(file, "", line, col, "a number with thousands of digits: "
+                                                                      "not a chunk number llv can read")]) from None
     positions = _json_positions(text)
 
     def at(path: tuple, message: str, key: bool = False) -> ImportProblem:
@@ -172,14 +213,14 @@ def parse_web_storyboard(text: str, file: str = "<input>") -> list[WebBeat]:
                 field = loc[-1]
                 hint = {"prompt": "every beat needs a `prompt` string",
                         "kind": "every beat needs a `kind`: \"shot\" or \"cut\"",
-                        "atChunk": "every beat needs an `atChunk`: the session chunk it starts at"}.get(field, "")
+                        "atChunk": "every beat needs an `atChunk`: the session chunk it starts at"}.get(str(field), "")
                 problems.append(at(loc[:-1], f"missing `{field}`" + (f": {hint}" if hint else "")))
                 continue
             message = _PYDANTIC_MESSAGES.get(kind, err["msg"])
             if kind == "literal_error":
                 message = f"unknown kind {json.dumps(err.get('input'))}: " + message
-            elif kind in ("greater_than_equal",):
-                message = f"{message} (found {err.get('input')})"
+            elif kind in ("greater_than_equal", "int_type", "string_type", "list_type", "model_type"):
+                message = f"{message} (found {_found(err.get('input'))})"
             problems.append(at(loc, message))
         raise StoryboardImportError(problems) from None
     if not beats:

@@ -1,38 +1,47 @@
 """`llv lsp`: a language server for .llv files (pygls 2.x over stdio).
 
-- diagnostics on open and on every change (exactly what `llv lint` reports, via longlive_dsl.check);
+- diagnostics on open and on every change (exactly what `llv lint` reports: both are built on
+  longlive_dsl.analyse, which also hands the server its Document and Timeline);
 - hover on a `shot` (its chunks, its seconds, where it falls in the scene's 48-chunk budget, whether it
   fires), on a `scene` (its chunks, its seconds, the budget used of 48) and on a `{name}` (the define's text);
 - go to definition from a `{name}` to its `define`;
-- completion of define names after `{` in a string (the defines above the cursor);
+- completion of define names after `{` in a string (the defines above the cursor that exist now, even
+  while the text does not parse), and of statement keywords on a partly typed line;
 - document formatting (the same text as `llv fmt`).
 
 Positions: the parser counts 1-based lines and columns in code points; the protocol counts 0-based
 lines and columns in the client's units (UTF-16 code units unless the client negotiated UTF-8 or
 UTF-32). Every conversion goes through `_Text`, which measures with the document's negotiated codec, so
-an emoji or CJK text before a span still underlines the right characters.
+an emoji or CJK text before a span still underlines the right characters. A byte-order mark and CRLF
+or CR line ends are accepted as `llv lint` accepts them, and lines are counted as the client counts them.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from .. import model
+from ..analysis import Analysis, analyse
 from ..checks import firing_beats
 from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, Span
-from ..plan import clock, scene_plays_until
+from ..plan import clock, completes_at, scene_plays_until
+from ..source import normalise_text
 from ..syntax import ast
+from ..syntax.errors import STATEMENT_WORDS
+from ..timeline import Beat, Scene, Timeline
 from .formats import message_text, tool_version
 
 log = logging.getLogger(__name__)
 
 NAME = "llv"
-KEYWORDS = ("title", "seed", "clock", "define", "scene", "shot", "end")
+KEYWORDS = STATEMENT_WORDS
 _SEVERITY = {
     ERROR: types.DiagnosticSeverity.Error,
     WARNING: types.DiagnosticSeverity.Warning,
@@ -41,37 +50,56 @@ _SEVERITY = {
 _BRACES = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _OPEN_NAME = re.compile(r"(\{+)([A-Za-z_][A-Za-z0-9_]*)?$")
 _PARTIAL_WORD = re.compile(r"^[ \t]*([a-z]*)$")
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_DEFINE_LINE = re.compile(r"^[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
 # ---- positions ----------------------------------------------------------------------------------
 
 
-class _Text:
-    """A document's text with conversions between parser spans/offsets and protocol positions."""
+def client_lines(text: str) -> list[str]:
+    """The document's lines as an LSP client counts them: split at `\r\n`, `\r` and `\n` only."""
+    return _LINE_END.split(text)
 
-    def __init__(self, source: str, units) -> None:
-        self.source = source
-        self.lines = source.split("\n")  # the parser's notion of a line: \n only
+
+class _Text:
+    """A document's text with conversions between parser spans/offsets and protocol positions.
+
+    The parser reads the text normalised (no BOM, `\n` line ends: longlive_dsl.source.normalise_text);
+    the client counts lines at `\r\n`, `\r` or `\n` and sees a BOM as a character of the first line.
+    Both have the same lines, so a parser line is a client line, and only the first line's columns
+    shift by the BOM.
+    """
+
+    def __init__(self, raw: str, units: Callable[[str], int]) -> None:
+        self.bom = "\ufeff" if raw.startswith("\ufeff") else ""
+        self.source = normalise_text(raw)  # what analyse() parses
+        self.lines = self.source.split("\n")
         self.units = units  # str -> number of client code units
         self.starts = [0]
         for line in self.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
 
+    def _client_line(self, row: int) -> str:
+        return self.bom + self.lines[row] if row == 0 else self.lines[row]
+
     def position(self, line: int, column: int) -> types.Position:
         """1-based line and code-point column (the parser's) -> protocol position."""
         row = min(max(line - 1, 0), len(self.lines) - 1)
         text = self.lines[row]
-        return types.Position(line=row, character=self.units(text[: max(column - 1, 0)]))
+        prefix = (self.bom if row == 0 else "") + text[: max(column - 1, 0)]
+        return types.Position(line=row, character=self.units(prefix))
 
     def range(self, span: Span) -> types.Range:
+        """A parser span as a protocol range."""
         return types.Range(start=self.position(span.line, span.column),
                            end=self.position(span.end_line, span.end_column))
 
     def offset(self, position: types.Position) -> int:
-        """Protocol position -> 0-based code-point offset into the source (clamped to the line)."""
+        """Protocol position -> 0-based code-point offset into the parsed source (clamped to the line)."""
         if position.line >= len(self.lines):
             return len(self.source)
-        text = self.lines[position.line]
+        text = self._client_line(position.line)
         seen = 0
         column = 0
         for ch in text:
@@ -79,51 +107,24 @@ class _Text:
                 break
             seen += self.units(ch)
             column += 1
+        if position.line == 0 and self.bom:
+            column = max(column - 1, 0)
         return self.starts[position.line] + column
 
     def position_at(self, offset: int) -> types.Position:
+        """A 0-based offset into the parsed source -> protocol position."""
         line = self.source.count("\n", 0, offset)
-        start = self.starts[line]
-        return types.Position(line=line, character=self.units(self.source[start:offset]))
+        return self.position(line + 1, offset - self.starts[line] + 1)
 
     def whole(self) -> types.Range:
+        """The range of the whole document, as the client sees it."""
         return types.Range(start=types.Position(line=0, character=0), end=self.position_at(len(self.source)))
 
 
 # ---- analysis ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Analysis:
-    """Everything the server knows about one version of a document."""
-
-    source: str
-    doc: ast.Document | None
-    timeline: object | None  # longlive_dsl.timeline.Timeline
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
-def analyse(source: str, file: str) -> Analysis:
-    """Parse the text once, then resolve and check that Document: the steps of longlive_dsl.check.
-
-    (check() does not hand back its Document, and the server needs it too; parsing a second time
-    on every keystroke would double the work.)
-    """
-    from .. import parse
-    from ..checks import check
-    from ..diagnostics import has_errors, sort_key
-    from ..timeline import resolve
-
-    doc, diagnostics = parse(source, file)
-    if doc is None:
-        return Analysis(source, None, None, diagnostics)
-    timeline, diagnostics = resolve(doc)
-    if not has_errors(diagnostics):
-        diagnostics += check(timeline)
-    return Analysis(source, doc, timeline, sorted(diagnostics, key=sort_key))
-
-
-def _strings(doc: ast.Document):
+def _strings(doc: ast.Document) -> Iterator[tuple[ast.Statement, ast.Text]]:
     """Every string literal a `{name}` may appear in: prompts and define texts (with their statement)."""
     for st in doc.statements:
         if isinstance(st, ast.Define):
@@ -165,16 +166,19 @@ def reference_at(doc: ast.Document, offset: int) -> tuple[str, int, int] | None:
 # ---- hover texts -------------------------------------------------------------------------------
 
 
-def _seconds(tl, start: int, end: int) -> str:
-    """The video time between two chunk boundaries, on the timeline's clock."""
-    return f"{float(tl.seconds_at(end) - tl.seconds_at(start)):.2f}".rstrip("0").rstrip(".") + " s"
+def _seconds(tl: Timeline, start: int, end: int) -> str:
+    """The video time between two chunk boundaries, on the timeline's clock (exact: a huge chunk count has no float)."""
+    hundredths = round((tl.seconds_at(end) - tl.seconds_at(start)) * 100)
+    text = f"{hundredths // 100}.{hundredths % 100:02d}".rstrip("0").rstrip(".")
+    return text + " s"
 
 
 def _chunks(n: int) -> str:
     return f"{n} chunk" + ("" if n == 1 else "s")
 
 
-def hover_scene(tl, scene) -> str:
+def hover_scene(tl: Timeline, scene: Scene) -> str:
+    """Markdown for a scene: its chunks, seconds and budget."""
     budget = model.SCENE_BUDGET_CHUNKS
     title = f'**scene "{scene.name}"**' if scene.name else f"**scene {scene.index + 1}**"
     lines = [f"{title} — scene {scene.index + 1} of {len(tl.scenes)}"]
@@ -182,21 +186,23 @@ def hover_scene(tl, scene) -> str:
         lines.append("Its start cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)
     end = scene_plays_until(tl, scene)
-    used = min(end, scene.completes_at) - scene.start
+    completes = completes_at(scene)
+    used = min(end, completes) - scene.start
     why = {"for": "its `for`", "last shot": "its last shot's `for`", "next scene": "the next scene's `at`"}
     ends = f", ends by {why[scene.end_from]}" if scene.end_from else (
-        ", runs until the model completes it" if scene.end is None and end == scene.completes_at else ", stops at `end`")
+        ", runs until the model completes it" if scene.end is None and end == completes else ", stops at `end`")
     lines.append(f"chunks {scene.start}–{end - 1} ({_chunks(end - scene.start)}{ends}) · "
                  f"{clock(tl, scene.start)}–{clock(tl, end)} ({_seconds(tl, scene.start, end)})")
     lines.append(f"budget: {used} of {budget} chunks used · the model completes this scene at chunk "
-                 f"{scene.completes_at} ({clock(tl, scene.completes_at)})")
+                 f"{completes} ({clock(tl, completes)})")
     beats = ", ".join(f"{b.kind} at {b.start if b.start is not None else '?'}" for b in scene.beats)
     if beats:
         lines.append(f"{len(scene.beats)} beat{'s' if len(scene.beats) != 1 else ''}: {beats}")
     return "\n\n".join(lines)
 
 
-def hover_beat(tl, scene, beat, fires: bool) -> str:
+def hover_beat(tl: Timeline, scene: Scene, beat: Beat, fires: bool) -> str:
+    """Markdown for a shot: its chunks, seconds, place in the budget and whether it fires."""
     kinds = {"opener": "opener (`set_shot`)", "cut": "cut (`schedule_scene_cut`)", "shot": "soft shot (`schedule_shot`)"}
     where = f'scene "{scene.name}"' if scene.name else f"scene {scene.index + 1}"
     lines = [f"**{kinds[beat.kind]}** in {where}"]
@@ -225,7 +231,7 @@ def hover_beat(tl, scene, beat, fires: bool) -> str:
 
 def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
     """The hover for an offset: Markdown and the span it is about."""
-    doc, tl = analysis.doc, analysis.timeline
+    doc, tl = analysis.document, analysis.timeline
     if doc is None or tl is None:
         return None
     ref = reference_at(doc, offset)
@@ -278,20 +284,22 @@ class LlvLanguageServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}
         self.last_good: dict[str, ast.Document] = {}  # the last version that parsed, for completion while typing
 
-    def text_of(self, uri: str) -> tuple[object, _Text]:
+    def text_of(self, uri: str) -> tuple[Any, _Text]:
+        """The workspace's document and its text with position conversions."""
         document = self.workspace.get_text_document(uri)
         return document, _Text(document.source, document.position_codec.client_num_units)
 
     def analysis(self, uri: str) -> Analysis:
+        """The analysis of the document's current text (cached per version of the text)."""
         document = self.workspace.get_text_document(uri)
-        source = document.source
+        source = normalise_text(document.source)
         cached = self.analyses.get(uri)
         if cached is not None and cached.source == source:
             return cached
         result = analyse(source, _file_name(uri))
         self.analyses[uri] = result
-        if result.doc is not None:
-            self.last_good[uri] = result.doc
+        if result.document is not None:
+            self.last_good[uri] = result.document
         return result
 
 
@@ -344,7 +352,7 @@ def build_server() -> LlvLanguageServer:
     def definition(ls: LlvLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
         uri = params.text_document.uri
         _, text = ls.text_of(uri)
-        doc = ls.analysis(uri).doc
+        doc = ls.analysis(uri).document
         if doc is None:
             return None
         ref = reference_at(doc, text.offset(params.position))
@@ -368,17 +376,21 @@ def build_server() -> LlvLanguageServer:
     def symbols(ls: LlvLanguageServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol] | None:
         _, text = ls.text_of(params.text_document.uri)
         result = ls.analysis(params.text_document.uri)
-        return document_symbols(result, text) if result.doc is not None else None
+        return document_symbols(result, text)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: LlvLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
-        from .fmt import FormatError, format_source
+        from .fmt import FormatError, UnsafeFormat, format_source
 
         _, text = ls.text_of(params.text_document.uri)
         try:
             formatted = format_source(text.source, _file_name(params.text_document.uri))
         except FormatError:
             return None  # syntax errors: the diagnostics already say where
+        except UnsafeFormat as e:  # a bug of the formatter's: change nothing, say why
+            ls.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Error, message=f"llv fmt left the document as it was: {e}"))
+            return None
         if formatted == text.source:
             return []
         return [types.TextEdit(range=text.whole(), new_text=formatted)]
@@ -386,18 +398,21 @@ def build_server() -> LlvLanguageServer:
     return server
 
 
-def document_symbols(result: Analysis, text: _Text) -> list[types.DocumentSymbol]:
+def document_symbols(result: Analysis, text: _Text) -> list[types.DocumentSymbol] | None:
     """The outline: defines, then each scene with its shots (and where they start, when known)."""
-    starts = {}
+    if result.document is None:
+        return None
+    starts: dict[int, Any] = {}
     if result.timeline is not None:
         for scene in result.timeline.scenes:
             starts[scene.node.span.start] = scene.start
             for beat in scene.beats:
                 starts[beat.node.span.start] = (beat.start, beat.kind)
     out: list[types.DocumentSymbol] = []
-    scene_symbol = None
+    scene_symbol: types.DocumentSymbol | None = None
+    children: list[types.DocumentSymbol] = []
     number = 0
-    for st in result.doc.statements:
+    for st in result.document.statements:
         if isinstance(st, ast.Define):
             out.append(types.DocumentSymbol(
                 name=st.name, kind=types.SymbolKind.Constant, range=text.range(st.span),
@@ -410,6 +425,7 @@ def document_symbols(result: Analysis, text: _Text) -> list[types.DocumentSymbol
                 name=name or f"scene {number}", kind=types.SymbolKind.Namespace, range=text.range(st.span),
                 selection_range=text.range(st.keyword_span),
                 detail=f"chunk {start}" if start is not None else None, children=[])
+            children = scene_symbol.children = []
             out.append(scene_symbol)
         elif isinstance(st, ast.Shot):
             start, kind = starts.get(st.span.start, (None, "shot"))
@@ -418,7 +434,7 @@ def document_symbols(result: Analysis, text: _Text) -> list[types.DocumentSymbol
                 kind=types.SymbolKind.Event, range=text.range(st.span), selection_range=text.range(st.keyword_span),
                 detail=f"{kind} at chunk {start}" if start is not None else kind)
             if scene_symbol is not None:
-                scene_symbol.children.append(symbol)
+                children.append(symbol)
                 scene_symbol.range = types.Range(start=scene_symbol.range.start, end=symbol.range.end)
             else:
                 out.append(symbol)
@@ -430,35 +446,73 @@ def complete(result: Analysis, last_good: ast.Document | None, text: _Text, offs
     line = text.source.count("\n", 0, offset)
     before = text.source[text.starts[line] : offset]
     after = text.source[offset : offset + 1]
-    doc = result.doc
+    doc = result.document
     m = _OPEN_NAME.search(before)
     if m and len(m.group(1)) % 2 == 1:  # `{{` is a literal brace; `{{{` is a literal one and a `{name`
         if doc is not None and _text_at(doc, offset) is None:
             return None  # not inside a prompt or a define
-        source_doc = doc if doc is not None else last_good
-        if source_doc is None:
-            return []
-        defines = [d for d in _defines(source_doc).values() if doc is None or d.span.end <= offset]
-        values = {}
-        if result.timeline is not None:
-            values = {n: i.value for n, i in result.timeline.defines.items()}
         start = offset - len(m.group(2) or "")
-        edit_range = types.Range(start=text.position_at(start), end=text.position_at(offset))
-        close = "" if after == "}" else "}"
-        items = []
-        for d in defines:
-            value = values.get(d.name) or " ".join(d.text.value.split())
-            items.append(types.CompletionItem(
-                label=d.name, kind=types.CompletionItemKind.Variable,
-                detail=_shorten(value), documentation=types.MarkupContent(
-                    kind=types.MarkupKind.Markdown, value=f"`define {d.name}` (line {d.span.line})\n\n> {value}"),
-                text_edit=types.TextEdit(range=edit_range, new_text=d.name + close)))
-        return items
+        return _define_items(result, last_good, text, start, offset, close="" if after == "}" else "}")
     word = _PARTIAL_WORD.match(before)
-    if word and doc is not None and _text_at(doc, offset) is None:
-        return [types.CompletionItem(label=k, kind=types.CompletionItemKind.Keyword) for k in KEYWORDS
-                if k.startswith(word.group(1))]
-    return None
+    if word is None:
+        return None
+    inside = _text_at(doc, offset) is not None if doc is not None else _in_block_string(text.source, text.starts[line])
+    if inside:
+        return None
+    return [types.CompletionItem(label=k, kind=types.CompletionItemKind.Keyword) for k in KEYWORDS
+            if k.startswith(word.group(1))]
+
+
+def _define_items(result: Analysis, last_good: ast.Document | None, text: _Text, start: int, offset: int,
+                  close: str) -> list[types.CompletionItem]:
+    """Completion items for the defines above the cursor that exist in the text as it is now."""
+    doc = result.document
+    known: dict[str, str] = {}  # name -> its text, as far as it is known
+    if doc is not None:
+        values = {n: i.value for n, i in result.timeline.defines.items()} if result.timeline is not None else {}
+        for d in _defines(doc).values():
+            if d.span.end <= offset:
+                known[d.name] = values.get(d.name) or " ".join(d.text.value.split())
+    else:
+        # The text does not parse while it is being typed: offer the names it defines above the
+        # cursor now (never a deleted one), with their text from the last version that parsed.
+        before = _defines(last_good) if last_good is not None else {}
+        for name in _DEFINE_LINE.findall(text.source, 0, offset):
+            old = before.get(name)
+            known.setdefault(name, " ".join(old.text.value.split()) if old is not None else "")
+    edit_range = types.Range(start=text.position_at(start), end=text.position_at(offset))
+    items = []
+    for name, value in known.items():
+        items.append(types.CompletionItem(
+            label=name, kind=types.CompletionItemKind.Variable,
+            detail=_shorten(value) or None, documentation=types.MarkupContent(
+                kind=types.MarkupKind.Markdown, value=f"`define {name}`" + (f"\n\n> {value}" if value else "")),
+            text_edit=types.TextEdit(range=edit_range, new_text=name + close)))
+    return items
+
+
+@lru_cache(maxsize=1)
+def _strings_and_comments() -> re.Pattern[str]:
+    """The grammar's own STRING and COMMENT terminals, as one pattern (the grammar stays their one description)."""
+    from ..syntax.parser import lark_parser
+
+    parser = lark_parser()
+    string = parser.get_terminal("STRING").pattern.to_regexp()
+    comment = parser.get_terminal("COMMENT").pattern.to_regexp()
+    return re.compile(f"{string}|{comment}")
+
+
+def _in_block_string(source: str, line_start: int) -> bool:
+    """True when a triple-quoted string opened above `line_start` is still open there."""
+    pattern = _strings_and_comments()
+    pos = 0
+    while True:
+        m = pattern.search(source, pos, line_start)
+        if m is None:
+            return False
+        if source.startswith('"""', m.start()) and not (m.group().startswith('"""') and len(m.group()) >= 6):
+            return True  # a `"""` with no closing `"""` before the line
+        pos = m.end()
 
 
 def _shorten(value: str, n: int = 60) -> str:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import bisect
 import html
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .. import model
 from ..checks import firing_beats
 from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, sort_key
-from ..plan import clock
+from ..plan import clock, completes_at, placed_start
 from ..timeline import CUT, OPENER, Beat, Scene, Timeline
 
 BUDGET = model.SCENE_BUDGET_CHUNKS
@@ -94,6 +97,12 @@ def _worst(diags: list[Diagnostic]) -> str | None:
     return None
 
 
+def _worst_colour(diags: list[Diagnostic]) -> str:
+    """The colour of the worst severity among diagnostics (ink when there are none)."""
+    worst = _worst(diags)
+    return INK if worst is None else SEVERITY_COLOURS[worst]
+
+
 def _diag_text(diags: list[Diagnostic]) -> str:
     return "\n".join(f"{d.severity}[{d.code}] line {d.span.line}: {d.message}" for d in diags)
 
@@ -103,35 +112,65 @@ def _stop(tl: Timeline) -> int | None:
     return tl.stops_at
 
 
-def _scene_end(tl: Timeline, scene: Scene, stop: int | None) -> int:
-    """Where a scene's own time ends, for drawing: its end, else the next scene's start, else the stop."""
+def _scene_end(tl: Timeline, scene: Scene, start: int, stop: int | None) -> int:
+    """Where a scene (placed at `start`) ends, for drawing: its end, else the next scene's start, else the stop."""
     if scene.end is not None:
         return scene.end
     later = [s.start for s in tl.scenes[scene.index + 1 :] if s.start is not None]
     if later:
         return later[0]
-    if stop is not None and stop > scene.start:
+    if stop is not None and stop > start:
         return stop
-    return scene.completes_at
+    return start + BUDGET
+
+
+MAX_PLOT_WIDTH = 12_000
+"""Widest the chunk axis is drawn (pixels); a longer storyboard gets fewer pixels per chunk."""
+
+
+def _scale(horizon: int) -> Fraction:
+    """Pixels per chunk: 2 to 24, fitting TARGET_WIDTH when it can, and never wider than MAX_PLOT_WIDTH in all."""
+    scale = min(Fraction(24), max(Fraction(2), Fraction(TARGET_WIDTH, horizon)))
+    return min(scale, Fraction(MAX_PLOT_WIDTH, horizon))
+
+
+def _px(chunks: int, scale: Fraction) -> float:
+    """A chunk count in pixels (exact arithmetic, so any count that fits the picture converts)."""
+    return float(chunks * scale)
+
+
+def _tick_step(scale: Fraction, min_pixels: int) -> int:
+    """The smallest step of 1, 2, 5, 10, 20, 50, … chunks at least `min_pixels` wide."""
+    needed = math.ceil(min_pixels / scale)  # chunks; the step is the first 1-2-5 value not below it
+    decade = 10 ** (len(str(needed)) - 1)
+    while True:
+        for m in (1, 2, 5):
+            if m * decade * scale >= min_pixels:
+                return m * decade
+        decade *= 10
 
 
 def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str:
     """The picture of a (possibly faulty) checked Timeline as a standalone SVG document."""
     diagnostics = list(diagnostics or [])
     placed = _place(tl, diagnostics)
-    fates = dict(zip(map(id, tl.beats), firing_beats(tl)))
+    fates = dict(zip(map(id, tl.beats), firing_beats(tl), strict=True))
     scenes = [s for s in tl.scenes if s.start is not None]
     stop = _stop(tl)
-    horizon = max([s.completes_at for s in scenes] + [b.start + 1 for b in tl.beats if b.start is not None]
-                  + [stop or 0, 1])
-    scale = min(24.0, max(2.0, TARGET_WIDTH / horizon))
-    width = int(LEFT + horizon * scale + RIGHT)
+    content = max([completes_at(s) for s in scenes] + [b.start + 1 for b in tl.beats if b.start is not None] + [1])
+    # An `end` far past everything that plays is drawn at the edge, not at its place (the run stops before).
+    horizon = max(content, min(stop or 0, content + BUDGET))
+    scale = _scale(horizon)
+    width = int(LEFT + _px(horizon, scale) + RIGHT)
     lanes_top = TOP + RULER
     problems_lines = len(placed.elsewhere)
     height = int(lanes_top + max(1, len(scenes)) * LANE + 72 + 18 * problems_lines)
 
-    def x(chunk: float) -> float:
-        return round(LEFT + chunk * scale, 2)
+    def x(chunk: int) -> float:
+        return round(LEFT + _px(min(chunk, horizon), scale), 2)
+
+    def across(start: int, end: int) -> float:
+        return round(x(end) - x(start), 2)
 
     out: list[str] = []
     add = out.append
@@ -161,75 +200,79 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     ruler_y = TOP + RULER - 8
     bottom = lanes_top + max(1, len(scenes)) * LANE
     add(f'<line x1="{x(0)}" y1="{ruler_y}" x2="{x(horizon)}" y2="{ruler_y}" stroke="{INK}" stroke-width="1"/>')
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10**9) if s * scale >= 56)
-    minor = next(s for s in (1, 2, 5, 10, 50, 100, 500, 1000, 10**9) if s * scale >= 5)
+    # Tick spacing in pixels, not chunks: the ruler has as many ticks as the picture is wide, for any length.
+    step = _tick_step(scale, max(56, 7 * len(clock(tl, horizon)) + 14))  # labels never overlap, however long
+    minor = _tick_step(scale, 5)
     for c in range(0, horizon + 1, minor):
-        major = c % step == 0
-        add(f'<line x1="{x(c)}" y1="{ruler_y - (7 if major else 3)}" x2="{x(c)}" y2="{ruler_y}" stroke="{INK}"/>')
-        if major:
-            add(f'<line x1="{x(c)}" y1="{ruler_y}" x2="{x(c)}" y2="{bottom}" stroke="#ececec"/>')
-            add(f'<text x="{x(c)}" y="{ruler_y - 22}" text-anchor="middle" fill="{INK}">{c}</text>')
-            add(f'<text x="{x(c)}" y="{ruler_y - 10}" text-anchor="middle" font-size="10" fill="{MUTED}">{clock(tl, c)}</text>')
+        if c % step:
+            add(f'<line x1="{x(c)}" y1="{ruler_y - 3}" x2="{x(c)}" y2="{ruler_y}" stroke="{INK}"/>')
+    for c in range(0, horizon + 1, step):
+        add(f'<line x1="{x(c)}" y1="{ruler_y - 7}" x2="{x(c)}" y2="{ruler_y}" stroke="{INK}"/>')
+        add(f'<line x1="{x(c)}" y1="{ruler_y}" x2="{x(c)}" y2="{bottom}" stroke="#ececec"/>')
+        add(f'<text x="{x(c)}" y="{ruler_y - 22}" text-anchor="middle" fill="{INK}">{c}</text>')
+        add(f'<text x="{x(c)}" y="{ruler_y - 10}" text-anchor="middle" font-size="10" fill="{MUTED}">{clock(tl, c)}</text>')
     add(f'<text x="{LEFT - 34}" y="{ruler_y - 22}" text-anchor="end" fill="{MUTED}">chunk</text>')
     add(f'<text x="{LEFT - 34}" y="{ruler_y - 10}" text-anchor="end" font-size="10" fill="{MUTED}">time</text>')
 
     # ---- scene lanes --------------------------------------------------------------------------
     for lane, scene in enumerate(scenes):
+        start, completes = placed_start(scene), completes_at(scene)
         top = lanes_top + lane * LANE
         band_y, band_h = top + 8, LANE - 16
         fill = SCENE_COLOURS[scene.index % len(SCENE_COLOURS)]
-        end = _scene_end(tl, scene, stop)
-        used_to = min(end, scene.completes_at)
+        end = _scene_end(tl, scene, start, stop)
+        used_to = min(end, completes)
         diags = placed.scenes.get(scene.index, [])
         name = scene.name or f"scene {scene.index + 1}"
-        label_colour = SEVERITY_COLOURS[_worst(diags)] if diags else INK
-        add(f'<g class="scene"><title>{_e(f"{scene.label}: chunks {scene.start}–{end} ({clock(tl, scene.start)}–{clock(tl, end)}), "
-                                        f"uses {max(0, used_to - scene.start)} of its {BUDGET}-chunk budget; "
-                                        f"the model completes it at chunk {scene.completes_at}")}'
+        label_colour = _worst_colour(diags) if diags else INK
+        add(f'<g class="scene"><title>{_e(f"{scene.label}: chunks {start}–{end} ({clock(tl, start)}–{clock(tl, end)}), "
+                                        f"uses {max(0, used_to - start)} of its {BUDGET}-chunk budget; "
+                                        f"the model completes it at chunk {completes}")}'
             f'{_e(chr(10) + _diag_text(diags)) if diags else ""}</title>')
         add(f'<text x="{LEFT - 10}" y="{top + LANE / 2 + 4}" text-anchor="end" fill="{label_colour}" font-weight="600">'
             f'{_e(_short(f"{scene.index + 1}. {name}", 22))}</text>')
         # The budget: the whole 48 as a faint outline, the rest hatched, the used part solid.
-        add(f'<rect x="{x(scene.start)}" y="{band_y}" width="{round(BUDGET * scale, 2)}" height="{band_h}" '
+        add(f'<rect x="{x(start)}" y="{band_y}" width="{across(start, start + BUDGET)}" height="{band_h}" '
             f'fill="none" stroke="#c8c8c8" rx="3"/>')
-        if scene.completes_at > used_to:
-            add(f'<rect x="{x(used_to)}" y="{band_y}" width="{round((scene.completes_at - used_to) * scale, 2)}" '
+        if completes > used_to:
+            add(f'<rect x="{x(used_to)}" y="{band_y}" width="{across(used_to, completes)}" '
                 f'height="{band_h}" fill="url(#rest)"/>')
-        if used_to > scene.start:
-            add(f'<rect x="{x(scene.start)}" y="{band_y}" width="{round((used_to - scene.start) * scale, 2)}" '
+        if used_to > start:
+            add(f'<rect x="{x(start)}" y="{band_y}" width="{across(start, used_to)}" '
                 f'height="{band_h}" fill="{fill}" rx="3"/>')
-        if end > scene.completes_at:
-            add(f'<rect x="{x(scene.completes_at)}" y="{band_y}" width="{round((end - scene.completes_at) * scale, 2)}" '
+        if end > completes:
+            add(f'<rect x="{x(completes)}" y="{band_y}" width="{across(completes, end)}" '
                 f'height="{band_h}" fill="url(#over)" stroke="{SEVERITY_COLOURS[ERROR]}" rx="3"/>')
-        add(f'<line x1="{x(scene.completes_at)}" y1="{band_y - 3}" x2="{x(scene.completes_at)}" y2="{band_y + band_h + 3}" '
+        add(f'<line x1="{x(completes)}" y1="{band_y - 3}" x2="{x(completes)}" y2="{band_y + band_h + 3}" '
             f'stroke="{MUTED}" stroke-width="1.5"/>')
-        rest = scene.completes_at - used_to
-        if rest > 0 and rest * scale > 70:
-            words = f"{rest} of {BUDGET} chunks unused" if rest * scale > 150 else f"{rest} unused"
+        rest = completes - used_to
+        if rest > 0 and across(used_to, completes) > 70:
+            words = f"{rest} of {BUDGET} chunks unused" if across(used_to, completes) > 150 else f"{rest} unused"
             add(f'<text x="{x(used_to) + 6}" y="{band_y + band_h / 2 + 4}" font-size="10" fill="{MUTED}">'
                 f'{words}</text>')
         if diags:
-            add(f'<rect x="{x(scene.start) - 2}" y="{band_y - 2}" width="{round(BUDGET * scale, 2) + 4}" height="{band_h + 4}" '
-                f'fill="none" stroke="{SEVERITY_COLOURS[_worst(diags)]}" stroke-width="2" stroke-dasharray="5 3" rx="4"/>')
+            add(f'<rect x="{x(start) - 2}" y="{band_y - 2}" width="{across(start, start + BUDGET) + 4}" height="{band_h + 4}" '
+                f'fill="none" stroke="{_worst_colour(diags)}" stroke-width="2" stroke-dasharray="5 3" rx="4"/>')
         add("</g>")
         for beat in scene.beats:
             if beat.start is not None:
-                _beat(add, tl, beat, x, band_y, band_h, fates.get(id(beat), True), placed.beats.get(id(beat), []))
+                _beat(add, tl, beat, beat.start, x, band_y, band_h, fates.get(id(beat), True), placed.beats.get(id(beat), []))
 
     if not scenes:
         add(f'<text x="{LEFT}" y="{lanes_top + 24}" fill="{MUTED}">no scene could be placed</text>')
 
     # ---- the end --------------------------------------------------------------------------------
     if stop is not None:
-        colour = SEVERITY_COLOURS[_worst(placed.end)] if placed.end else INK
+        colour = _worst_colour(placed.end) if placed.end else INK
         why = "end at" if tl.end is not None else "stop"
         add(f'<g class="end"><title>{_e(f"the run stops after chunk {stop - 1}: {stop} chunks, {clock(tl, stop)} of video")}'
             f'{_e(chr(10) + _diag_text(placed.end)) if placed.end else ""}</title>')
         add(f'<line x1="{x(stop)}" y1="{ruler_y}" x2="{x(stop)}" y2="{bottom + 6}" stroke="{colour}" stroke-width="2" '
             f'stroke-dasharray="6 4"/>')
         add(f'<path d="M{x(stop)} {bottom + 6} l-6 10 h12 z" fill="{colour}"/>')
-        add(f'<text x="{x(stop)}" y="{bottom + 30}" text-anchor="middle" fill="{colour}" font-weight="600">'
-            f'{why} {stop}</text>')
+        beyond = " →" if stop > horizon else ""  # drawn at the edge: the real place is off the picture
+        add(f'<text x="{x(stop)}" y="{bottom + 30}" text-anchor="{"end" if beyond else "middle"}" fill="{colour}" '
+            f'font-weight="600">{why} {stop}{beyond}</text>')
         add("</g>")
 
     # ---- legend --------------------------------------------------------------------------------
@@ -268,12 +311,13 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     return "\n".join(out) + "\n"
 
 
-def _beat(add, tl: Timeline, beat: Beat, x, band_y: float, band_h: float, fires: bool, diags: list[Diagnostic]) -> None:
-    bx = x(beat.start)
+def _beat(add: Callable[[str], None], tl: Timeline, beat: Beat, start: int, x: Callable[[int], float], band_y: float, band_h: float,
+          fires: bool, diags: list[Diagnostic]) -> None:
+    bx = x(start)
     worst = _worst(diags)
     colour = SEVERITY_COLOURS[ERROR] if not fires else KIND_COLOURS.get(beat.kind, INK)
     fate = "" if fires else " — NEVER FIRES"
-    tip = f"{beat.kind} at chunk {beat.start} ({clock(tl, beat.start)}){fate}\n{beat.prompt}"
+    tip = f"{beat.kind} at chunk {start} ({clock(tl, start)}){fate}\n{beat.prompt}"
     if diags:
         tip += "\n" + _diag_text(diags)
     add(f'<g class="beat {beat.kind}{" never" if not fires else ""}"><title>{_e(tip)}</title>')
@@ -313,7 +357,7 @@ def render_html(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> st
     diagnostics = sorted(diagnostics or [], key=sort_key)
     fates = firing_beats(tl)
     rows = []
-    for fires, beat in zip(fates, tl.beats):
+    for fires, beat in zip(fates, tl.beats, strict=True):
         scene = tl.scenes[beat.scene]
         chunk = "?" if beat.start is None else str(beat.start)
         when = "" if beat.start is None else clock(tl, beat.start)

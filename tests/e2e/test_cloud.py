@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_serve_sdk import BUDGET, FPC, FPS, SIZE, TIME_SCALE, check_run
 
 from longlive_dsl.sim.server import Simulator, http_json
-from test_serve_sdk import BUDGET, FPC, FPS, SIZE, TIME_SCALE, check_run
 
 pytestmark = pytest.mark.usefixtures("require_runtime")
 

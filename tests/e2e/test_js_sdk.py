@@ -31,8 +31,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from browser import Browser, find_chromium
+
 from longlive_dsl import model
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,10 +11,10 @@ import os
 import sys
 
 import pytest
+from runtime.programs import make_program, write_source
 
 from longlive_dsl.runtime.trace import read_trace
 from longlive_dsl.sim.server import Simulator
-from runtime.programs import make_program, write_source
 
 KEY = "rk_e2e_cloud_5f1c9a7b3d"
 BEATS = ((0, "opener", "a red fox in the snow"), (2, "shot", "the fox leaps"), (4, "cut", "a city at night"))

@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 
 import pytest
+from runtime.programs import make_program, write_source
 
 from longlive_dsl.runtime.trace import read_trace
 from longlive_dsl.sim.server import Simulator
-from runtime.programs import make_program, write_source
 
 LONG = ((0, "opener", "a red fox in the snow"), (4, "shot", "the fox leaps"), (30, "cut", "a city at night"))
 

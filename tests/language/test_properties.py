@@ -75,7 +75,7 @@ def test_the_plan_of_arbitrary_text_renders_without_raising(text):
 
     from rich.console import Console
 
-    from longlive_dsl.plan import render_plan
+    from longlive_dsl.tools.plan_view import render_plan
 
     timeline, diags = check(text, "any.llv")
     if timeline is not None and timeline.scenes:

@@ -9,10 +9,10 @@ from longlive_dsl.program import (
     Beat,
     Program,
     PromptData,
+    SceneEntry,
     ScheduledPromptData,
     ScheduleSceneCut,
     ScheduleShot,
-    SceneEntry,
     SeedData,
     SetSeed,
     SetShot,
@@ -57,7 +57,7 @@ def make_program(
         else:
             scenes[-1]["beats"].append(beat)
     commands.append(Start())
-    for a, b in zip(scenes, scenes[1:]):
+    for a, b in zip(scenes, scenes[1:], strict=False):
         a["end"] = b["start"]
     stops_at = end if end is not None else scenes[-1]["completes_at"]
     return Program(

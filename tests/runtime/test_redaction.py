@@ -56,7 +56,7 @@ def test_each_record_is_flushed_as_it_is_written(tmp_path):
 def test_records_carry_a_monotonic_timestamp(tmp_path):
     path = tmp_path / "t.jsonl"
     trace = Trace(path)
-    for i in range(3):
+    for _ in range(3):
         trace.write("peer", state="connecting")
     trace.close()
     ts = [r["mono"] for r in read_trace(path)]

@@ -21,11 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
+from language.storyboards import render, storyboards  # tests/ is on sys.path (rootdir packages)
 
 from longlive_dsl import compile
 from longlive_dsl.cli import main
-
-from language.storyboards import render, storyboards  # tests/ is on sys.path (rootdir packages)
 
 ROOT = Path(__file__).resolve().parents[2]
 RATATOUILLE = ROOT / "examples" / "ratatouille.llv"
@@ -57,7 +56,7 @@ def read_samples(data_path: Path, num_blocks: int, prefix: str) -> dict[str, lis
         if remaining > 0 and clamped:
             clamped[-1] += remaining
         prompts = []
-        for shot, (caption, n) in enumerate(zip(captions, clamped)):
+        for shot, (caption, n) in enumerate(zip(captions, clamped, strict=True)):
             prompts += [(prefix if shot and i == 0 and prefix else "") + caption for i in range(n)]
         prompts = prompts[:num_blocks] + [prompts[-1] if prompts else ""] * (num_blocks - len(prompts))
         samples[folder.name] = prompts

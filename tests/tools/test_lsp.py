@@ -12,9 +12,11 @@ pytest.importorskip("pygls")
 from lsprotocol import types  # noqa: E402
 from pygls.lsp.client import LanguageClient  # noqa: E402
 
-from longlive_dsl import check  # noqa: E402
+from longlive_dsl import (
+    analyse,  # noqa: E402
+    check,  # noqa: E402
+)
 from longlive_dsl.tools.fmt import format_source  # noqa: E402
-from longlive_dsl.tools.lsp import analyse  # noqa: E402
 
 URI = "file:///tmp/story.llv"
 TIMEOUT = 20
@@ -256,9 +258,9 @@ def test_analysis_reports_exactly_what_check_reports(source):
     result = analyse(source, "story.llv")
     timeline, diagnostics = check(source, "story.llv")
     assert result.diagnostics == diagnostics
-    assert (result.doc is None) == (result.timeline is None) == (timeline is None)
-    if result.doc is not None:
-        assert result.doc.source == source and result.timeline.file == "story.llv"
+    assert (result.document is None) == (result.timeline is None) == (timeline is None)
+    if result.document is not None:
+        assert result.document.source == source and result.timeline.file == "story.llv"
 
 
 def test_hover_on_the_clock_statement_names_the_profile_and_its_source():

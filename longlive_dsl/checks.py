@@ -54,7 +54,7 @@ class _Checker:
                             f"or shorten it to at most {BUDGET} chunks")
         beats = scene.beats
         for j in range(1, len(beats)):
-            self.soft_shot(scene, beats[j - 1], beats[j])
+            self.soft_shot(scene, beats[j - 1], beats[j], j)
         for beat in beats:
             if (beat.length is not None and beat.start is not None and scene.end_from == "for"
                     and beat.start < scene.end < beat.start + beat.length.chunks):
@@ -65,7 +65,7 @@ class _Checker:
                            beat.length.span,
                            help=f"shorten the shot to `for {scene.end - beat.start}` or less, or lengthen the scene's `for`")
 
-    def soft_shot(self, scene: Scene, before: Beat, beat: Beat) -> None:
+    def soft_shot(self, scene: Scene, before: Beat, beat: Beat, index: int) -> None:
         if beat.start is None:
             return
         completes = scene.completes_at
@@ -84,7 +84,7 @@ class _Checker:
         if before.start is None:
             return
         if beat.start < before.start:
-            free = self.free_chunk(scene, before, beat)
+            free = self.free_chunk(scene, before, beat, index)
             move = f"move it to chunk {free}, or " if free is not None else ""
             self.error("E507", f"this shot at chunk {beat.start} comes before the shot above it (chunk {before.start})",
                        beat.position_span, help=f"beats play in order: {move}reorder the shots")
@@ -93,7 +93,7 @@ class _Checker:
                        label=f"the shot {line_ref(before.node.span, beat.node.span)} is already on this chunk",
                        help="only one prompt change can take effect per chunk; move one of them")
         elif before.length is not None and beat.start < before.start + before.length.chunks:
-            free = self.free_chunk(scene, before, beat)
+            free = self.free_chunk(scene, before, beat, index)
             move = f"start it at chunk {free}, or " if free is not None else ""
             self.error("E507", f"this shot at chunk {beat.start} overlaps the shot above it "
                                f"(chunks {before.start}–{before.start + before.length.chunks - 1})",
@@ -104,14 +104,13 @@ class _Checker:
                               f"starts at {beat.start}; its prompt keeps playing in between",
                       beat.position_span, help="lengthen the shot above, or start this one earlier")
 
-    def free_chunk(self, scene: Scene, before: Beat, beat: Beat) -> int | None:
+    def free_chunk(self, scene: Scene, before: Beat, beat: Beat, index: int) -> int | None:
         """The first chunk after `before` (and its length) where `beat` could start without another error.
 
         It must come before the scene completes, inside the scene's `for`, and before the next beat.
         """
         start = before.start + (before.length.chunks if before.length is not None else 1)
-        index = scene.beats.index(beat)
-        later = [b.start for b in scene.beats[index + 1 :] if b.start is not None]
+        later = [b.start for b in scene.beats[index + 1 : index + 2] if b.start is not None]
         bounds = [scene.completes_at]  # the shot must start before each of these
         ends = []  # and, with its own length, end by each of these
         if scene.end_from == "for":

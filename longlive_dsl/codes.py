@@ -63,18 +63,27 @@ _TABLE = [
          'shot at 3 at 5 "..."'),
     # ---- values ---------------------------------------------------------------------------
     Code("E301", ERROR, "malformed time",
-         "A time is a whole chunk count (12), seconds (6s, 7.5s) or minutes:seconds (1:05, "
-         "1:05.5, seconds below 60). A chunk count cannot have a fraction: add `s` for seconds.",
+         "A time is a whole chunk count (12), seconds (6s, 7.5s), minutes:seconds (1:05, 1:05.5) or "
+         "hours:minutes:seconds (1:02:05), written with the digits 0-9; the parts after a `:` are two "
+         "digits below 60. A chunk count cannot have a fraction: add `s` for seconds.",
          'shot for 2.5 "..."   # write 2.5s, or a whole number of chunks'),
     Code("E302", ERROR, "negative time",
-         "Positions and lengths are counted from the start of the run and cannot be negative.",
+         "Positions and lengths are counted from the start of the run and cannot be negative, "
+         "however small (`-0.1s`) or large.",
          'shot at -3 "..."'),
     Code("E303", ERROR, "zero length",
-         "`for 0` gives a scene or shot no time at all; remove it or give a positive length.",
+         "`for 0` gives a scene or shot no time at all; remove it or give a positive length. A "
+         "length in seconds shorter than half a chunk (`for 0.5s`) rounds to no time too: the "
+         "shortest length is `for 1`.",
          'shot for 0 "..."'),
     Code("E304", ERROR, "seed out of range",
-         "The model's seed is a signed 32-bit integer: from -2147483648 to 2147483647.",
+         "The model's seed is a signed 32-bit integer written with the digits 0-9: from "
+         "-2147483648 to 2147483647.",
          "seed 4294967296"),
+    Code("E305", ERROR, "time out of range",
+         "llv reads times up to 1,000,000 chunks or 1,000,000 seconds (about two weeks of video); "
+         "anything larger is refused rather than planned.",
+         'scene "A"\n  shot "..."\nend at 99999999999'),
     # ---- prompts and defines --------------------------------------------------------------
     Code("E401", ERROR, "empty prompt",
          "After whitespace folding the prompt is empty; the model refuses empty prompts.",
@@ -90,8 +99,9 @@ _TABLE = [
          "A single `{` or `}` that is not part of `{name}`. Write `{{` or `}}` for a literal brace.",
          'shot "a sign reading {open"   # use {{open'),
     Code("E405", ERROR, "expansion too large",
-         "Interpolating defines into one another grew a prompt past the size llv accepts. Prompts "
-         "that long are far beyond what the model reads.",
+         "Interpolating defines into one another grew a prompt past the size llv accepts (200,000 "
+         "characters), or the prompts of the whole file past 4,000,000 characters. Prompts that long "
+         "are far beyond what the model reads.",
          'define a = "..."\ndefine b = "{a}{a}{a}{a}"\ndefine c = "{b}{b}{b}{b}"  # ...'),
     # ---- timing ---------------------------------------------------------------------------
     Code("E501", ERROR, "first scene not at 0",

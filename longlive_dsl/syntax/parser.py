@@ -135,9 +135,18 @@ _STRINGS_AND_COMMENTS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|
 def comments(source: str) -> list[ast.Comment]:
     """Every comment of a file that parses, in order."""
     found = []
+    line, line_start, counted = 1, 0, 0  # lines are counted once, from one comment to the next
     for m in _STRINGS_AND_COMMENTS.finditer(source):
-        if m.group(0).startswith("#"):
-            found.append(ast.Comment(m.group(0), Span.of(source, m.start(), m.end())))
+        if not m.group(0).startswith("#"):
+            continue
+        start, end = m.span()
+        newlines = source.count("\n", counted, start)
+        if newlines:
+            line += newlines
+            line_start = source.rfind("\n", counted, start) + 1
+        counted = start
+        column = start - line_start + 1
+        found.append(ast.Comment(m.group(0), Span(line, column, line, column + end - start, start, end)))
     return found
 
 

@@ -215,15 +215,15 @@ class _Run:
 
     def report(self, err: UnexpectedInput | _KeywordRunOn) -> bool:
         """Record the error; True when there are too many to go on."""
+        if len(self.errors) >= MAX_SYNTAX_ERRORS:
+            self.errors.append(too_many_errors(self.errors[-1], self.file))
+            return True
         if isinstance(err, _KeywordRunOn):
             diagnostic = unknown_keyword(err.word, err.token.start_pos, err.options, self.source, self.file)
             self.step(len(err.word) - len(err.token))
         else:
             diagnostic = translate(err, self.source, self.file, Context(self.statement, self.previous))
         self.errors.append(diagnostic)
-        if len(self.errors) >= MAX_SYNTAX_ERRORS:
-            self.errors.append(too_many_errors(diagnostic, self.file))
-            return True
         return False
 
     def drop_statement(self) -> None:

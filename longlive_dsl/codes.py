@@ -31,7 +31,8 @@ _TABLE = [
          'shot "A lighthouse at dusk\n# fix: shot "A lighthouse at dusk"'),
     Code("E103", ERROR, "unknown keyword",
          "Every statement starts with one of: title, seed, define, scene, shot, end. Timings use "
-         "`at` and `for`. A misspelt keyword is reported with the closest real one.",
+         "`at` and `for`. A misspelt keyword, or one run into more letters (`shots`, `atlas`), is "
+         "reported as one unknown word with the closest real keyword.",
          'scene "Dawn"\n  shto "..."   # did you mean `shot`?'),
     Code("E104", ERROR, "unexpected character",
          "This character cannot start anything in a .llv file. Prompts go inside quotes; comments "
@@ -136,7 +137,8 @@ _TABLE = [
          'scene "A"\n  shot for 4 "..."\n  shot at 4 "..."\n  shot at 4 "..."'),
     Code("E509", ERROR, "contradictory timing",
          "Two statements disagree about where something starts or ends, e.g. a scene `for 10` from "
-         "chunk 5 while the next scene says `at 20`.",
+         "chunk 5 while the next scene says `at 20`, or a shot whose `for` runs past its scene's "
+         "`for` (whether or not it also runs past the scene's completion point).",
          'scene "A" for 10\n  shot "..."\nscene "B" at 20\n  shot "..."'),
     Code("E510", ERROR, "end out of place",
          "`end at T` stops the run after T chunks; it must be after the last beat, and above 0.",

@@ -195,7 +195,7 @@ class _Run:
                     pending = err.token  # the statement before it was broken; this one starts afresh
                 else:
                     if isinstance(err, UnexpectedCharacters):
-                        self.step(1)
+                        self.step_past_character()
                     pending = self.skip_to_statement()
                     if pending is None:
                         return None
@@ -238,6 +238,19 @@ class _Run:
         counter = self.lexer.state.line_ctr
         counter.feed(self.source[counter.char_pos : counter.char_pos + chars])
 
+    def step_past_character(self) -> None:
+        """Move the lexer past a character no token starts with; past the whole line for an unclosed `"`.
+
+        A `"` that starts no string opens one that runs to the end of the line, so nothing on the rest
+        of the line can start a statement; stepping over it at once keeps a line of `"\\"\\"…` linear.
+        """
+        pos = self.lexer.state.line_ctr.char_pos
+        if self.source.startswith('"', pos):
+            line_end = self.source.find("\n", pos)
+            self.step((line_end if line_end != -1 else len(self.source)) - pos)
+        else:
+            self.step(1)
+
     def skip_to_statement(self) -> Token | None:
         """Read on, ignoring everything, to the next statement (its first token) or the end (None).
 
@@ -252,7 +265,7 @@ class _Run:
             except EOFError:
                 return None
             except UnexpectedCharacters:
-                self.step(1)
+                self.step_past_character()
                 continue
             if token.type in STATEMENT_TERMINALS:
                 return token

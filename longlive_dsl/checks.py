@@ -63,7 +63,8 @@ class _Checker:
                 self.error("E509", f"this shot runs to chunk {runs_to}, past the end of {scene.label} at chunk "
                                    f"{scene.end}{also}",
                            beat.length.span,
-                           help=f"shorten the shot to `for {scene.end - beat.start}` or less, or lengthen the scene's `for`")
+                           help=f"shorten the shot to `for {scene.end - beat.start}` or less, "
+                                "or lengthen the scene's `for`")
 
     def soft_shot(self, scene: Scene, before: Beat, beat: Beat, index: int) -> None:
         if beat.start is None:

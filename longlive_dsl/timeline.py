@@ -416,7 +416,8 @@ class _Resolver:
                     if m.group(0) in ("{", "}") or (m.group(1) and m.group(1) not in self.timeline.defines))
         if total > shown:
             self.diags[-1] = dataclasses.replace(
-                self.diags[-1], notes=(*self.diags[-1].notes, f"{total - shown:,} more like these in this text are not shown"))
+                self.diags[-1],
+                notes=(*self.diags[-1].notes, f"{total - shown:,} more like these in this text are not shown"))
 
     def _unknown_name(self, name: str, span: Span) -> None:
         later = self._all_defines().get(name)

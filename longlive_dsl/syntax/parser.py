@@ -17,7 +17,15 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from ..diagnostics import Diagnostic, Span
 from . import ast
-from .errors import MAX_SYNTAX_ERRORS, STATEMENT_TERMINALS, STATEMENT_WORDS, Context, too_many_errors, translate, unknown_keyword
+from .errors import (
+    MAX_SYNTAX_ERRORS,
+    STATEMENT_TERMINALS,
+    STATEMENT_WORDS,
+    Context,
+    too_many_errors,
+    translate,
+    unknown_keyword,
+)
 
 GRAMMAR_PACKAGE = "longlive_dsl.grammar"
 GRAMMAR_FILE = "llv.lark"
@@ -205,7 +213,8 @@ class _Run:
             end = token.end_pos
             if end < len(self.source) and (self.source[end].isalpha() or self.source[end] == "_"):
                 word = re.match(r"\w+", self.source[token.start_pos : token.start_pos + 100]).group(0)
-                options = [t.lower() for t in _KEYWORD_TERMINALS if t in self.state.parse_conf.states[self.state.position]]
+                accepted = self.state.parse_conf.states[self.state.position]
+                options = [t.lower() for t in _KEYWORD_TERMINALS if t in accepted]
                 raise _KeywordRunOn(token, word, sorted(options))
         self.state.feed_token(token)
         if token.type in STATEMENT_TERMINALS:

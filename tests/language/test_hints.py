@@ -76,7 +76,8 @@ def test_an_overlapping_shot_is_fixed_by_either_of_its_hints(case):
         assert errors(source.replace(f"shot at {second} ", f"shot at {chunk} ")) == [], help_text
     shorter = re.search(r"shorten the shot above to `for (\d+)`", help_text)
     if shorter:
-        fixed = source.replace(f"shot at {first_start} for {first_for} ", f"shot at {first_start} for {shorter.group(1)} ")
+        fixed = source.replace(f"shot at {first_start} for {first_for} ",
+                               f"shot at {first_start} for {shorter.group(1)} ")
         assert errors(fixed) == [], help_text
 
 

@@ -29,7 +29,8 @@ def test_error_recovery_reads_the_file_once(monkeypatch):
     lark = syntax_parser.lark_parser()
     calls = []
     original = type(lark).parse_interactive
-    monkeypatch.setattr(type(lark), "parse_interactive", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    monkeypatch.setattr(type(lark), "parse_interactive",
+                        lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
     source = "".join(f'scene "S{i}"\n  shto "x"\n  shot for {P}\n' for i in range(5))
     assert len(syntax_errors(source)) == 10
     assert len(calls) == 1
@@ -60,7 +61,10 @@ def test_a_keyword_run_into_letters_is_one_unknown_word(source, word, keyword):
 @given(misspelt_keywords())
 def test_misspelt_keywords_are_never_split(case):
     word, keyword = case
-    source = f'scene "A" for 10\n  {word} {P}\n' if keyword in ("scene", "shot") else f'scene "A" {word} 10\n  shot {P}\n'
+    if keyword in ("scene", "shot"):
+        source = f'scene "A" for 10\n  {word} {P}\n'
+    else:
+        source = f'scene "A" {word} 10\n  shot {P}\n'
     found = syntax_errors(source)
     assert found and found[0].code in ("E103", "E101")
     assert found[0].span.start == source.index(word)

@@ -184,8 +184,9 @@ def parse_time(text: str) -> int | Fraction:
     body = text[len(sign):]
     unit = body.endswith("s")
     body = body.removesuffix("s")
-    parts = [_PART.fullmatch(p) for p in body.split(":")]
-    if not body or None in parts:
+    matches = [_PART.fullmatch(p) for p in body.split(":")]
+    parts = [m for m in matches if m is not None]
+    if not body or len(parts) != len(matches):
         raise NumberError("E301", f"`{_shown(text)}` is not a time", f"write {TIME_FORMS}")
     if sign == "-" and any(c in "123456789" for c in body):
         raise NumberError("E302", f"`{_shown(text)}` is negative", "positions and lengths count up from chunk 0")
@@ -239,7 +240,9 @@ def parse_seed(text: str) -> int:
     if not _fits_a_seed(text):
         raise NumberError("E304", f"the seed {shown} is outside the signed 32-bit range",
                         f"use a seed from {model.SEED_MIN} to {model.SEED_MAX}")
-    return _whole(text)
+    value = _whole(text)
+    assert value is not None  # _fits_a_seed said so
+    return value
 
 
 def _whole(text: str) -> int | None:
@@ -286,10 +289,10 @@ class _Resolver:
         except NumberError as e:
             self.error(e.code, e.message, span, label=e.label, help=e.help)
             return None
-        seconds = value if isinstance(value, Fraction) else None
-        if seconds is None:
+        if isinstance(value, int):
             chunks = value
         else:
+            seconds = value
             chunks, exact = seconds_to_chunks(seconds)
             if timing.kind == "for" and chunks == 0 and seconds > 0:
                 self.error("E303", f"`for {text}` is shorter than half a chunk", timing.span,

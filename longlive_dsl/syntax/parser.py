@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer
+from lark.lexer import LexerState
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import Diagnostic, Span
@@ -159,6 +160,7 @@ def comments(source: str) -> list[ast.Comment]:
 
 
 _KEYWORD_TERMINALS = STATEMENT_TERMINALS | {"AT", "FOR"}
+_WORD = re.compile(r"\w+")
 
 
 class _KeywordRunOn(Exception):
@@ -176,6 +178,9 @@ class _Run:
         interactive = parser.parse_interactive(source)
         self.state = interactive.parser_state
         self.lexer = interactive.lexer_thread
+        assert interactive.lexer_thread.state is not None  # it was given the text
+        self.lexer_state: LexerState = interactive.lexer_thread.state
+        self.root_lexer = interactive.lexer_thread.lexer.root_lexer  # type: ignore[attr-defined]  # contextual
         self.errors: list[Diagnostic] = []
         self.statement: str | None = None  # keyword of the statement being read
         self.statement_depth = len(self.state.state_stack)  # parser stack depth where it began
@@ -210,12 +215,13 @@ class _Run:
 
     def feed(self, token: Token) -> None:
         if token.type in _KEYWORD_TERMINALS:
-            end = token.end_pos
+            start, end = token.start_pos or 0, token.end_pos or 0
             if end < len(self.source) and (self.source[end].isalpha() or self.source[end] == "_"):
-                word = re.match(r"\w+", self.source[token.start_pos : token.start_pos + 100]).group(0)
+                word = _WORD.match(self.source, start, start + 100)
+                assert word is not None  # the keyword itself is a word
                 accepted = self.state.parse_conf.states[self.state.position]
                 options = [t.lower() for t in _KEYWORD_TERMINALS if t in accepted]
-                raise _KeywordRunOn(token, word, sorted(options))
+                raise _KeywordRunOn(token, word.group(0), sorted(options))
         self.state.feed_token(token)
         if token.type in STATEMENT_TERMINALS:
             self.statement = str(token)
@@ -228,7 +234,7 @@ class _Run:
             self.errors.append(too_many_errors(self.errors[-1], self.file))
             return True
         if isinstance(err, _KeywordRunOn):
-            diagnostic = unknown_keyword(err.word, err.token.start_pos, err.options, self.source, self.file)
+            diagnostic = unknown_keyword(err.word, err.token.start_pos or 0, err.options, self.source, self.file)
             self.step(len(err.word) - len(err.token))
         else:
             diagnostic = translate(err, self.source, self.file, Context(self.statement, self.previous))
@@ -244,7 +250,7 @@ class _Run:
 
     def step(self, chars: int) -> None:
         """Move the lexer on by `chars` characters."""
-        counter = self.lexer.state.line_ctr
+        counter = self.lexer_state.line_ctr
         counter.feed(self.source[counter.char_pos : counter.char_pos + chars])
 
     def step_past_character(self) -> None:
@@ -253,7 +259,7 @@ class _Run:
         A `"` that starts no string opens one that runs to the end of the line, so nothing on the rest
         of the line can start a statement; stepping over it at once keeps a line of `"\\"\\"…` linear.
         """
-        pos = self.lexer.state.line_ctr.char_pos
+        pos = self.lexer_state.line_ctr.char_pos
         if self.source.startswith('"', pos):
             line_end = self.source.find("\n", pos)
             self.step((line_end if line_end != -1 else len(self.source)) - pos)
@@ -266,11 +272,11 @@ class _Run:
         A statement starts with a statement keyword, or with a word close to one that begins a line
         (a misspelt keyword, reported in its turn).
         """
-        root = self.lexer.lexer.root_lexer
-        line = self.lexer.state.line_ctr.line
+        root = self.root_lexer
+        line = self.lexer_state.line_ctr.line
         while True:
             try:
-                token = root.next_token(self.lexer.state, self.state)
+                token = root.next_token(self.lexer_state, self.state)
             except EOFError:
                 return None
             except UnexpectedCharacters:

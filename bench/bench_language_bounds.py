@@ -103,7 +103,7 @@ def scaling() -> None:
         per_kb = {}
         for size in SIZES:
             source = make(size)
-            per_kb[size] = best_of(lambda: check(source), repeats(size)) / (len(source) / 1000)
+            per_kb[size] = best_of(lambda text=source: check(text), repeats(size)) / (len(source) / 1000)
         if not baseline:
             baseline = per_kb
         ratio = per_kb[SIZES[-1]] / per_kb[SIZES[0]]

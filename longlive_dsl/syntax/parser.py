@@ -13,8 +13,8 @@ import re
 from functools import lru_cache
 
 from lark import Lark, Token, Transformer
-from lark.lexer import LexerState
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import LexerState
 
 from ..diagnostics import Diagnostic, Span
 from . import ast
@@ -36,7 +36,7 @@ def span_of(tok: Token) -> Span:
     return Span(tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
 
 
-_ESCAPE = re.compile(r"\\(.)", re.S)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 def unescape(body: str) -> str:
@@ -138,7 +138,7 @@ def _cache_path(grammar: str) -> str:
 
 # Comments are not tokens the parser sees; after a parse they are found by one scan that steps over
 # strings exactly as the lexer does (the same patterns, tried in the same order).
-_STRINGS_AND_COMMENTS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*', re.S)
+_STRINGS_AND_COMMENTS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*', re.DOTALL)
 
 
 def comments(source: str) -> list[ast.Comment]:

@@ -1,6 +1,7 @@
 """Hypothesis strategies for storyboards that are valid by construction."""
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from hypothesis import strategies as st
 
@@ -88,8 +89,6 @@ def render(scenes: list[SceneSpec], seconds: bool = False) -> list[str]:
 
 
 # ---- times as written, and what they mean --------------------------------------------------------------------
-
-from fractions import Fraction  # noqa: E402
 
 
 @st.composite

@@ -29,7 +29,7 @@ def scene_a(draw):
     """Scene "A" from chunk 0: its shot positions (the first at 0) and maybe its own `for`."""
     starts = sorted(draw(st.sets(st.integers(1, 47), max_size=5)) | {0})
     length = draw(st.one_of(st.none(), st.integers(starts[-1] + 1, 48)))
-    lines = [f'scene "A"' + (f" for {length}" if length else "")]
+    lines = ['scene "A"' + (f" for {length}" if length else "")]
     lines += [f"  shot {f'at {s} ' if s else ''}{P}" for s in starts]
     return lines, starts
 
@@ -57,7 +57,7 @@ def overlapping_shots(draw):
     first_for = draw(st.integers(2, 30))
     second = draw(st.integers(0, first_start + first_for - 1))
     third = draw(st.one_of(st.none(), st.integers(1, 60)))
-    lines = [f'scene "A"' + (f" for {scene_for}" if scene_for else ""), f"  shot for {first_start} {P}",
+    lines = ['scene "A"' + (f" for {scene_for}" if scene_for else ""), f"  shot for {first_start} {P}",
              f"  shot at {first_start} for {first_for} {P}", f"  shot at {second} {P}"]
     if third is not None:
         lines.append(f"  shot at {third} {P}")

@@ -107,5 +107,5 @@ def test_comments_are_found_outside_strings_only():
 
 
 def test_a_syntax_error_never_stops_later_statements_from_being_checked_for_syntax():
-    timeline, found = check(f'scene "A" @\nscene "B"\n  shot for {P}\n', "t.llv")
+    _, found = check(f'scene "A" @\nscene "B"\n  shot for {P}\n', "t.llv")
     assert [(d.code, d.span.line) for d in found] == [("E104", 1), ("E101", 3)]

@@ -152,7 +152,19 @@ class _Checker:
                        where, label="never reached", help=self.cut_hint(prev, last))
         elif scene.start == completes:
             self.warn("W605", f"this cut lands exactly where {prev.label} completes (chunk {completes})",
-                      where, help=f"the hosted model's behaviour on this edge is unverified; chunk {completes - 1} is safe")
+                      where, help="the hosted model's behaviour on this edge is unverified; " + self.edge_hint(prev, last))
+
+    @staticmethod
+    def edge_hint(prev: Scene, last: int) -> str:
+        """How to move a cut off the 48-chunk edge without another finding."""
+        earlier = prev.completes_at - 1
+        if earlier <= last:
+            return f"cutting one chunk earlier needs the last beat of {prev.label} moved first"
+        if prev.end_from == "for":
+            return f"chunk {earlier} is safe: shorten {prev.label} to `for {earlier - prev.start}` and cut there"
+        if prev.end_from == "last shot":
+            return f"chunk {earlier} is safe: shorten the last shot of {prev.label} by a chunk and cut there"
+        return f"chunk {earlier} is safe"
 
     @staticmethod
     def cut_hint(prev: Scene, last: int) -> str:

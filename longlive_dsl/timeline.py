@@ -575,7 +575,7 @@ class _Resolver:
                 if beat.at is not None and scene.start is not None and beat.at.chunks != scene.start:
                     self.error("E502", f"the scene's first shot starts with the scene, at chunk {scene.start}",
                                beat.at.span, label=f"this says chunk {beat.at.chunks}",
-                               help=f"remove this `at`, or move the scene with `at {beat.at.chunks}` on the `scene` line")
+                               help="remove this `at`: a scene's first shot starts where the scene does")
                 beat.start = scene.start
                 continue
             before = scene.beats[j - 1]

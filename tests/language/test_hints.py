@@ -124,3 +124,27 @@ def test_a_name_defined_later_on_the_same_line_says_so():
 def test_two_beats_on_one_line_are_told_apart_without_a_line_number():
     d = find(f'scene "A"\n  shot for 4 {P} shot at 4 {P} shot at 4 {P}\n', "E508")
     assert "earlier on this line" in d.label
+
+
+@HINTS
+@given(scene_a())
+def test_a_cut_on_the_edge_is_only_told_of_a_safe_chunk_that_is_free(scene):
+    lines, starts = scene
+    assume(not lines[0].endswith(tuple(f" for {n}" for n in range(48))))  # the scene runs to its completion
+    source = "\n".join(lines + ['scene "B" at 48', f"  shot {P}"]) + "\n"
+    (edge,) = [d for d in check(source, "t.llv")[1] if d.code == "W605"]
+    safe = re.search(r"chunk (\d+) is safe(?:: shorten scene \"A\" to `for (\d+)`)?", edge.help)
+    if starts[-1] == 47:
+        assert safe is None
+    else:
+        fixed = source.replace('scene "B" at 48', f'scene "B" at {safe.group(1)}')
+        if safe.group(2):
+            fixed = fixed.replace('scene "A" for 48', f'scene "A" for {safe.group(2)}')
+        assert errors(fixed) == []
+
+
+def test_a_first_shot_with_its_own_at_is_fixed_by_removing_it():
+    source = f'scene "A"\n  shot for 4 {P}\nscene "B"\n  shot at 7 {P}\n'
+    d = find(source, "E502")
+    assert d.help.startswith("remove this `at`") and "move the scene" not in d.help
+    assert errors(source.replace("shot at 7 ", "shot ")) == []

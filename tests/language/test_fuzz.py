@@ -38,7 +38,7 @@ def mutate(source: str, rng: random.Random) -> str:
     text = source
     for _ in range(rng.randint(1, 5)):
         pos = rng.randint(0, len(text))
-        kind = rng.randrange(8)
+        kind = rng.randrange(10)
         if kind == 0:
             text = text[:pos] + chr(rng.randrange(256)) + text[pos:]
         elif kind == 1:
@@ -67,6 +67,18 @@ def mutate(source: str, rng: random.Random) -> str:
                 lines.insert(i, lines[i])
             else:
                 del lines[i]
+            text = "\n".join(lines)
+        elif kind == 7:  # a keyword run into letters (`shots`, `atlas`)
+            found = [i for i in range(len(text)) if text.startswith(("scene", "shot", " at ", " for "), i)]
+            if found:
+                i = rng.choice(found)
+                end = text.find(" ", i + 1)
+                end = len(text) if end == -1 else end
+                text = text[:end] + rng.choice(["s", "gun", "las", "mat", "_x"]) + text[end:]
+        elif kind == 8:  # a line repeated hundreds of times (bulk input of one kind)
+            lines = text.split("\n")
+            i = rng.randrange(len(lines))
+            lines[i:i + 1] = [lines[i]] * rng.choice([100, 1000])
             text = "\n".join(lines)
         else:
             text = text[:pos]

@@ -190,3 +190,12 @@ def broken_storyboards(draw):
         lines.insert(at, broken)
     broken_at = [i + 1 for i, line in enumerate(lines) if line in BROKEN_LINES]
     return "\n".join(lines) + "\n", broken_at
+
+
+@st.composite
+def prompts_with_braces(draw):
+    """(literal, triple): a prompt's text as written, mixing words, escapes, lines and brace tokens of every kind."""
+    triple = draw(st.booleans())
+    pieces = st.sampled_from(WORDS + ("{", "}", "{{", "}}", "{look}", "{lok}", "{nope}", " ", '\\"', "\\\\")
+                             + (("\n",) if triple else ()))
+    return "".join(draw(st.lists(pieces, max_size=60))), triple

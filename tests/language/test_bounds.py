@@ -1,9 +1,14 @@
 """Bounded work for any input: findings per text are capped, interpolation across a file is bounded."""
 
+import re
+
+from hypothesis import given, settings
+
 from longlive_dsl import check, compile
 from longlive_dsl.timeline import MAX_EXPANSION_CHARS, MAX_PROMPT_CHARS, MAX_TEXT_ERRORS
 
 from .helpers import P
+from .storyboards import prompts_with_braces
 
 
 def found(source):
@@ -50,3 +55,21 @@ def test_a_large_file_within_the_bound_compiles():
     program, diags = compile(source, "t.llv")
     assert program is not None, [d.message for d in diags if d.is_error]
     assert len(program.scenes) == 500
+
+
+@settings(max_examples=200, deadline=None)
+@given(prompts_with_braces())
+def test_every_brace_finding_points_at_its_brace_and_they_are_capped(case):
+    literal, triple = case
+    quote = '"""' if triple else '"'
+    source = f'define look = "x"\nscene "A"\n  shot {quote}{literal}{quote}\n'
+    diags = [d for d in found(source) if d.code in ("E402", "E404")]
+    assert len(diags) <= MAX_TEXT_ERRORS
+    for d in diags:
+        written = source[d.span.start : d.span.end]
+        if d.code == "E404":
+            assert written in ("{", "}")
+        else:
+            assert re.fullmatch(r"\{[A-Za-z_]\w*\}", written) and written != "{look}"
+        line_start = source.rfind("\n", 0, d.span.start) + 1
+        assert (d.span.line, d.span.column) == (source.count("\n", 0, d.span.start) + 1, d.span.start - line_start + 1)

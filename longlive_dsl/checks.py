@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import model
 from .diagnostics import ERROR, WARNING, Diagnostic, Span
-from .timeline import Beat, Scene, Timeline
+from .timeline import Beat, Scene, Timeline, line_ref
 
 TERSE_PROMPT_WORDS = 20
 LONG_PROMPT_WORDS = 300
@@ -56,16 +56,19 @@ class _Checker:
                             f"or shorten it to at most {BUDGET} chunks")
         beats = scene.beats
         for j in range(1, len(beats)):
-            self.soft_shot(scene, beats[j - 1], beats[j])
+            self.soft_shot(scene, beats[j - 1], beats[j], j)
         for beat in beats:
             if (beat.length is not None and beat.start is not None and scene.end_from == "for" and scene.end is not None
-                    and beat.start < scene.end < beat.start + beat.length.chunks
-                    and beat.start + beat.length.chunks <= completes):
-                self.error("E509", f"this shot runs to chunk {beat.start + beat.length.chunks}, past the end of "
-                                   f"{scene.label} at chunk {scene.end}",
-                           beat.length.span, help="shorten the shot, or lengthen the scene's `for`")
+                    and beat.start < scene.end < beat.start + beat.length.chunks):
+                runs_to = beat.start + beat.length.chunks
+                also = f" (and past chunk {completes}, where the scene completes)" if runs_to > completes else ""
+                self.error("E509", f"this shot runs to chunk {runs_to}, past the end of {scene.label} at chunk "
+                                   f"{scene.end}{also}",
+                           beat.length.span,
+                           help=f"shorten the shot to `for {scene.end - beat.start}` or less, "
+                                "or lengthen the scene's `for`")
 
-    def soft_shot(self, scene: Scene, before: Beat, beat: Beat) -> None:
+    def soft_shot(self, scene: Scene, before: Beat, beat: Beat, index: int) -> None:
         if beat.start is None or scene.start is None:
             return
         completes = scene.start + BUDGET  # scene.completes_at, placed
@@ -84,22 +87,46 @@ class _Checker:
         if before.start is None:
             return
         if beat.start < before.start:
+            free = self.free_chunk(scene, before, beat, index)
+            move = f"move it to chunk {free}, or " if free is not None else ""
             self.error("E507", f"this shot at chunk {beat.start} comes before the shot above it (chunk {before.start})",
-                       beat.position_span, help="beats play in order: move it after chunk "
-                                                f"{before.start}, or reorder the shots")
+                       beat.position_span, help=f"beats play in order: {move}reorder the shots")
         elif beat.start == before.start:
             self.error("E508", f"two beats on chunk {beat.start}", beat.position_span,
-                       label=f"the shot on line {before.node.span.line} is already on this chunk",
+                       label=f"the shot {line_ref(before.node.span, beat.node.span)} is already on this chunk",
                        help="only one prompt change can take effect per chunk; move one of them")
         elif before.length is not None and beat.start < before.start + before.length.chunks:
+            free = self.free_chunk(scene, before, beat, index)
+            move = f"start it at chunk {free}, or " if free is not None else ""
             self.error("E507", f"this shot at chunk {beat.start} overlaps the shot above it "
                                f"(chunks {before.start}–{before.start + before.length.chunks - 1})",
                        beat.position_span,
-                       help=f"start it at chunk {before.start + before.length.chunks}, or shorten the shot above")
+                       help=f"{move}shorten the shot above to `for {beat.start - before.start}`")
         elif before.length is not None and beat.start > before.start + before.length.chunks:
             self.warn("W607", f"the shot above lasts until chunk {before.start + before.length.chunks} but this one "
                               f"starts at {beat.start}; its prompt keeps playing in between",
                       beat.position_span, help="lengthen the shot above, or start this one earlier")
+
+    def free_chunk(self, scene: Scene, before: Beat, beat: Beat, index: int) -> int | None:
+        """The first chunk after `before` (and its length) where `beat` could start without another error.
+
+        It must come before the scene completes, inside the scene's `for`, and before the next beat.
+        """
+        if before.start is None or scene.completes_at is None:
+            return None
+        start = before.start + (before.length.chunks if before.length is not None else 1)
+        later = [b.start for b in scene.beats[index + 1 : index + 2] if b.start is not None]
+        bounds = [scene.completes_at]  # the shot must start before each of these
+        ends = []  # and, with its own length, end by each of these
+        if scene.end_from == "for" and scene.end is not None:
+            bounds.append(scene.end)
+            ends.append(scene.end)
+        if later:
+            bounds.append(later[0])
+            ends.append(later[0])
+        if beat.length is not None:
+            bounds += [end - beat.length.chunks + 1 for end in ends]
+        return start if start < min(bounds) else None
 
     # -- a cut, against the scene before it --
     def between_scenes(self, prev: Scene, scene: Scene) -> None:
@@ -110,7 +137,7 @@ class _Checker:
         where = scene.at.span if scene.at else scene.node.keyword_span
         if scene.start < last:
             self.error("E507", f"{scene.label} starts at chunk {scene.start}, before chunk {last} of {prev.label}",
-                       where, help=f"a cut must come after the previous scene's beats: start it after chunk {last}")
+                       where, help=f"a cut must come after the previous scene's beats: {self.cut_hint(prev, last)}")
             return
         if scene.start == last:
             self.error("E508", f"two beats on chunk {scene.start}: {scene.label} and a shot of {prev.label}",
@@ -126,11 +153,40 @@ class _Checker:
         if scene.start > completes:
             self.error("E506", f"{prev.label} completes at chunk {completes}, before this cut at chunk {scene.start}: "
                                f"the video ends first and {scene.label} never plays",
-                       where, label="never reached",
-                       help=f"start {scene.label} at or before chunk {completes - 1}")
+                       where, label="never reached", help=self.cut_hint(prev, last))
         elif scene.start == completes:
             self.warn("W605", f"this cut lands exactly where {prev.label} completes (chunk {completes})",
-                      where, help=f"the hosted model's behaviour on this edge is unverified; chunk {completes - 1} is safe")
+                      where, help="the hosted model's behaviour on this edge is unverified; " + self.edge_hint(prev, last))
+
+    @staticmethod
+    def edge_hint(prev: Scene, last: int) -> str:
+        """How to move a cut off the 48-chunk edge without another finding."""
+        if prev.start is None or prev.completes_at is None:
+            return ""
+        earlier = prev.completes_at - 1
+        if earlier <= last:
+            return f"cutting one chunk earlier needs the last beat of {prev.label} moved first"
+        if prev.end_from == "for":
+            return f"chunk {earlier} is safe: shorten {prev.label} to `for {earlier - prev.start}` and cut there"
+        if prev.end_from == "last shot":
+            return f"chunk {earlier} is safe: shorten the last shot of {prev.label} by a chunk and cut there"
+        return f"chunk {earlier} is safe"
+
+    @staticmethod
+    def cut_hint(prev: Scene, last: int) -> str:
+        """Where a cut after `prev` (whose last beat is at `last`) can go without another finding."""
+        completes = prev.completes_at
+        if completes is None:
+            return "place the scene before it first"
+        if prev.end_from in ("for", "last shot") and prev.end is not None and last < prev.end <= completes:
+            return f"start it at chunk {prev.end}, where {prev.label} ends (or remove its `at`)"
+        if last + 1 < completes - 1:
+            return f"start it between chunks {last + 1} and {completes - 1}"
+        if last + 1 == completes - 1:
+            return f"start it at chunk {last + 1}"
+        if last + 1 == completes:
+            return f"start it at chunk {completes}, where {prev.label} completes"
+        return f"move the beats of {prev.label} before chunk {completes}, then start the cut after them"
 
     # -- the end --
     def end(self) -> None:
@@ -147,7 +203,7 @@ class _Checker:
             if end.chunks <= start:
                 self.error("E510", f"`end at {end.written}` stops the run at chunk {end.chunks}, before the beat at "
                                    f"chunk {start} plays",
-                           end.span, label=f"the shot on line {last.node.span.line} never plays",
+                           end.span, label=f"the shot {line_ref(last.node.span, end.span)} never plays",
                            help=f"end at chunk {start + 1} or later")
                 return
         final = self.tl.scenes[-1] if self.tl.scenes else None
@@ -187,7 +243,7 @@ class _Checker:
             if scene.name in seen:
                 self.warn("W604", f'another scene is already named "{scene.name}"',
                           scene.node.name.span if scene.node.name else scene.node.span,
-                          help=f"rename it (the first is on line {seen[scene.name].node.span.line})")
+                          help=f"rename it (the first is {line_ref(seen[scene.name].node.span, scene.node.span)})")
             else:
                 seen[scene.name] = scene
 

@@ -38,7 +38,8 @@ _TABLE = [
          'shot "A lighthouse at dusk\n# fix: shot "A lighthouse at dusk"'),
     Code("E103", ERROR, "unknown keyword",
          "Every statement starts with one of: title, seed, define, scene, shot, end. Timings use "
-         "`at` and `for`. A misspelt keyword is reported with the closest real one.",
+         "`at` and `for`. A misspelt keyword, or one run into more letters (`shots`, `atlas`), is "
+         "reported as one unknown word with the closest real keyword.",
          'scene "Dawn"\n  shto "..."   # did you mean `shot`?'),
     Code("E104", ERROR, "unexpected character",
          "This character cannot start anything in a .llv file. Prompts go inside quotes; comments "
@@ -70,24 +71,33 @@ _TABLE = [
          'shot at 3 at 5 "..."'),
     # ---- values ---------------------------------------------------------------------------
     Code("E301", ERROR, "malformed time",
-         "A time is a whole chunk count (12), seconds (6s, 7.5s) or minutes:seconds (1:05, "
-         "1:05.5, seconds below 60). A chunk count cannot have a fraction: add `s` for seconds.",
+         "A time is a whole chunk count (12), seconds (6s, 7.5s), minutes:seconds (1:05, 1:05.5) or "
+         "hours:minutes:seconds (1:02:05), written with the digits 0-9; the parts after a `:` are two "
+         "digits below 60. A chunk count cannot have a fraction: add `s` for seconds.",
          'shot for 2.5 "..."   # write 2.5s, or a whole number of chunks'),
     Code("E302", ERROR, "negative time",
-         "Positions and lengths are counted from the start of the run and cannot be negative.",
+         "Positions and lengths are counted from the start of the run and cannot be negative, "
+         "however small (`-0.1s`) or large.",
          'shot at -3 "..."'),
     Code("E303", ERROR, "zero length",
-         "`for 0` gives a scene or shot no time at all; remove it or give a positive length.",
+         "`for 0` gives a scene or shot no time at all; remove it or give a positive length. A "
+         "length in seconds shorter than half a chunk (`for 0.5s`) rounds to no time too: the "
+         "shortest length is `for 1`.",
          'shot for 0 "..."'),
     Code("E304", ERROR, "seed out of range",
-         f"The simulator takes a signed 32-bit seed: from {model.SEED_MIN} to {model.SEED_MAX} (the hosted "
-         "model documents only an integer, so llv keeps to the range every client can send).",
+         f"The model's seed is a signed 32-bit integer written with the digits 0-9: from {model.SEED_MIN} to "
+         f"{model.SEED_MAX} (the hosted model documents only an integer, so llv keeps to the range every client "
+         "can send).",
          "seed 4294967296"),
     Code("E305", ERROR, "unknown clock profile",
          f"`clock` names the chunk clock seconds are converted on: `measured` (the default: "
          f"{_MEASURED.describe()}, as Reactor measured the hosted model) or `docs` ({_DOCS.describe()}, as "
          "the published docs say). `--clock` on the command line overrides it.",
          "clock fast   # use: clock measured, or clock docs"),
+    Code("E306", ERROR, "time out of range",
+         f"llv reads times up to {model.MAX_TIME_CHUNKS:,} chunks or {model.MAX_TIME_SECONDS:,} seconds (about two weeks of "
+         "video); anything larger is refused rather than planned.",
+         'scene "A"\n  shot "..."\nend at 99999999999'),
     # ---- prompts and defines --------------------------------------------------------------
     Code("E401", ERROR, "empty prompt",
          "After whitespace folding the prompt is empty; the model refuses empty prompts.",
@@ -103,8 +113,9 @@ _TABLE = [
          "A single `{` or `}` that is not part of `{name}`. Write `{{` or `}}` for a literal brace.",
          'shot "a sign reading {open"   # use {{open'),
     Code("E405", ERROR, "expansion too large",
-         "Interpolating defines into one another grew a prompt past the size llv accepts. Prompts "
-         "that long are far beyond what the model reads.",
+         "Interpolating defines into one another grew a prompt past the size llv accepts (200,000 "
+         "characters), or the prompts of the whole file past 4,000,000 characters. Prompts that long "
+         "are far beyond what the model reads.",
          'define a = "..."\ndefine b = "{a}{a}{a}{a}"\ndefine c = "{b}{b}{b}{b}"  # ...'),
     Code("E406", ERROR, "prompt too long for the model",
          f"The simulator refuses a prompt longer than {model.PROMPT_MAX_CHARS:,} characters (after "
@@ -146,7 +157,8 @@ _TABLE = [
          'scene "A"\n  shot for 4 "..."\n  shot at 4 "..."\n  shot at 4 "..."'),
     Code("E509", ERROR, "contradictory timing",
          "Two statements disagree about where something starts or ends, e.g. a scene `for 10` from "
-         "chunk 5 while the next scene says `at 20`.",
+         "chunk 5 while the next scene says `at 20`, or a shot whose `for` runs past its scene's "
+         "`for` (whether or not it also runs past the scene's completion point).",
          'scene "A" for 10\n  shot "..."\nscene "B" at 20\n  shot "..."'),
     Code("E510", ERROR, "end out of place",
          "`end at T` stops the run after T chunks; it must be after the last beat, and above 0.",

@@ -134,6 +134,11 @@ EARLIEST_BEAT_CHUNK = 1
 """A beat can be scheduled at session chunk 1 or later: chunk 0 belongs to the opener (published:
 the earliest schedulable chunk is `session_chunk + 1`; the same bound before start is ours)."""
 
+MAX_TIME_CHUNKS = 1_000_000
+MAX_TIME_SECONDS = 1_000_000
+"""The largest chunk count and the largest seconds value llv reads in a time (ours: about two weeks
+of video, far past any session; larger values are refused by E306 rather than planned)."""
+
 VIDEO_TRACK = "main_video"
 DATA_CHANNEL = "data"
 CONTROL_CHANNEL = "control"

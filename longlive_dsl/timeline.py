@@ -6,7 +6,11 @@ becomes a diagnostic here; rules about a resolved plan (budgets, gaps, overlaps)
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import re
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -16,6 +20,12 @@ from .syntax import ast
 
 MAX_PROMPT_CHARS = 200_000
 """Largest prompt (after interpolation) llv builds; beyond it interpolation stops with E405."""
+MAX_EXPANSION_CHARS = 4_000_000
+"""Most characters interpolation inserts across a whole file; beyond it, one E405 and no more expansion."""
+MAX_TEXT_ERRORS = 10
+"""Stray braces and unknown names reported per text; the last one reported counts the rest."""
+MAX_SUGGESTIONS = 200
+"""Bounds the "did you mean" search for unknown names (distinct names looked up, candidates each)."""
 
 OPENER, CUT, SHOT = "opener", "cut", "shot"
 
@@ -157,7 +167,144 @@ class Timeline:
 
 # ---- time values -----------------------------------------------------------------------------
 
-_TIME = re.compile(r"^([-+]?)(\d+)(?:\.(\d+))?(?::(\d+)(?:\.(\d+))?)?(s?)$")
+MAX_CHUNKS = model.MAX_TIME_CHUNKS
+"""The largest chunk count or position llv reads; beyond it, E306."""
+MAX_SECONDS = model.MAX_TIME_SECONDS
+"""The largest time in seconds llv reads; beyond it, E306."""
+MAX_DECIMALS = 9
+"""Decimal places a seconds value may have (a frame is 1/24 s; nine places are plenty)."""
+
+_PART = re.compile(r"([0-9]+)(?:\.([0-9]+))?", re.ASCII)
+TIME_FORMS = "a chunk count (12), seconds (6s, 7.5s), minutes:seconds (1:05, 1:05.5) or h:mm:ss (1:02:05)"
+
+
+class NumberError(ValueError):
+    """A time or seed as written that llv refuses: the code, the message and a help that leads to a valid value."""
+
+    def __init__(self, code: str, message: str, help: str | None = None, label: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.help, self.label = code, message, help, label
+
+
+def _advance(source: str, where: list[int], offset: int) -> tuple[int, int, int]:
+    """(offset, line, column) of `offset`, counted on from a known (offset, line, column) before it."""
+    start, line, column = where
+    newlines = source.count("\n", start, offset)
+    if newlines:
+        return offset, line + newlines, offset - source.rfind("\n", start, offset)
+    return offset, line, column + offset - start
+
+
+def line_ref(there: Span, here: Span) -> str:
+    """Where `there` is, said from `here`: "on line 12", or "earlier on this line" when they share a line."""
+    if there.line != here.line:
+        return f"on line {there.line}"
+    return "earlier on this line" if there.start < here.start else "later on this line"
+
+
+def _shown(text: str) -> str:
+    """A value as quoted in a message: cut short when it is very long."""
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _ascii_digits(text: str) -> str:
+    """The text with every decimal digit of any script written as 0-9."""
+    return "".join(str(unicodedata.decimal(c)) if not c.isascii() and unicodedata.decimal(c, None) is not None
+                   else c for c in text)
+
+
+def parse_time(text: str) -> int | Fraction:
+    """A time exactly as written: whole chunks (an int) or seconds (a Fraction); raises NumberError otherwise.
+
+    Forms: `12` (chunks), `6s`, `7.5s` (seconds), `1:05`, `1:05.5` (minutes:seconds), `1:02:05`
+    (hours:minutes:seconds). An optional `+` is allowed; a negative value, any digit other than 0-9,
+    a fraction of a chunk and values past MAX_CHUNKS or MAX_SECONDS are refused.
+    """
+    if not text.isascii():
+        plain = _ascii_digits(text)
+        help_ = "write times with the digits 0-9"
+        if plain.isascii():
+            try:
+                parse_time(plain)
+                help_ = f"write `{plain}`"
+            except NumberError:
+                pass
+        raise NumberError("E301", f"`{_shown(text)}` has digits other than 0-9", help_)
+    sign = text[0] if text[:1] in ("+", "-") else ""
+    body = text[len(sign):]
+    unit = body.endswith("s")
+    body = body.removesuffix("s")
+    matches = [_PART.fullmatch(p) for p in body.split(":")]
+    parts = [m for m in matches if m is not None]
+    if not body or len(parts) != len(matches):
+        raise NumberError("E301", f"`{_shown(text)}` is not a time", f"write {TIME_FORMS}")
+    if sign == "-" and any(c in "123456789" for c in body):
+        raise NumberError("E302", f"`{_shown(text)}` is negative", "positions and lengths count up from chunk 0")
+    if len(parts) > 3:
+        raise NumberError("E301", f"`{_shown(text)}` has too many `:` parts", f"write {TIME_FORMS}")
+    whole, frac = parts[0].groups()
+    if len(parts) > 1 and (frac is not None or unit or any(p.group(2) for p in parts[1:-1])):
+        raise NumberError("E301", f"`{_shown(text)}` mixes two time forms",
+                        "write minutes:seconds as `1:05` or `1:05.5`, or seconds as `65s`")
+    for p in parts[1:]:
+        if len(p.group(1)) != 2 or int(p.group(1)) >= 60:
+            raise NumberError("E301", f"`{_shown(text)}`: the parts after `:` must be two digits below 60",
+                            "write minutes:seconds like `1:05`, or hours:minutes:seconds like `1:02:05`")
+    last_frac = parts[-1].group(2) or ""
+    if len(last_frac) > MAX_DECIMALS:
+        raise NumberError("E301", f"`{_shown(text)}` has more than {MAX_DECIMALS} decimal places",
+                        "a frame is 1/24 s: a few decimal places say any time exactly")
+    if len(parts) == 1 and not unit:
+        if frac is not None:
+            raise NumberError("E301", f"`{_shown(text)}` is not a whole number of chunks",
+                            f"write `{text.lstrip('+')}s` for seconds, or a whole number of chunks",
+                            label="a chunk count cannot have a fraction")
+        if len(whole.lstrip("0")) > len(str(MAX_CHUNKS)) or int(whole.lstrip("0") or "0") > MAX_CHUNKS:
+            raise NumberError("E306", f"`{_shown(text)}` chunks is more than llv accepts",
+                            f"times go up to {MAX_CHUNKS:,} chunks (about two weeks of video)")
+        return int(whole.lstrip("0") or "0")
+    if len(whole.lstrip("0")) > len(str(MAX_SECONDS)):
+        raise NumberError("E306", f"`{_shown(text)}` is more than llv accepts",
+                        f"times go up to {MAX_SECONDS:,} seconds (about eleven days)")
+    minutes = 0
+    for p in parts[:-1]:
+        minutes = minutes * 60 + int(p.group(1).lstrip("0") or "0")
+    last_whole = parts[-1].group(1).lstrip("0") or "0"
+    seconds = minutes * 60 + int(last_whole) + Fraction(int(last_frac or "0"), 10 ** len(last_frac))
+    if seconds > MAX_SECONDS:
+        raise NumberError("E306", f"`{_shown(text)}` is more than llv accepts",
+                        f"times go up to {MAX_SECONDS:,} seconds (about eleven days)")
+    return seconds
+
+
+def parse_seed(text: str) -> int:
+    """A seed exactly as written: a whole number in the signed 32-bit range; raises NumberError (E304) otherwise."""
+    shown = _shown(text)
+    if not text.isascii():
+        plain = _ascii_digits(text)
+        ok = plain.isascii() and re.fullmatch(r"[-+]?[0-9]+", plain) and _fits_a_seed(plain)
+        raise NumberError("E304", f"the seed `{shown}` has digits other than 0-9",
+                        f"write `seed {plain}`" if ok else "write e.g. `seed 42`")
+    if not re.fullmatch(r"[-+]?[0-9]+", text):
+        raise NumberError("E304", f"the seed `{shown}` is not a whole number", "write e.g. `seed 42`")
+    if not _fits_a_seed(text):
+        raise NumberError("E304", f"the seed {shown} is outside the signed 32-bit range",
+                        f"use a seed from {model.SEED_MIN} to {model.SEED_MAX}")
+    value = _whole(text)
+    assert value is not None  # _fits_a_seed said so
+    return value
+
+
+def _whole(text: str) -> int | None:
+    """A signed whole number of at most 12 significant digits, else None (never a huge int)."""
+    sign = -1 if text[0] == "-" else 1
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    return sign * int(digits) if len(digits) <= 12 else None
+
+
+def _fits_a_seed(text: str) -> bool:
+    value = _whole(text)
+    return value is not None and model.SEED_MIN <= value <= model.SEED_MAX
 
 
 def _fmt_seconds(x: Fraction) -> str:
@@ -178,6 +325,9 @@ class _Resolver:
         self.clock_override = clock
         if clock is not None:
             self.timeline.clock = clock
+        self.expanded = 0  # characters inserted by interpolation so far, across the file
+        self._defines_by_name: dict[str, ast.Define] | None = None
+        self._suggestions: dict[str, str | None] = {}
 
     def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
               notes: tuple[str, ...] = ()) -> None:
@@ -186,35 +336,13 @@ class _Resolver:
     # -- times --
     def time(self, timing: ast.Timing) -> Time | None:
         text, span = timing.time, timing.time_span
-        m = _TIME.match(text)
-        if m is None:
-            self.error("E301", f"`{text}` is not a time", span,
-                       help="write a chunk count (12), seconds (6s, 7.5s) or minutes:seconds (1:05)")
+        try:
+            value = parse_time(text)
+        except NumberError as e:
+            self.error(e.code, e.message, span, label=e.label, help=e.help)
             return None
-        sign, whole, frac, ss, ss_frac, unit = m.groups()
-        if ss is not None:
-            if frac is not None or unit:
-                self.error("E301", f"`{text}` mixes two time forms", span,
-                           help="write minutes:seconds as `1:05` or `1:05.5`, or seconds as `65s`")
-                return None
-            if int(ss) >= 60 or len(ss) != 2:
-                self.error("E301", f"`{text}`: the seconds part must be two digits below 60", span,
-                           help="write minutes:seconds like `1:05`")
-                return None
-            seconds = int(whole) * 60 + Fraction(f"{ss}.{ss_frac or 0}")
-        elif unit:
-            seconds = Fraction(f"{whole}.{frac or 0}")
-        else:
-            if frac is not None:
-                self.error("E301", f"`{text}` is not a whole number of chunks", span,
-                           label="a chunk count cannot have a fraction",
-                           help=f"write `{text}s` for seconds, or a whole number of chunks")
-                return None
-            seconds = None
-        chunks = int(whole) if seconds is None else 0  # seconds become chunks once placed (see convert_*)
-        if sign == "-" and (chunks or int(whole) or seconds):
-            self.error("E302", f"`{text}` is negative", span, help="positions and lengths count up from chunk 0")
-            return None
+        seconds = None if isinstance(value, int) else value
+        chunks = value if isinstance(value, int) else 0  # seconds become chunks once placed (see convert_*)
         if timing.kind == "for" and seconds is None and chunks == 0:
             self.error("E303", f"`for {text}` is no time at all", timing.span,
                        help="give a positive length, or remove `for` to let the next beat decide")
@@ -235,8 +363,9 @@ class _Resolver:
         if t.chunks == 0:
             first = clock.first_chunk_frames if first_in_scene else clock.later_chunk_frames
             self.error("E303", f"`for {t.written}` is no time at all: less than half a chunk", t.span,
-                       help=f"a chunk here is {first} frames ({_fmt_seconds(Fraction(first, model.FPS))} s); "
-                            "give a longer length, or remove `for` to let the next beat decide")
+                       label="rounds to no time at all",
+                       help=f"the shortest length is one chunk: `for 1` (a chunk here is {first} frames, "
+                            f"{_fmt_seconds(Fraction(first, model.FPS))} s), or remove `for` to let the next beat decide")
             return None
         if not exact:
             first = clock.first_chunk_frames if first_in_scene else clock.later_chunk_frames
@@ -284,27 +413,45 @@ class _Resolver:
     # -- prompts --
     _BRACES = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}|\{|\}")
 
-    def brace_span(self, text: ast.Text, index: int) -> Span:
-        """The source span of the index-th brace token of a string literal (only needed for errors).
+    def brace_spans(self, text: ast.Text) -> Callable[[int], Span]:
+        """A function from the index of a brace token of a text's value to its source span.
 
-        Unescaping only removes backslashes, so the brace tokens of the literal as written are
-        the same, in the same order, as those of its value.
+        Unescaping only removes backslashes, so the brace tokens of the literal as written are the
+        same, in the same order, as those of its value. Indexes must be asked in increasing order:
+        the literal is read once, however many spans are asked for.
         """
         q = 3 if text.triple else 1
         base = text.span.start + q
         raw = self.doc.source[base : text.span.end - q]
-        m = next(m for i, m in enumerate(self._BRACES.finditer(raw)) if i == index)
-        return Span.of(self.doc.source, base + m.start(), base + m.end())
+        tokens = enumerate(self._BRACES.finditer(raw))
+        where = [text.span.start, text.span.line, text.span.column]  # a position already counted
+
+        def span(index: int) -> Span:
+            m = next(m for i, m in tokens if i == index)
+            start, line, column = _advance(self.doc.source, where, base + m.start())
+            where[:] = [start, line, column]
+            return Span(line, column, line, column + len(m.group(0)), start, base + m.end())
+
+        return span
 
     def expand(self, text: ast.Text) -> str | None:
-        """Interpolate `{name}` and fold whitespace; None if the text has an error."""
+        """Interpolate `{name}` and fold whitespace; None if the text has an error.
+
+        The work is linear in the text: a stray brace or unknown name costs one step, at most
+        MAX_TEXT_ERRORS of them are reported per text, and the characters inserted across the whole
+        file are bounded by MAX_EXPANSION_CHARS.
+        """
         value = text.value
         if "{" not in value and "}" not in value:
             return " ".join(value.split())
+        if self.expanded > MAX_EXPANSION_CHARS:
+            return None  # already reported (E405) for the whole file
         pieces: list[str] = []
         size = 0
         last = 0
         ok = True
+        span_of = self.brace_spans(text)
+        reported = len(self.diags)
         for index, m in enumerate(self._BRACES.finditer(value)):
             pieces.append(value[last : m.start()])
             last = m.end()
@@ -313,41 +460,82 @@ class _Resolver:
                 pieces.append(token[0])
                 continue
             name = m.group(1)
-            if name is None:
-                self.error("E404", f"a single `{token}` is not part of a `{{name}}`", self.brace_span(text, index),
-                           help=f"write `{token}{token}` for a literal brace")
+            if name is None or name not in self.timeline.defines:
                 ok = False
+                if len(self.diags) - reported >= MAX_TEXT_ERRORS:
+                    continue
+                if name is None:
+                    self.error("E404", f"a single `{token}` is not part of a `{{name}}`", span_of(index),
+                               help=f"write `{token}{token}` for a literal brace")
+                else:
+                    self._unknown_name(name, span_of(index))
                 continue
-            info = self.timeline.defines.get(name)
-            if info is None:
-                self._unknown_name(name, self.brace_span(text, index))
-                ok = False
-                continue
+            info = self.timeline.defines[name]
             info.used = True
             if info.broken:
                 ok = False
                 continue
             size += len(info.value)
+            self.expanded += len(info.value)
+            if self.expanded > MAX_EXPANSION_CHARS:
+                self.error("E405", f"interpolation across this file makes more than {MAX_EXPANSION_CHARS:,} "
+                                   "characters of prompts", text.span,
+                           help="use fewer or shorter `{name}` insertions; later texts are not expanded")
+                return None
             if size > MAX_PROMPT_CHARS:
                 self.error("E405", f"interpolation makes this text longer than {MAX_PROMPT_CHARS:,} characters",
                            text.span, help="use fewer or shorter `{name}` insertions")
                 return None
             pieces.append(info.value)
+        if not ok:
+            self._count_the_rest(value, reported)
+            return None
         pieces.append(value[last:])
-        return " ".join("".join(pieces).split()) if ok else None
+        return " ".join("".join(pieces).split())
+
+    def _count_the_rest(self, value: str, reported: int) -> None:
+        """When a text had more errors than are shown, say so on the last one shown."""
+        shown = len(self.diags) - reported
+        if shown < MAX_TEXT_ERRORS:
+            return
+        total = sum(1 for m in self._BRACES.finditer(value)
+                    if m.group(0) in ("{", "}") or (m.group(1) and m.group(1) not in self.timeline.defines))
+        if total > shown:
+            self.diags[-1] = dataclasses.replace(
+                self.diags[-1],
+                notes=(*self.diags[-1].notes, f"{total - shown:,} more like these in this text are not shown"))
 
     def _unknown_name(self, name: str, span: Span) -> None:
-        import difflib
-
-        later = next((s for s in self.doc.statements if isinstance(s, ast.Define) and s.name == name), None)
+        later = self._all_defines().get(name)
         if later is not None:
+            where = line_ref(later.span, span)
             self.error("E402", f"`{{{name}}}` is used before its define", span,
-                       help=f"move `define {name}` (line {later.span.line}) above this line")
+                       help=f"move `define {name}` ({where}) above the statement that uses it")
             return
-        close = difflib.get_close_matches(name, list(self.timeline.defines), n=1)
-        hint = f"did you mean `{{{close[0]}}}`? " if close else ""
+        close = self._closest_define(name)
+        hint = f"did you mean `{{{close}}}`? " if close else ""
         self.error("E402", f"unknown name `{{{name}}}`", span, label="no define has this name",
                    help=f"{hint}add `define {name} = \"…\"` above, or write `{{{{{name}}}}}` for literal braces")
+
+    def _all_defines(self) -> dict[str, ast.Define]:
+        """Every define of the file by name (the first of each), found once."""
+        if self._defines_by_name is None:
+            self._defines_by_name = {}
+            for st in self.doc.statements:
+                if isinstance(st, ast.Define):
+                    self._defines_by_name.setdefault(st.name, st)
+        return self._defines_by_name
+
+    def _closest_define(self, name: str) -> str | None:
+        """The define name closest to a misspelt one, if any (bounded work however many names are misspelt)."""
+        if name not in self._suggestions:
+            close = None
+            if len(self._suggestions) < MAX_SUGGESTIONS:
+                names = [n for n in self.timeline.defines if abs(len(n) - len(name)) <= 3][:MAX_SUGGESTIONS]
+                found = difflib.get_close_matches(name, names, n=1)
+                close = found[0] if found else None
+            self._suggestions[name] = close
+        return self._suggestions[name]
 
     # -- statements --
     def run(self) -> Timeline:
@@ -363,7 +551,7 @@ class _Resolver:
                 continue
             if isinstance(st, ast.Title):
                 if title_node is not None:
-                    self.error("E205", "a second `title`", st.span, help=f"keep one title (the first is on line {title_node.span.line})")
+                    self.error("E205", "a second `title`", st.span, help=f"keep one title (the first is {line_ref(title_node.span, st.span)})")
                     continue
                 title_node = st
                 tl.title = " ".join(st.text.value.split())
@@ -393,7 +581,7 @@ class _Resolver:
                 scene.beats.append(Beat(kind, prompt or "", scene.index, st, at, length))
             elif isinstance(st, ast.End):
                 if tl.end_node is not None:
-                    self.error("E205", "a second `end`", st.span, help=f"keep one `end at` (the first is on line {tl.end_node.span.line})")
+                    self.error("E205", "a second `end`", st.span, help=f"keep one `end at` (the first is {line_ref(tl.end_node.span, st.span)})")
                     continue
                 tl.end_node = st
                 tl.end = self.time(ast.Timing("at", st.time, st.span, st.time_span))
@@ -411,18 +599,13 @@ class _Resolver:
     def seed(self, st: ast.Seed) -> None:
         tl = self.timeline
         if tl.seed_node is not None:
-            self.error("E205", "a second `seed`", st.span, help=f"keep one seed (the first is on line {tl.seed_node.span.line})")
+            self.error("E205", "a second `seed`", st.span, help=f"keep one seed (the first is {line_ref(tl.seed_node.span, st.span)})")
             return
         tl.seed_node = st
-        if not re.fullmatch(r"[-+]?\d+", st.value):
-            self.error("E304", f"the seed `{st.value}` is not a whole number", st.value_span, help="write e.g. `seed 42`")
-            return
-        value = int(st.value)
-        if not model.SEED_MIN <= value <= model.SEED_MAX:
-            self.error("E304", f"the seed {value} is outside the signed 32-bit range", st.value_span,
-                       help=f"use a seed from {model.SEED_MIN} to {model.SEED_MAX}")
-            return
-        tl.seed = value
+        try:
+            tl.seed = parse_seed(st.value)
+        except NumberError as e:
+            self.error(e.code, e.message, st.value_span, help=e.help)
 
     def clock(self, st: ast.Clock) -> None:
         tl = self.timeline
@@ -448,7 +631,7 @@ class _Resolver:
         if st.name in tl.defines:
             first = tl.defines[st.name].node
             self.error("E403", f"`{st.name}` is defined twice", st.name_span,
-                       help=f"rename one of them (the first is on line {first.span.line})")
+                       help=f"rename one of them (the first is {line_ref(first.span, st.span)})")
             return
         value = self.expand(st.text)
         tl.defines[st.name] = DefineInfo(st.name, value or "", st, broken=value is None)
@@ -471,7 +654,7 @@ class _Resolver:
             elif prev.start is not None:
                 self.error("E503", f"cannot tell where {scene.label} starts", scene.node.keyword_span,
                            label=f"{prev.label} has no length",
-                           help=f"add `at N` here, or `for N` to {prev.label} (line {prev.node.span.line}) or to its last shot")
+                           help=f"add `at N` here, or `for N` to {prev.label} ({line_ref(prev.node.span, scene.node.span)}) or to its last shot")
             scene.length = self.convert_length(scene.length, first_in_scene=True)
             self.place_shots(scene)
             nxt = scenes[i + 1] if i + 1 < len(scenes) else None
@@ -501,7 +684,7 @@ class _Resolver:
                 if beat.at is not None and scene.start is not None and beat.at.chunks != scene.start:
                     self.error("E502", f"the scene's first shot starts with the scene, at chunk {scene.start}",
                                beat.at.span, label=f"this says chunk {beat.at.chunks}",
-                               help=f"remove this `at`, or move the scene with `at {beat.at.chunks}` on the `scene` line")
+                               help="remove this `at`: a scene's first shot starts where the scene does")
                 beat.start = scene.start
                 continue
             before = scene.beats[j - 1]
@@ -512,7 +695,7 @@ class _Resolver:
             elif before.start is not None:
                 self.error("E503", "cannot tell where this shot starts", beat.node.keyword_span,
                            label="the shot before it has no length",
-                           help=f"add `at N` here, or `for N` to the shot on line {before.node.span.line}")
+                           help=f"add `at N` here, or `for N` to the shot {line_ref(before.node.span, beat.node.span)}")
 
 
 def resolve(doc: ast.Document, clock: model.Clock | None = None) -> tuple[Timeline, list[Diagnostic]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import re
+from dataclasses import dataclass
 
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
@@ -15,8 +15,6 @@ MAX_SYNTAX_ERRORS = 20
 STATEMENT_WORDS = ("title", "seed", "clock", "define", "scene", "shot", "end")
 STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
 _KEYWORDS = STATEMENT_WORDS + ("at", "for")
-_LAST_STATEMENT = re.compile(r"\b(" + "|".join(STATEMENT_WORDS) + r")\b")
-_PREVIOUS_WORD = re.compile(r'(\S+)\s*$')
 
 _STRING_WORDS = {
     "title": "a quoted title",
@@ -31,25 +29,12 @@ def _span(source: str, start: int, end: int) -> Span:
     return Span.of(source, start, end)
 
 
-def blank(text: str) -> str:
-    """The text with every character but newlines turned into a space (lines and columns survive)."""
-    return re.sub(r"[^\n]", " ", text)
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where the parser was when an error struck: the statement it was reading and the last token it took."""
 
-
-def _strip_strings_and_comments(text: str) -> str:
-    """Replace string and comment contents by spaces, so keyword searches don't look inside them."""
-    return re.sub(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*', lambda m: blank(m.group(0)), text, flags=re.S)
-
-
-def _statement_at(work: str, pos: int, before_only: bool) -> str | None:
-    """The keyword of the statement the error is in (the last statement keyword before `pos`)."""
-    visible = _strip_strings_and_comments(work[:pos])
-    found = None
-    for m in _LAST_STATEMENT.finditer(visible):
-        if before_only and m.end() >= pos:
-            break
-        found = m.group(1)
-    return found
+    statement: str | None = None  # the keyword of the statement being read (`scene`, `shot`, …)
+    previous: Token | None = None
 
 
 def _describe_expected(expected: set[str], statement: str | None) -> str:
@@ -81,23 +66,23 @@ def _describe_found(token: Token) -> str:
     return f"`{text[:40]}{'…' if len(text) > 40 else ''}`"
 
 
-def translate(err: UnexpectedInput, source: str, work: str, file: str) -> Diagnostic:
+def translate(err: UnexpectedInput, source: str, file: str, context: Context) -> Diagnostic:
     """One Lark error as a located, plain-words diagnostic."""
     if isinstance(err, UnexpectedCharacters):
-        return _unexpected_character(err, source, work, file)
+        return _unexpected_character(err, source, file, context)
     if isinstance(err, UnexpectedToken):
-        return _unexpected_token(err, source, work, file)
+        return _unexpected_token(err, source, file, context)
     pos = getattr(err, "pos_in_stream", 0) or 0
     return Diagnostic("E101", ERROR, "this does not parse", file, _span(source, pos, pos + 1))
 
 
-def _unexpected_character(err: UnexpectedCharacters, source: str, work: str, file: str) -> Diagnostic:
+def _unexpected_character(err: UnexpectedCharacters, source: str, file: str, context: Context) -> Diagnostic:
     pos = err.pos_in_stream or 0
-    char = work[pos]
-    line_end = work.find("\n", pos)
-    line_end = len(work) if line_end == -1 else line_end
+    char = source[pos]
+    line_end = source.find("\n", pos)
+    line_end = len(source) if line_end == -1 else line_end
     if char == '"':
-        if work[max(0, pos - 2) : pos] == '""' and work[max(0, pos - 3) : pos - 2] != '"':
+        if source[max(0, pos - 2) : pos] == '""' and source[max(0, pos - 3) : pos - 2] != '"':
             return Diagnostic(
                 "E102", ERROR, 'this """ string is never closed', file, _span(source, pos - 2, pos + 1),
                 label='opened here', help='close it with """ after the last line of the prompt',
@@ -107,7 +92,7 @@ def _unexpected_character(err: UnexpectedCharacters, source: str, work: str, fil
             label="the string starts here and runs to the end of the line",
             help='close it with " on the same line, or use """…""" for a prompt over several lines',
         )
-    statement = _statement_at(work, pos, before_only=False)
+    statement = context.statement
     help_ = None
     if char in "{}":
         help_ = "`{name}` interpolation only works inside a quoted prompt"
@@ -120,17 +105,16 @@ def _unexpected_character(err: UnexpectedCharacters, source: str, work: str, fil
                       help=help_)
 
 
-def _unexpected_token(err: UnexpectedToken, source: str, work: str, file: str) -> Diagnostic:
+def _unexpected_token(err: UnexpectedToken, source: str, file: str, context: Context) -> Diagnostic:
     token = err.token
     expected = set(err.accepts or err.expected or ())
     at_end = token.type == "$END"
-    pos = len(work.rstrip()) if at_end else token.start_pos
+    prev = context.previous
+    pos = ((prev.end_pos or 0) if prev is not None else 0) if at_end else (token.start_pos or 0)
     begins_statement = at_end or token.type in STATEMENT_TERMINALS
-    statement = _statement_at(work, pos, before_only=begins_statement)
-    visible = _strip_strings_and_comments(work[:pos])
-    prev = _PREVIOUS_WORD.search(visible)
-    prev_word = prev.group(1) if prev else ""
-    prev_end = prev.end(1) if prev else pos
+    statement = context.statement
+    prev_word = str(prev) if prev is not None and prev.type in ("AT", "FOR") else ""
+    prev_end = (prev.end_pos or 0) if prev is not None else pos
     wanted = _describe_expected(expected, statement)
     found = _describe_found(token)
     token_span = _span(source, pos, pos + max(1, len(str(token)))) if not at_end else _span(source, pos, pos)
@@ -168,3 +152,11 @@ def _unexpected_token(err: UnexpectedToken, source: str, work: str, file: str) -
 def too_many_errors(last: Diagnostic, file: str) -> Diagnostic:
     return Diagnostic("E105", ERROR, f"too many syntax errors; stopping after {MAX_SYNTAX_ERRORS}", file,
                       last.span, help="fix the errors above and run again")
+
+
+def unknown_keyword(word: str, start: int, options: list[str], source: str, file: str) -> Diagnostic:
+    """A keyword run into more letters (`shots`, `atlas`): one unknown word, with the closest keyword."""
+    close = difflib.get_close_matches(word.lower(), options or list(_KEYWORDS), n=1, cutoff=0.5)
+    help_ = f"did you mean `{close[0]}`?" if close else f"expected {' or '.join(f'`{o}`' for o in options)}"
+    return Diagnostic("E103", ERROR, f"unknown keyword `{word[:40]}`", file, _span(source, start, start + len(word)),
+                      label="not a keyword of .llv", help=help_)

@@ -1,22 +1,34 @@
 """Parse .llv text into a Document with Lark LALR, building the AST during the parse.
 
-Syntax errors become located diagnostics in plain words (see errors.py). After an error the parser
-blanks out the broken statement and parses again, so one run reports several independent errors.
+Syntax errors become located diagnostics in plain words (see errors.py). The file is parsed once:
+after an error the parser drops the broken statement from its stack, skips to the next statement
+keyword and carries on, so one pass reports several independent errors. Nothing is kept between
+parses (each one has its own parser state), so threads may parse at the same time.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
 from lark import Lark, Token, Transformer
-from lark.exceptions import UnexpectedInput
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.lexer import LexerState
 
 from ..diagnostics import Diagnostic, Span
 from . import ast
-from .errors import MAX_SYNTAX_ERRORS, STATEMENT_TERMINALS, STATEMENT_WORDS, blank, too_many_errors, translate
+from .errors import (
+    MAX_SYNTAX_ERRORS,
+    STATEMENT_TERMINALS,
+    STATEMENT_WORDS,
+    Context,
+    too_many_errors,
+    translate,
+    unknown_keyword,
+)
 
 GRAMMAR_PACKAGE = "longlive_dsl.grammar"
 GRAMMAR_FILE = "llv.lark"
@@ -28,7 +40,7 @@ def span_of(tok: Token) -> Span:
                 tok.end_pos or 0)
 
 
-_ESCAPE = re.compile(r"\\(.)", re.S)
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 def unescape(body: str) -> str:
@@ -87,20 +99,6 @@ class _Builder(Transformer[Token, Any]):
         return ast.End(str(num), span_of(num), span_of(kw).to(span_of(num)))
 
 
-class _Comments:
-    """Collects comment tokens as the lexer skips them (the formatter keeps comments)."""
-
-    def __init__(self) -> None:
-        self.found: list[Token] = []
-
-    def __call__(self, tok: Token) -> Token:
-        self.found.append(tok)
-        return tok
-
-
-_comments = _Comments()
-
-
 def grammar_text() -> str:
     """The grammar shipped inside the package (grammar/llv.lark in the source tree)."""
     return grammar_path().read_text(encoding="utf-8")
@@ -122,7 +120,6 @@ def lark_parser() -> Lark:
         parser="lalr",
         lexer="contextual",
         transformer=_Builder(),
-        lexer_callbacks={"COMMENT": _comments},
         maybe_placeholders=True,
         cache=_cache_path(grammar),
     )
@@ -145,60 +142,168 @@ def _cache_path(grammar: str) -> str:
         return os.path.join(tempfile.gettempdir(), f"llv-parser-{key}.lark")
 
 
-# A statement starts with one of these words at the start of a line (after indentation); a word
-# close to one of them is taken as a misspelt statement. Recovery resumes at the next such line:
-# this heuristic only decides where to *resume*; the first error is always exact.
-_LINE_WORD = re.compile(r"^[ \t]*([A-Za-z_]\w*)", re.M)
+
+# Comments are not tokens the parser sees; after a parse they are found by one scan that steps over
+# strings exactly as the lexer does (the same patterns, tried in the same order).
+_STRINGS_AND_COMMENTS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*', re.DOTALL)
 
 
-def _statement_starts(work: str) -> list[int]:
-    import difflib
+def comments(source: str) -> list[ast.Comment]:
+    """Every comment of a file that parses, in order."""
+    found = []
+    line, line_start, counted = 1, 0, 0  # lines are counted once, from one comment to the next
+    for m in _STRINGS_AND_COMMENTS.finditer(source):
+        if not m.group(0).startswith("#"):
+            continue
+        start, end = m.span()
+        newlines = source.count("\n", counted, start)
+        if newlines:
+            line += newlines
+            line_start = source.rfind("\n", counted, start) + 1
+        counted = start
+        column = start - line_start + 1
+        found.append(ast.Comment(m.group(0), Span(line, column, line, column + end - start, start, end)))
+    return found
 
-    starts = []
-    for m in _LINE_WORD.finditer(work):
-        word = m.group(1)
-        if word in STATEMENT_WORDS or difflib.get_close_matches(word.lower(), STATEMENT_WORDS, n=1, cutoff=0.75):
-            starts.append(m.start(1))
-    return starts
+
+_KEYWORD_TERMINALS = STATEMENT_TERMINALS | {"AT", "FOR"}
+_WORD = re.compile(r"\w+")
 
 
-def _recovery_region(work: str, err: UnexpectedInput) -> tuple[int, int]:
-    """The part of the text to blank out so parsing can resume after this error."""
-    pos = min(getattr(err, "pos_in_stream", None) or 0, len(work))
-    token = getattr(err, "token", None)
-    starts = _statement_starts(work)
-    # The unexpected token begins a new statement: the broken one is the one before it.
-    if token is not None and token.type in STATEMENT_TERMINALS and pos > 0:
-        before = [s for s in starts if s < pos]
-        begin = before[-1] if before else 0
-        return begin, pos
-    before = [s for s in starts if s <= pos]
-    begin = before[-1] if before else work.rfind("\n", 0, pos) + 1
-    after = [s for s in starts if s > pos]
-    return begin, after[0] if after else len(work)
+class _KeywordRunOn(Exception):
+    """A keyword followed directly by more letters (`shots`): the lexer split one word in two."""
+
+    def __init__(self, token: Token, word: str, options: list[str]) -> None:
+        self.token, self.word, self.options = token, word, options
+
+
+class _Run:
+    """One parse of one text: the LALR state, the lexer position and the errors so far."""
+
+    def __init__(self, parser: Lark, source: str, file: str) -> None:
+        self.source, self.file = source, file
+        interactive = parser.parse_interactive(source)
+        self.state = interactive.parser_state
+        self.lexer = interactive.lexer_thread
+        assert interactive.lexer_thread.state is not None  # it was given the text
+        self.lexer_state: LexerState = interactive.lexer_thread.state
+        self.root_lexer = interactive.lexer_thread.lexer.root_lexer  # type: ignore[attr-defined]  # contextual
+        self.errors: list[Diagnostic] = []
+        self.statement: str | None = None  # keyword of the statement being read
+        self.statement_depth = len(self.state.state_stack)  # parser stack depth where it began
+        self.previous: Token | None = None
+
+    def parse(self) -> list[ast.Statement] | None:
+        pending: Token | None = None
+        while True:
+            try:
+                if pending is not None:
+                    token, pending = pending, None
+                    self.feed(token)
+                for token in self.lexer.lex(self.state):  # type: ignore[no-untyped-call]
+                    self.feed(token)
+                end = Token.new_borrow_pos("$END", "", self.previous) if self.previous else Token("$END", "", 0, 1, 1)
+                statements = self.state.feed_token(end, True)
+                return None if self.errors else statements
+            except (UnexpectedInput, _KeywordRunOn) as err:
+                if self.report(err):
+                    return None
+                if isinstance(err, UnexpectedToken) and err.token.type == "$END":
+                    return None
+                self.drop_statement()
+                if isinstance(err, UnexpectedToken) and err.token.type in STATEMENT_TERMINALS:
+                    pending = err.token  # the statement before it was broken; this one starts afresh
+                else:
+                    if isinstance(err, UnexpectedCharacters):
+                        self.step_past_character()
+                    pending = self.skip_to_statement()
+                    if pending is None:
+                        return None
+
+    def feed(self, token: Token) -> None:
+        if token.type in _KEYWORD_TERMINALS:
+            start, end = token.start_pos or 0, token.end_pos or 0
+            if end < len(self.source) and (self.source[end].isalpha() or self.source[end] == "_"):
+                word = _WORD.match(self.source, start, start + 100)
+                assert word is not None  # the keyword itself is a word
+                accepted = self.state.parse_conf.states[self.state.position]
+                options = [t.lower() for t in _KEYWORD_TERMINALS if t in accepted]
+                raise _KeywordRunOn(token, word.group(0), sorted(options))
+        self.state.feed_token(token)
+        if token.type in STATEMENT_TERMINALS:
+            self.statement = str(token)
+            self.statement_depth = len(self.state.state_stack) - 1
+        self.previous = token
+
+    def report(self, err: UnexpectedInput | _KeywordRunOn) -> bool:
+        """Record the error; True when there are too many to go on."""
+        if len(self.errors) >= MAX_SYNTAX_ERRORS:
+            self.errors.append(too_many_errors(self.errors[-1], self.file))
+            return True
+        if isinstance(err, _KeywordRunOn):
+            diagnostic = unknown_keyword(err.word, err.token.start_pos or 0, err.options, self.source, self.file)
+            self.step(len(err.word) - len(err.token))
+        else:
+            diagnostic = translate(err, self.source, self.file, Context(self.statement, self.previous))
+        self.errors.append(diagnostic)
+        return False
+
+    def drop_statement(self) -> None:
+        """Pop the statement being read off the parser stack: back to the last complete one."""
+        depth = min(self.statement_depth, len(self.state.state_stack))
+        del self.state.state_stack[depth:]
+        del self.state.value_stack[depth - 1 :]
+        self.statement = None
+
+    def step(self, chars: int) -> None:
+        """Move the lexer on by `chars` characters."""
+        counter = self.lexer_state.line_ctr
+        counter.feed(self.source[counter.char_pos : counter.char_pos + chars])
+
+    def step_past_character(self) -> None:
+        """Move the lexer past a character no token starts with; past the whole line for an unclosed `"`.
+
+        A `"` that starts no string opens one that runs to the end of the line, so nothing on the rest
+        of the line can start a statement; stepping over it at once keeps a line of `"\\"\\"…` linear.
+        """
+        pos = self.lexer_state.line_ctr.char_pos
+        if self.source.startswith('"', pos):
+            line_end = self.source.find("\n", pos)
+            self.step((line_end if line_end != -1 else len(self.source)) - pos)
+        else:
+            self.step(1)
+
+    def skip_to_statement(self) -> Token | None:
+        """Read on, ignoring everything, to the next statement (its first token) or the end (None).
+
+        A statement starts with a statement keyword, or with a word close to one that begins a line
+        (a misspelt keyword, reported in its turn).
+        """
+        root = self.root_lexer
+        line = self.lexer_state.line_ctr.line
+        while True:
+            try:
+                token = root.next_token(self.lexer_state, self.state)
+            except EOFError:
+                return None
+            except UnexpectedCharacters:
+                self.step_past_character()
+                continue
+            if token.type in STATEMENT_TERMINALS:
+                return cast(Token, token)
+            if token.type == "NAME" and token.line > line and _looks_like_a_statement(str(token)):
+                return cast(Token, token)
+            line = token.end_line
+
+
+def _looks_like_a_statement(word: str) -> bool:
+    return bool(difflib.get_close_matches(word.lower(), STATEMENT_WORDS, n=1, cutoff=0.75))
 
 
 def parse(source: str, file: str = "<input>") -> tuple[ast.Document | None, list[Diagnostic]]:
     """Parse a whole file: the Document, or None with the syntax errors found (several if possible)."""
-    parser = lark_parser()
-    errors: list[Diagnostic] = []
-    work = source
-    while True:
-        _comments.found = []
-        try:
-            statements = cast(list[ast.Statement], parser.parse(work))  # the transformer builds the list
-        except UnexpectedInput as err:
-            errors.append(translate(err, source, work, file))
-            if len(errors) >= MAX_SYNTAX_ERRORS:
-                errors.append(too_many_errors(errors[-1], file))
-                return None, errors
-            begin, stop = _recovery_region(work, err)
-            blanked = work[:begin] + blank(work[begin:stop]) + work[stop:]
-            if blanked == work:  # nothing left to skip: stop rather than loop
-                return None, errors
-            work = blanked
-            continue
-        if errors:
-            return None, errors
-        comments = [ast.Comment(str(t), span_of(t)) for t in _comments.found]
-        return ast.Document(file, source, statements, comments), []
+    run = _Run(lark_parser(), source, file)
+    statements = run.parse()
+    if statements is None:
+        return None, run.errors
+    return ast.Document(file, source, statements, comments(source)), []

@@ -28,6 +28,7 @@ CASES = [
     ("E302", f'scene "A"\n  shot {P}\n  shot at -3 {P}\n', (3, 11), f'scene "A"\n  shot for 3 {P}\n  shot at 3 {P}\n'),
     ("E303", f'scene "A"\n  shot for 0 {P}\n', (2, 8), f'scene "A"\n  shot for 1 {P}\n'),
     ("E304", f'seed 4294967296\nscene "A"\n  shot {P}\n', (1, 6), f'seed 2147483647\nscene "A"\n  shot {P}\n'),
+    ("E306", f'scene "A"\n  shot {P}\nend at 99999999999\n', (3, 8), f'scene "A"\n  shot {P}\nend at 47\n'),
     ("E401", 'scene "A"\n  shot "   \t "\n', (2, 8), f'scene "A"\n  shot {P}\n'),
     ("E402", f'scene "A"\n  shot "x {{nope}} y {P[1:]}\n', (2, 11),
      f'define nope = "z"\nscene "A"\n  shot "x {{nope}} y {P[1:]}\n'),

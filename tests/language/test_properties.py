@@ -33,7 +33,10 @@ def test_valid_storyboards_compile_with_increasing_positions_inside_their_budget
 
 SOURCE_ALPHABET = st.sampled_from(
     ["scene", "shot", "title", "seed", "define", "end", "at", "for", "=", '"', '"""', "{", "}", "{{", "}}", "#",
-     "\n", " ", "  ", "\t", "5", "-3", "1:05", "7.5s", "0", "48", "\\", "\\\"", "x", "é", "😀", "\r", "\x00"]
+     "\n", " ", "  ", "\t", "5", "-3", "1:05", "7.5s", "0", "48", "\\", "\\\"", "x", "é", "😀", "\r", "\x00",
+     # numbers that used to crash or be misread, keywords run into letters, braces in bulk
+     "9" * 5000, "-" + "9" * 400, "99999999999999999999s", "1000001", "-0.1s", "0.3s", "1:02:03", "1:2:3:4", "٣",
+     "１２", "shots", "scenes", "shotgun", "atlas", "{ {", "{x}", "{" * 50, '"\\"\\"\\']
     + list(WORDS)
 )
 

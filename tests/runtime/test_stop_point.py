@@ -12,10 +12,10 @@ import pytest
 from rich.console import Console
 
 from longlive_dsl import check, compile, model
-from longlive_dsl.tools.plan_view import render_plan
 from longlive_dsl.runtime.verify import render, verify
 from longlive_dsl.sim.engine import Engine
 from longlive_dsl.tools.interchange import export_longlive_v2, run_clock
+from longlive_dsl.tools.plan_view import render_plan
 from longlive_dsl.tools.timeline_view import render_svg
 
 P = ('"A red fox trots across a frosted meadow at sunrise, breath steaming, '

@@ -47,10 +47,11 @@ def test_commands_answer_briefly_on_huge_numbers(name, command, tmp_path, capsys
 
 
 def test_an_end_far_past_the_last_scene_stops_the_picture_where_the_run_stops():
-    tl, diagnostics = check(STORYBOARDS["end far away"])
+    far = STORYBOARDS["end far away"].replace("end at 1000000000", "end at 1000000")  # the largest time llv reads
+    tl, diagnostics = check(far)
     svg = render_svg(tl, diagnostics)
     assert picture_width(svg) < 2000
-    assert "the run stops after chunk 47: 48 chunks" in svg and "`end at 1000000000`" in svg
+    assert "the run stops after chunk 47: 48 chunks" in svg and "`end at 1000000`" in svg
 
 
 @settings(max_examples=60, deadline=None)

@@ -7,7 +7,7 @@ only a cut may land exactly on that edge; a beat at or past it never fires; ties
 from __future__ import annotations
 
 from . import model
-from .diagnostics import ERROR, WARNING, Diagnostic, Span
+from .diagnostics import ERROR, WARNING, Diagnostic, Fix, Related, Span
 from .timeline import Beat, Scene, Timeline
 
 TERSE_PROMPT_WORDS = 20
@@ -21,14 +21,17 @@ class _Checker:
         self.diags: list[Diagnostic] = []
 
     def report(self, code: str, severity: str, message: str, span: Span, label: str | None = None,
-               help: str | None = None) -> None:
-        self.diags.append(Diagnostic(code, severity, message, self.tl.file, span, label, help))
+               help: str | None = None, related: tuple[Related, ...] = (), fixes: tuple[Fix, ...] = ()) -> None:
+        self.diags.append(Diagnostic(code, severity, message, self.tl.file, span, label, help,
+                                     related=related, fixes=fixes))
 
-    def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None) -> None:
-        self.report(code, ERROR, message, span, label, help)
+    def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
+              related: tuple[Related, ...] = (), fixes: tuple[Fix, ...] = ()) -> None:
+        self.report(code, ERROR, message, span, label, help, related, fixes)
 
-    def warn(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None) -> None:
-        self.report(code, WARNING, message, span, label, help)
+    def warn(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
+             related: tuple[Related, ...] = ()) -> None:
+        self.report(code, WARNING, message, span, label, help, related)
 
     def run(self) -> list[Diagnostic]:
         scenes = self.tl.scenes
@@ -51,7 +54,8 @@ class _Checker:
             self.error("E504", f"{scene.label} is {scene.end - scene.start} chunks long; a scene completes after {BUDGET}",
                        where, label=f"runs to chunk {scene.end}, past chunk {completes}",
                        help=f"start a new `scene` (a cut resets the budget) at or before chunk {completes}, "
-                            f"or shorten it to at most {BUDGET} chunks")
+                            f"or shorten it to at most {BUDGET} chunks",
+                       related=(_starts(scene),))
         beats = scene.beats
         for j in range(1, len(beats)):
             self.soft_shot(scene, beats[j - 1], beats[j])
@@ -61,7 +65,8 @@ class _Checker:
                     and beat.start + beat.length.chunks <= completes):
                 self.error("E509", f"this shot runs to chunk {beat.start + beat.length.chunks}, past the end of "
                                    f"{scene.label} at chunk {scene.end}",
-                           beat.length.span, help="shorten the shot, or lengthen the scene's `for`")
+                           beat.length.span, help="shorten the shot, or lengthen the scene's `for`",
+                           related=(Related(scene.length.span, f"the scene ends at chunk {scene.end}"),))
 
     def soft_shot(self, scene: Scene, before: Beat, beat: Beat) -> None:
         if beat.start is None:
@@ -72,63 +77,80 @@ class _Checker:
                                f"{scene.start} and completes at chunk {completes}",
                        beat.position_span, label="the model has completed the scene by then",
                        help=f"start a new `scene` (a cut) before chunk {completes}, or place the shot before "
-                            f"chunk {completes}")
+                            f"chunk {completes}",
+                       related=(_starts(scene),), fixes=new_scene_fix(self.tl, scene, beat))
             return
         if scene.end_from == "for" and beat.start >= scene.end:
             self.error("E509", f"this shot at chunk {beat.start} lies outside {scene.label} "
                                f"(chunks {scene.start}–{scene.end - 1})",
-                       beat.position_span, help="move the shot inside the scene, or lengthen the scene's `for`")
+                       beat.position_span, help="move the shot inside the scene, or lengthen the scene's `for`",
+                       related=(Related(scene.length.span, f"the scene ends at chunk {scene.end}"),))
             return
         if before.start is None:
             return
         if beat.start < before.start:
             self.error("E507", f"this shot at chunk {beat.start} comes before the shot above it (chunk {before.start})",
                        beat.position_span, help="beats play in order: move it after chunk "
-                                                f"{before.start}, or reorder the shots")
+                                                f"{before.start}, or reorder the shots",
+                       related=(Related(before.position_span, f"the shot above starts at chunk {before.start}"),))
         elif beat.start == before.start:
             self.error("E508", f"two beats on chunk {beat.start}", beat.position_span,
-                       label=f"the shot on line {before.node.span.line} is already on this chunk",
-                       help="only one prompt change can take effect per chunk; move one of them")
+                       label="a second beat on this chunk",
+                       help="only one prompt change can take effect per chunk; move one of them",
+                       related=(Related(before.position_span, "the shot above is already on this chunk"),))
         elif before.length is not None and beat.start < before.start + before.length.chunks:
             self.error("E507", f"this shot at chunk {beat.start} overlaps the shot above it "
                                f"(chunks {before.start}–{before.start + before.length.chunks - 1})",
                        beat.position_span,
-                       help=f"start it at chunk {before.start + before.length.chunks}, or shorten the shot above")
+                       help=f"start it at chunk {before.start + before.length.chunks}, or shorten the shot above",
+                       related=(Related(before.length.span, f"the shot above lasts until chunk "
+                                                            f"{before.start + before.length.chunks}"),))
         elif before.length is not None and beat.start > before.start + before.length.chunks:
             self.warn("W607", f"the shot above lasts until chunk {before.start + before.length.chunks} but this one "
                               f"starts at {beat.start}; its prompt keeps playing in between",
-                      beat.position_span, help="lengthen the shot above, or start this one earlier")
+                      beat.position_span, help="lengthen the shot above, or start this one earlier",
+                      related=(Related(before.length.span, f"the shot above lasts until chunk "
+                                                           f"{before.start + before.length.chunks}"),))
 
     # -- a cut, against the scene before it --
     def between_scenes(self, prev: Scene, scene: Scene) -> None:
         if prev.start is None or scene.start is None:
             return
-        placed = [b.start for b in prev.beats if b.start is not None]
-        last = max(placed) if placed else prev.start
+        placed = [b for b in prev.beats if b.start is not None]
+        last_beat = max(placed, key=lambda b: b.start) if placed else None
+        last = last_beat.start if last_beat is not None else prev.start
+        at_last = (Related(last_beat.position_span, f"the last beat of {prev.label}, at chunk {last}"),) \
+            if last_beat is not None else (_starts(prev),)
         where = scene.at.span if scene.at else scene.node.keyword_span
         if scene.start < last:
             self.error("E507", f"{scene.label} starts at chunk {scene.start}, before chunk {last} of {prev.label}",
-                       where, help=f"a cut must come after the previous scene's beats: start it after chunk {last}")
+                       where, help=f"a cut must come after the previous scene's beats: start it after chunk {last}",
+                       related=at_last)
             return
         if scene.start == last:
             self.error("E508", f"two beats on chunk {scene.start}: {scene.label} and a shot of {prev.label}",
-                       where, help="only one prompt change can take effect per chunk; move one of them")
+                       where, help="only one prompt change can take effect per chunk; move one of them",
+                       related=at_last)
             return
         if prev.end_from in ("for", "last shot") and scene.at is not None and scene.at.chunks != prev.end:
             why = f"`for {prev.length.written}`" if prev.end_from == "for" else "the length of its last shot"
             self.error("E509", f"{prev.label} ends at chunk {prev.end} ({why}) but {scene.label} says `at {scene.at.written}`",
                        scene.at.span, label="contradicts where the scene before ends",
-                       help=f"drop one of the two, or make them agree (at {prev.end})")
+                       help=f"drop one of the two, or make them agree (at {prev.end})",
+                       related=(Related(prev.length.span if prev.end_from == "for" else prev.beats[-1].length.span,
+                                        f"{prev.label} ends at chunk {prev.end} here"),))
             return
         completes = prev.completes_at
         if scene.start > completes:
             self.error("E506", f"{prev.label} completes at chunk {completes}, before this cut at chunk {scene.start}: "
                                f"the video ends first and {scene.label} never plays",
                        where, label="never reached",
-                       help=f"start {scene.label} at or before chunk {completes - 1}")
+                       help=f"start {scene.label} at or before chunk {completes - 1}",
+                       related=(_starts(prev),))
         elif scene.start == completes:
             self.warn("W605", f"this cut lands exactly where {prev.label} completes (chunk {completes})",
-                      where, help=f"the hosted model's behaviour on this edge is unverified; chunk {completes - 1} is safe")
+                      where, help=f"the hosted model's behaviour on this edge is unverified; chunk {completes - 1} is safe",
+                      related=(_starts(prev),))
 
     # -- the end --
     def end(self) -> None:
@@ -145,14 +167,16 @@ class _Checker:
             if end.chunks <= last.start:
                 self.error("E510", f"`end at {end.written}` stops the run at chunk {end.chunks}, before the beat at "
                                    f"chunk {last.start} plays",
-                           end.span, label=f"the shot on line {last.node.span.line} never plays",
-                           help=f"end at chunk {last.start + 1} or later")
+                           end.span, label="the run stops here",
+                           help=f"end at chunk {last.start + 1} or later",
+                           related=(Related(last.position_span, "this shot never plays"),))
                 return
         final = self.tl.scenes[-1] if self.tl.scenes else None
         if final is not None and final.completes_at is not None and end.chunks > final.completes_at:
             self.warn("W606", f"{final.label} completes at chunk {final.completes_at}, before `end at {end.written}` "
                               f"(chunk {end.chunks})",
-                      end.span, help=f"end at {final.completes_at} or earlier, or add a scene to run longer")
+                      end.span, help=f"end at {final.completes_at} or earlier, or add a scene to run longer",
+                      related=(_starts(final),))
 
     # -- words --
     def prompts(self) -> None:
@@ -179,9 +203,46 @@ class _Checker:
                 continue
             if scene.name in seen:
                 self.warn("W604", f'another scene is already named "{scene.name}"', scene.node.name.span,
-                          help=f"rename it (the first is on line {seen[scene.name].node.span.line})")
+                          help="rename one of them",
+                          related=(Related(seen[scene.name].node.name.span, "first used here"),))
             else:
                 seen[scene.name] = scene
+
+
+def _starts(scene: Scene) -> Related:
+    """The related span "the scene starts here" (with its start and completion chunks)."""
+    return Related(scene.node.keyword_span, f"{scene.label} starts here, at chunk {scene.start}; "
+                                            f"the model completes it at chunk {scene.completes_at}")
+
+
+def new_scene_fix(tl: Timeline, scene: Scene, late: Beat) -> tuple[Fix, ...]:
+    """For a shot past its scene's completion point: cut to a new `scene` at the last shot that
+    still fires, so the budget resets there. Offered only when nothing else moves: every beat keeps
+    its chunk and its prompt (the shot before the cut must end where the cut starts, or have no length)."""
+    from .diagnostics import replacement
+
+    if scene.length is not None or scene.start is None:
+        return ()
+    beats = scene.beats
+    firing = [j for j, b in enumerate(beats) if j and b.start is not None and b.start < scene.completes_at]
+    if not firing:
+        return ()
+    j = firing[-1]
+    cut, before = beats[j], beats[j - 1]
+    if late.start is None or late.start >= cut.start + BUDGET or before.start is None:
+        return ()
+    if before.length is not None and before.start + before.length.chunks != cut.start:
+        return ()
+    source = tl.source
+    keyword = cut.node.keyword_span.start
+    line_start = source.rfind("\n", 0, keyword) + 1
+    scene_line = source.rfind("\n", 0, scene.node.keyword_span.start) + 1
+    indent = source[scene_line : scene.node.keyword_span.start]
+    if source[line_start:keyword].strip() == "" and indent.strip() == "":
+        text, where = f"{indent}scene at {cut.start}\n", line_start
+    else:
+        text, where = f"scene at {cut.start} ", keyword
+    return (replacement(source, where, where, text, f"cut to a new scene at chunk {cut.start}, where the budget resets"),)
 
 
 def check(timeline: Timeline) -> list[Diagnostic]:

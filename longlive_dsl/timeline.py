@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import model
-from .diagnostics import ERROR, NOTE, Diagnostic, Span
+from .diagnostics import ERROR, NOTE, Diagnostic, Related, Span, replacement
 from .syntax import ast
 
 MAX_PROMPT_CHARS = 200_000
@@ -129,8 +129,8 @@ class _Resolver:
         self.timeline = Timeline(doc.file, doc.source)
 
     def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
-              notes: tuple[str, ...] = ()) -> None:
-        self.diags.append(Diagnostic(code, ERROR, message, self.doc.file, span, label, help, notes))
+              notes: tuple[str, ...] = (), related: tuple[Related, ...] = ()) -> None:
+        self.diags.append(Diagnostic(code, ERROR, message, self.doc.file, span, label, help, notes, related))
 
     # -- times --
     def time(self, timing: ast.Timing) -> Time | None:
@@ -173,6 +173,9 @@ class _Resolver:
                     self.doc.file, span,
                     help=f"one chunk is {model.FRAMES_PER_CHUNK} frames at {model.FPS} fps "
                          f"(~{_fmt_seconds(model.CHUNK_SECONDS)} s); write `{chunks}` to say chunks exactly",
+                    fixes=(replacement(self.doc.source, span.start, span.end, str(chunks),
+                                       f"write `{chunks}` (chunks) for `{text}`"),)
+                    if sign != "-" and (chunks or timing.kind != "for") else (),
                 ))
         if sign == "-" and (chunks or int(whole)):
             self.error("E302", f"`{text}` is negative", span, help="positions and lengths count up from chunk 0")
@@ -187,8 +190,8 @@ class _Resolver:
         found: dict[str, ast.Timing] = {}
         for t in node.timings:
             if t.kind in found:
-                self.error("E206", f"`{t.kind}` is given twice", t.span,
-                           help=f"keep one `{t.kind}` (the first is `{found[t.kind].kind} {found[t.kind].time}`)")
+                self.error("E206", f"`{t.kind}` is given twice", t.span, help=f"keep one `{t.kind}`",
+                           related=(Related(found[t.kind].span, "first given here"),))
                 continue
             found[t.kind] = t
         at = self.time(found["at"]) if "at" in found else None
@@ -256,7 +259,8 @@ class _Resolver:
         later = next((s for s in self.doc.statements if isinstance(s, ast.Define) and s.name == name), None)
         if later is not None:
             self.error("E402", f"`{{{name}}}` is used before its define", span,
-                       help=f"move `define {name}` (line {later.span.line}) above this line")
+                       help=f"move `define {name}` above the first line that uses it",
+                       related=(Related(later.name_span, "defined here, below its use"),))
             return
         close = difflib.get_close_matches(name, list(self.timeline.defines), n=1)
         hint = f"did you mean `{{{close[0]}}}`? " if close else ""
@@ -277,7 +281,8 @@ class _Resolver:
                 continue
             if isinstance(st, ast.Title):
                 if title_node is not None:
-                    self.error("E205", "a second `title`", st.span, help=f"keep one title (the first is on line {title_node.span.line})")
+                    self.error("E205", "a second `title`", st.span, help="keep one title",
+                               related=(Related(title_node.span, "the first title"),))
                     continue
                 title_node = st
                 tl.title = " ".join(st.text.value.split())
@@ -305,7 +310,8 @@ class _Resolver:
                 scene.beats.append(Beat(kind, prompt or "", scene.index, st, at, length))
             elif isinstance(st, ast.End):
                 if tl.end_node is not None:
-                    self.error("E205", "a second `end`", st.span, help=f"keep one `end at` (the first is on line {tl.end_node.span.line})")
+                    self.error("E205", "a second `end`", st.span, help="keep one `end at`",
+                               related=(Related(tl.end_node.span, "the first `end`"),))
                     continue
                 tl.end_node = st
                 tl.end = self.time(ast.Timing("at", st.time, st.span, st.time_span))
@@ -323,7 +329,8 @@ class _Resolver:
     def seed(self, st: ast.Seed) -> None:
         tl = self.timeline
         if tl.seed_node is not None:
-            self.error("E205", "a second `seed`", st.span, help=f"keep one seed (the first is on line {tl.seed_node.span.line})")
+            self.error("E205", "a second `seed`", st.span, help="keep one seed",
+                       related=(Related(tl.seed_node.span, "the first seed"),))
             return
         tl.seed_node = st
         if not re.fullmatch(r"[-+]?\d+", st.value):
@@ -340,8 +347,8 @@ class _Resolver:
         tl = self.timeline
         if st.name in tl.defines:
             first = tl.defines[st.name].node
-            self.error("E403", f"`{st.name}` is defined twice", st.name_span,
-                       help=f"rename one of them (the first is on line {first.span.line})")
+            self.error("E403", f"`{st.name}` is defined twice", st.name_span, help="rename one of them",
+                       related=(Related(first.name_span, "first defined here"),))
             return
         value = self.expand(st.text)
         tl.defines[st.name] = DefineInfo(st.name, value or "", st, broken=value is None)
@@ -363,7 +370,8 @@ class _Resolver:
             elif prev.start is not None:
                 self.error("E503", f"cannot tell where {scene.label} starts", scene.node.keyword_span,
                            label=f"{prev.label} has no length",
-                           help=f"add `at N` here, or `for N` to {prev.label} (line {prev.node.span.line}) or to its last shot")
+                           help=f"add `at N` here, or `for N` to {prev.label} or to its last shot",
+                           related=(Related(prev.node.keyword_span, f"{prev.label} starts here, with no `for`"),))
             self.place_shots(scene)
             nxt = scenes[i + 1] if i + 1 < len(scenes) else None
             last = scene.beats[-1] if scene.beats else None
@@ -389,7 +397,8 @@ class _Resolver:
                 if beat.at is not None and scene.start is not None and beat.at.chunks != scene.start:
                     self.error("E502", f"the scene's first shot starts with the scene, at chunk {scene.start}",
                                beat.at.span, label=f"this says chunk {beat.at.chunks}",
-                               help=f"remove this `at`, or move the scene with `at {beat.at.chunks}` on the `scene` line")
+                               help=f"remove this `at`, or move the scene with `at {beat.at.chunks}` on the `scene` line",
+                               related=(Related(scene.node.keyword_span, f"the scene starts here, at chunk {scene.start}"),))
                 beat.start = scene.start
                 continue
             before = scene.beats[j - 1]
@@ -400,7 +409,8 @@ class _Resolver:
             elif before.start is not None:
                 self.error("E503", "cannot tell where this shot starts", beat.node.keyword_span,
                            label="the shot before it has no length",
-                           help=f"add `at N` here, or `for N` to the shot on line {before.node.span.line}")
+                           help="add `at N` here, or `for N` to the shot before it",
+                           related=(Related(before.node.keyword_span, "the shot before, with no `for`"),))
 
 
 def resolve(doc: ast.Document) -> tuple[Timeline, list[Diagnostic]]:

@@ -61,7 +61,10 @@ class Edit:
     text: str
 
     def to_json(self) -> dict:
-        return {**_position(self.span), "text": self.text}
+        s = self.span
+        if s.start == s.end:  # an insertion: the end is the start (Span.of widens empty spans to one column)
+            return {"line": s.line, "column": s.column, "end_line": s.line, "end_column": s.column, "text": self.text}
+        return {**_position(s), "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)

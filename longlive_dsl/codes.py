@@ -159,6 +159,13 @@ _TABLE = [
          "This shot declares a `for` length but the next beat starts later; the shot's prompt keeps "
          "playing until then.",
          'scene "A" for 20\n  shot for 4 "..."\n  shot at 10 "..."'),
+    Code("W608", WARNING, "suppression that cannot work",
+         "A `# llv:` comment that llv cannot use: not of the form `# llv: ignore[CODE, …]` (this line) "
+         "or `# llv: ignore-file[CODE, …]` (the whole file), or naming a code that does not exist or "
+         "an error. Errors cannot be suppressed or ignored: an error means the storyboard does not "
+         "compile. Configuration (`[tool.llv]` in pyproject.toml, or llv.toml) selects and ignores "
+         "codes for a whole project.",
+         'shot "a cat"   # llv: ignore[E505]   (an error: fix it instead)'),
     Code("N701", NOTE, "inexact seconds",
          "Seconds convert to whole chunks (29 frames at 24 fps = 1.2083 s each). This value is "
          "more than half a frame away from a whole chunk, so it is rounded to the nearest.",

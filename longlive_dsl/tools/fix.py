@@ -5,8 +5,9 @@ again and the fix is refused when
 
 - it leaves more diagnostics of any code than before (a fix never trades one problem for another),
   counting only syntax errors while the text before did not parse (what lies behind them was never checked);
-- the storyboard compiled before and compiles to different wire commands after (an exact rewrite,
-  such as seconds written as the chunks they already meant, changes nothing the model receives);
+- the storyboard compiled before and compiles to something else after: other wire commands, end
+  or scene plan (an exact rewrite, such as seconds written as the chunks they already meant,
+  changes nothing the model receives);
 - the storyboard was placed before and any beat moves or changes its prompt after (a structural
   fix, such as a new `scene` that resets the budget, changes only which beats are cuts).
 
@@ -54,7 +55,7 @@ class _State:
 
     source: str
     diagnostics: list[Diagnostic]
-    wire: list[str] | None  # None: does not compile
+    compiled: dict | None  # what the storyboard compiles to, minus where it was written; None: it does not
     beats: tuple | None  # None: not placed (syntax errors, or a position that cannot be derived)
     parsed: bool
 
@@ -67,12 +68,21 @@ def _state(source: str, file: str) -> _State:
     timeline, diags = check(source, file)
     if timeline is None:
         return _State(source, diags, None, None, False)
-    wire = None if has_errors(diags) else build_program(timeline).wire_lines()
+    compiled = None if has_errors(diags) else meaning(build_program(timeline))
     beats = None
     if all(b.start is not None for b in timeline.beats):
         end = timeline.end.chunks if timeline.end is not None else None
         beats = (timeline.title, timeline.seed, end, tuple((b.start, b.prompt) for b in timeline.beats))
-    return _State(source, diags, wire, beats, True)
+    return _State(source, diags, compiled, beats, True)
+
+
+def meaning(program) -> dict:
+    """A compiled Program without the parts that say where things were written (source, spans): the wire
+    commands, the end, where the run stops, and each scene's start, end, completion and beats."""
+    return program.model_dump(mode="json", exclude={
+        "source": True, "source_map": True,
+        "scenes": {"__all__": {"span": True, "beats": {"__all__": {"span"}}}},
+    })
 
 
 def apply_edits(source: str, edits: list[Edit]) -> str:
@@ -106,8 +116,8 @@ def why_unsafe(before: _State, after: _State) -> str | None:
         return f"it would add {', '.join(worse)}"
     if sum(new.values()) >= sum(old.values()):
         return "it would not remove the problem it fixes"
-    if before.wire is not None and after.wire != before.wire:
-        return "it would change the compiled wire commands"
+    if before.compiled is not None and after.compiled != before.compiled:
+        return "it would change what the storyboard compiles to"
     if before.beats is not None and after.beats != before.beats:
         return "it would move a beat or change a prompt"
     return None

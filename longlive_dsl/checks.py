@@ -19,6 +19,13 @@ class _Checker:
     def __init__(self, tl: Timeline) -> None:
         self.tl = tl
         self.diags: list[Diagnostic] = []
+        self.cuts: dict[int, tuple[int, Fix] | None] = {}  # scene index -> the new-scene fix (found once)
+
+    def new_scene_fix(self, scene: Scene, late: Beat) -> tuple[Fix, ...]:
+        if scene.index not in self.cuts:
+            self.cuts[scene.index] = new_scene_fix(self.tl, scene)
+        found = self.cuts[scene.index]
+        return (found[1],) if found is not None and late.start is not None and late.start < found[0] + BUDGET else ()
 
     def report(self, code: str, severity: str, message: str, span: Span, label: str | None = None,
                help: str | None = None, related: tuple[Related, ...] = (), fixes: tuple[Fix, ...] = ()) -> None:
@@ -78,7 +85,7 @@ class _Checker:
                        beat.position_span, label="the model has completed the scene by then",
                        help=f"start a new `scene` (a cut) before chunk {completes}, or place the shot before "
                             f"chunk {completes}",
-                       related=(_starts(scene),), fixes=new_scene_fix(self.tl, scene, beat))
+                       related=(_starts(scene),), fixes=self.new_scene_fix(scene, beat))
             return
         if scene.end_from == "for" and beat.start >= scene.end:
             self.error("E509", f"this shot at chunk {beat.start} lies outside {scene.label} "
@@ -215,34 +222,34 @@ def _starts(scene: Scene) -> Related:
                                             f"the model completes it at chunk {scene.completes_at}")
 
 
-def new_scene_fix(tl: Timeline, scene: Scene, late: Beat) -> tuple[Fix, ...]:
-    """For a shot past its scene's completion point: cut to a new `scene` at the last shot that
-    still fires, so the budget resets there. Offered only when nothing else moves: every beat keeps
-    its chunk and its prompt (the shot before the cut must end where the cut starts, or have no length)."""
-    from .diagnostics import replacement
+def new_scene_fix(tl: Timeline, scene: Scene) -> tuple[int, Fix] | None:
+    """For shots past their scene's completion point: cut to a new `scene` at the last shot that
+    still fires, so the budget resets there (the chunk of that cut, and the fix). Offered only when
+    nothing else moves: every beat keeps its chunk and its prompt (the shot before the cut must end
+    where the cut starts, or have no length)."""
+    from .diagnostics import Edit
 
     if scene.length is not None or scene.start is None:
-        return ()
+        return None
     beats = scene.beats
-    firing = [j for j, b in enumerate(beats) if j and b.start is not None and b.start < scene.completes_at]
-    if not firing:
-        return ()
-    j = firing[-1]
+    j = next((j for j in range(len(beats) - 1, 0, -1)
+              if beats[j].start is not None and beats[j].start < scene.completes_at), None)
+    if j is None:
+        return None
     cut, before = beats[j], beats[j - 1]
-    if late.start is None or late.start >= cut.start + BUDGET or before.start is None:
-        return ()
-    if before.length is not None and before.start + before.length.chunks != cut.start:
-        return ()
+    if before.start is None or (before.length is not None and before.start + before.length.chunks != cut.start):
+        return None
     source = tl.source
-    keyword = cut.node.keyword_span.start
-    line_start = source.rfind("\n", 0, keyword) + 1
+    keyword = cut.node.keyword_span
+    line_start = source.rfind("\n", 0, keyword.start) + 1
     scene_line = source.rfind("\n", 0, scene.node.keyword_span.start) + 1
     indent = source[scene_line : scene.node.keyword_span.start]
-    if source[line_start:keyword].strip() == "" and indent.strip() == "":
-        text, where = f"{indent}scene at {cut.start}\n", line_start
+    if source[line_start : keyword.start].strip() == "" and indent.strip() == "":
+        text, at = f"{indent}scene at {cut.start}\n", Span(keyword.line, 1, keyword.line, 2, line_start, line_start)
     else:
-        text, where = f"scene at {cut.start} ", keyword
-    return (replacement(source, where, where, text, f"cut to a new scene at chunk {cut.start}, where the budget resets"),)
+        text, at = f"scene at {cut.start} ", Span(keyword.line, keyword.column, keyword.line, keyword.column + 1,
+                                                  keyword.start, keyword.start)
+    return cut.start, Fix(f"cut to a new scene at chunk {cut.start}, where the budget resets", (Edit(at, text),))
 
 
 def check(timeline: Timeline) -> list[Diagnostic]:

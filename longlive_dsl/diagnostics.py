@@ -215,11 +215,6 @@ def display_width(text: str) -> int:
     return _cells(text)[1][-1]
 
 
-def _line_text(source: str, line_start: int) -> str:
-    stop = source.find("\n", line_start)
-    return source[line_start : stop if stop != -1 else len(source)]
-
-
 MAX_SHOWN_LINE = 200
 """Characters (and display cells) of a source line shown; a longer line is shown as a window around its marks."""
 
@@ -256,12 +251,13 @@ def render_text(diagnostic: Diagnostic, source: str | None, color: bool = False)
             previous = number
             here = sorted((m for m in marks if m.span.line == number), key=lambda m: (m.span.column, m.char != "^"))
             line_start = here[0].span.start - (here[0].span.column - 1)
-            text = _line_text(source, line_start)
-            lo = max(0, here[0].span.column - 1 - 40) if len(text) > MAX_SHOWN_LINE else 0
-            part = text[lo : lo + MAX_SHOWN_LINE]
+            line_end = source.find("\n", line_start)
+            length = (len(source) if line_end == -1 else line_end) - line_start
+            lo = max(0, here[0].span.column - 1 - 40) if length > MAX_SHOWN_LINE else 0
+            part = source[line_start + lo : line_start + min(length, lo + MAX_SHOWN_LINE)]  # never copy a whole long line
             shown, columns, cut = _cells(part, MAX_SHOWN_LINE)
             prefix = "…" if lo else ""
-            suffix = "…" if cut or lo + len(part) < len(text) else ""
+            suffix = "…" if cut or lo + len(part) < length else ""
             out.append(f"{_paint(str(number).rjust(len(gutter)), 'blue', color)} {bar} {prefix}{shown}{suffix}".rstrip())
             for mark in here:
                 a = min(max(0, mark.span.column - 1 - lo), len(part))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import model
-from .diagnostics import ERROR, NOTE, Diagnostic, Related, Span, replacement
+from .diagnostics import ERROR, NOTE, Diagnostic, Edit, Fix, Related, Span
 from .syntax import ast
 
 MAX_PROMPT_CHARS = 200_000
@@ -173,8 +173,7 @@ class _Resolver:
                     self.doc.file, span,
                     help=f"one chunk is {model.FRAMES_PER_CHUNK} frames at {model.FPS} fps "
                          f"(~{_fmt_seconds(model.CHUNK_SECONDS)} s); write `{chunks}` to say chunks exactly",
-                    fixes=(replacement(self.doc.source, span.start, span.end, str(chunks),
-                                       f"write `{chunks}` (chunks) for `{text}`"),)
+                    fixes=(Fix(f"write `{chunks}` (chunks) for `{text}`", (Edit(span, str(chunks)),)),)
                     if sign != "-" and (chunks or timing.kind != "for") else (),
                 ))
         if sign == "-" and (chunks or int(whole)):

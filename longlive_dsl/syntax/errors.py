@@ -7,7 +7,7 @@ import re
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from ..diagnostics import ERROR, Diagnostic, Span, replacement
+from ..diagnostics import ERROR, Diagnostic, Edit, Fix, Span
 
 MAX_SYNTAX_ERRORS = 20
 
@@ -139,7 +139,7 @@ def _unexpected_token(err: UnexpectedToken, source: str, work: str, file: str) -
         close = difflib.get_close_matches(str(token).lower(), options or _KEYWORDS, n=1, cutoff=0.5)
         if close or "STRING" not in expected:
             help_ = f"did you mean `{close[0]}`?" if close else f"expected {wanted}"
-            fixes = (replacement(source, pos, pos + len(str(token)), close[0], f"write `{close[0]}`"),) if close else ()
+            fixes = (Fix(f"write `{close[0]}`", (Edit(token_span, close[0]),)),) if close else ()
             return Diagnostic("E103", ERROR, f"unknown keyword `{token}`", file, token_span,
                               label="not a keyword of .llv", help=help_, fixes=fixes)
 

@@ -17,13 +17,15 @@ Fixing repeats until nothing is left to apply (bounded), so `fix(fix(x)) == fix(
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..config import DEFAULT, Config, apply
 from ..diagnostics import Diagnostic, Edit, Fix
 
-MAX_ROUNDS = 20
-"""Rounds of fixing before `llv fix` stops (each round re-checks the text once per fix tried)."""
+MAX_ROUNDS = 100
+"""Rounds of fixing before `llv fix` stops (as ruff's). A round applies every fix it can at once, checking
+the text again once, and only when that is refused, halves by halves (a refused fix costs a few checks)."""
 
 
 @dataclass
@@ -93,24 +95,39 @@ def apply_edits(source: str, edits: list[Edit]) -> str:
     return out
 
 
-def _overlaps(a: Fix, b: Fix) -> bool:
-    for x in a.edits:
-        for y in b.edits:
-            if x.span.start < y.span.end and y.span.start < x.span.end:
-                return True
-            if x.span.start == y.span.start:  # two insertions at one point: their order would be a guess
-                return True
-    return False
+def _disjoint(found: list[tuple[Diagnostic, Fix]]) -> list[tuple[Diagnostic, Fix]]:
+    """The fixes to apply together: one per distinct fix, none touching another (in one pass, sorted).
+    Two insertions at one point would need a guess at their order: only the first is kept."""
+    out: list[tuple[Diagnostic, Fix]] = []
+    seen: set[tuple] = set()
+    last_end = -1
+    ordered = sorted((x for x in found if x[1].edits), key=lambda x: min(e.span.start for e in x[1].edits))
+    for d, f in ordered:
+        key = tuple((e.span.start, e.span.end, e.text) for e in f.edits)
+        if key in seen:
+            continue
+        seen.add(key)
+        start = min(e.span.start for e in f.edits)
+        if start <= last_end and out:
+            continue
+        out.append((d, f))
+        last_end = max(max(e.span.end for e in f.edits), start)
+    return out
 
 
-def why_unsafe(before: _State, after: _State) -> str | None:
-    """None when `after` is a safe fix of `before`; else the reason it is refused."""
-    def counted(state: _State) -> Counter:
-        if not before.parsed:
-            return Counter(d.code for d in state.diagnostics if d.code.startswith("E1"))
-        return Counter(d.code for d in state.diagnostics)
+def why_unsafe(before: _State, after: _State, fixed: Iterable[str] = ()) -> str | None:
+    """None when `after` is a safe fix of `before` (for diagnostics with the codes `fixed`); else why not.
 
-    old, new = counted(before), counted(after)
+    While `before` does not parse, only syntax errors are compared, and not code by code: what lay
+    behind a misspelt keyword was never checked, so correcting it may reveal another syntax error
+    (one problem for one is allowed there, as long as the one fixed is gone).
+    """
+    old, new = Counter(d.code for d in before.diagnostics), Counter(d.code for d in after.diagnostics)
+    if any(new[code] >= old[code] for code in set(fixed)):
+        return "it would not remove the problem it fixes"
+    if not before.parsed:
+        syntax = lambda counts: sum(n for code, n in counts.items() if code.startswith("E1"))  # noqa: E731
+        return "it would add a syntax error" if syntax(new) > syntax(old) else None
     worse = sorted(code for code in new if new[code] > old[code])
     if worse:
         return f"it would add {', '.join(worse)}"
@@ -123,40 +140,46 @@ def why_unsafe(before: _State, after: _State) -> str | None:
     return None
 
 
+def _key(d: Diagnostic, f: Fix) -> tuple:
+    return d.code, d.message, f.message, d.span.line
+
+
+def _settle(state: _State, candidates: list[tuple[Diagnostic, Fix]], file: str,
+            result: FixResult, refused: set[tuple]) -> _State:
+    """Apply the largest safe part of `candidates` found by halving: all of them if that is safe, else
+    the first half that is; a single fix that is unsafe alone is refused."""
+    after = _state(apply_edits(state.source, [e for _, f in candidates for e in f.edits]), file)
+    reason = why_unsafe(state, after, [d.code for d, _ in candidates])
+    if reason is None:
+        result.applied += [f for _, f in candidates]
+        return after
+    if len(candidates) == 1:
+        d, f = candidates[0]
+        refused.add(_key(d, f))
+        result.refused.append(Refusal(d, f, reason))
+        return state
+    half = len(candidates) // 2
+    settled = _settle(state, candidates[:half], file, result, refused)
+    if settled is not state:
+        return settled  # the rest is tried again next round, against the new text
+    return _settle(state, candidates[half:], file, result, refused)
+
+
 def fix_source(source: str, file: str = "<input>", config: Config = DEFAULT,
                max_rounds: int = MAX_ROUNDS) -> FixResult:
     """Apply every safe fix the (reported) diagnostics of `source` carry, round after round."""
     result = FixResult(source)
     state = _state(source, file)
-    refused_keys: set[tuple] = set()
+    refused: set[tuple] = set()
     for _ in range(max_rounds):
-        candidates: list[tuple[Diagnostic, Fix]] = []
-        for d in apply(state.diagnostics, state.source, file, config):
-            for f in d.fixes[:1]:
-                key = (d.code, tuple((e.span.start, e.span.end, e.text) for e in f.edits))
-                if key in refused_keys or any(f == g or _overlaps(f, g) for _, g in candidates):
-                    continue
-                candidates.append((d, f))
+        candidates = _disjoint([(d, d.fixes[0]) for d in apply(state.diagnostics, state.source, file, config)
+                                if d.fixes and _key(d, d.fixes[0]) not in refused])
         if not candidates:
             break
-        batch = _state(apply_edits(state.source, [e for _, f in candidates for e in f.edits]), file)
-        if len(candidates) > 1 and why_unsafe(state, batch) is None:
-            result.applied += [f for _, f in candidates]
-            state = batch
-            continue
-        progressed = False
-        for d, f in candidates:  # one at a time: keep the first safe one, then look again
-            after = batch if len(candidates) == 1 else _state(apply_edits(state.source, list(f.edits)), file)
-            reason = why_unsafe(state, after)
-            if reason is None:
-                result.applied.append(f)
-                state = after
-                progressed = True
-                break
-            refused_keys.add((d.code, tuple((e.span.start, e.span.end, e.text) for e in f.edits)))
-            result.refused.append(Refusal(d, f, reason))
-        if not progressed:
+        settled = _settle(state, candidates, file, result, refused)
+        if settled is state:
             break
+        state = settled
     result.source = state.source
     result.remaining = apply(state.diagnostics, state.source, file, config)
     left = {(d.code, d.message) for d in result.remaining}

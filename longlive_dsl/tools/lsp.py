@@ -346,7 +346,7 @@ def code_actions(diagnostics: list[Diagnostic], text: _Text, uri: str, file: str
             continue
         fix = d.fixes[0]
         before = before or _state(text.source, file)
-        if why_unsafe(before, _state(apply_edits(text.source, list(fix.edits)), file)) is not None:
+        if why_unsafe(before, _state(apply_edits(text.source, list(fix.edits)), file), [d.code]) is not None:
             continue
         edits = [types.TextEdit(range=_edit_range(text, e.span.start, e.span.end), new_text=e.text) for e in fix.edits]
         actions.append(types.CodeAction(

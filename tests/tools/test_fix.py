@@ -72,6 +72,33 @@ def test_a_misspelt_keyword_is_corrected():
     assert result.remaining == []
 
 
+def test_a_keyword_is_corrected_even_when_that_reveals_another_syntax_error():
+    result = fix_source('scene "A"\n  shto for "x"\n', "t.llv")
+    assert result.source == 'scene "A"\n  shot for "x"\n'
+    assert [d.code for d in result.remaining] == ["E101"]
+
+
+def test_a_fix_that_would_break_something_is_refused_and_reported(monkeypatch, tmp_path, capsys):
+    import longlive_dsl.checks as checks
+    from longlive_dsl.diagnostics import Edit, Fix, Span
+
+    def wrong_cut(tl, scene):  # a cut one chunk late: it moves the shot at 20
+        at = tl.source.index("  shot at 20")
+        return 21, Fix("cut at 21", (Edit(Span.of(tl.source, at, at), "scene at 21\n"),))
+
+    monkeypatch.setattr(checks, "new_scene_fix", wrong_cut)
+    source = f'scene "A"\n  shot {P}\n  shot at 20 {P}\n  shot at 50 {P}\n'
+    result = fix_source(source, "t.llv")
+    assert result.source == source and result.applied == []
+    [refusal] = result.refused
+    assert refusal.diagnostic.code == "E505" and refusal.reason.startswith("it would add E50")
+    path = tmp_path / "a.llv"
+    path.write_text(source)
+    assert main(["fix", str(path)]) == 1
+    assert path.read_text() == source
+    assert "not fixed [E505] cut at 21: it would add" in capsys.readouterr().err
+
+
 def test_fixes_of_different_kinds_apply_together():
     source = f'scene "A" for 6s\n  shto {P}\n'
     assert fix_source(source, "t.llv").source == f'scene "A" for 5\n  shot {P}\n'
@@ -115,6 +142,7 @@ def test_a_fix_that_moves_a_beat_is_refused():
 def test_a_fix_that_removes_nothing_is_refused():
     state = _state(f'scene "A" for 6s\n  shot {P}\n', "t.llv")
     assert why_unsafe(state, state) == "it would not remove the problem it fixes"
+    assert why_unsafe(state, state, ["N701"]) == "it would not remove the problem it fixes"
 
 
 # ---- the command ------------------------------------------------------------------------------------

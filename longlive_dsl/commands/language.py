@@ -76,9 +76,8 @@ FORMATS = ["text", "json", "sarif", "github"]
 
 def lint(args: argparse.Namespace) -> int:
     from .. import check
-    from ..diagnostics import print_diagnostics, render_json, summary
-
     from ..config import ConfigError, apply
+    from ..diagnostics import print_diagnostics, render_json, summary
 
     configs = _configs(args)
     if configs is None:
@@ -230,7 +229,8 @@ def plan(args: argparse.Namespace) -> int:
 
 
 def explain(args: argparse.Namespace) -> int:
-    from ..codes import CODES, explain as explain_code
+    from ..codes import CODES
+    from ..codes import explain as explain_code
 
     if args.list or not args.code:
         for c in CODES.values():

@@ -7,13 +7,21 @@ SARIF's `unicodeCodePoints` column kind and its exclusive `endColumn`.
 
 from __future__ import annotations
 
-import json
 import os
 import urllib.parse
 from collections.abc import Iterable
 
 from ..codes import CODES, Code
-from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, Span, json_text, printable, sort_key
+from ..diagnostics import (
+    ERROR,
+    NOTE,
+    WARNING,
+    Diagnostic,
+    Span,
+    json_text,
+    printable,
+    sort_key,
+)
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -163,3 +163,31 @@ def test_related_spans_keep_their_own_positions_when_the_primary_line_is_long():
     text = render_text(d, source)
     assert all(len(line) < 400 for line in text.splitlines())
     assert isinstance(d.related[0], Related)
+
+
+# ---- over any text ----------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+PIECES = st.sampled_from(['scene "', 'shot "', '"', "\n", " at 50 ", " for 60 ", "define a = \"", "{a}", "{", "\t",
+                          "\x1b[2J", "\x07", "\x9b", "\u202e", "\u2028", "日本", "😀", "👩\u200d👩\u200d👧", "e\u0301",
+                          "# llv: ignore[W601]", "x" * 250, "scene", "shot", "shto"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=200), st.lists(PIECES, max_size=40).map("".join)))
+def test_no_rendering_of_any_text_lets_an_unsafe_character_through(source):
+    from longlive_dsl.config import apply
+    from longlive_dsl.diagnostics import render_json
+    from longlive_dsl.tools.formats import render_github, render_sarif
+
+    source = source.replace("\r", "\n")  # as read_source hands it over
+    diags = apply(check(source, "t.llv")[1], source, "t.llv")
+    for d in diags:
+        text = render_text(d, source)
+        assert not UNSAFE.search(text), repr(text)
+        assert all(len(line) < 1200 for line in text.splitlines())
+    for out in (render_json(diags), render_sarif(diags, {"t.llv": source}), render_github(diags)):
+        assert not UNSAFE.search(out.replace("\n", ""))

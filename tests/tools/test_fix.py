@@ -6,13 +6,12 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from language.storyboards import WORDS, prompts, render, storyboards
 
 from longlive_dsl import check, compile
 from longlive_dsl.cli import main
 from longlive_dsl.config import from_table
 from longlive_dsl.tools.fix import _state, fix_source, why_unsafe
-
-from language.storyboards import WORDS, prompts, render, storyboards
 
 P = ('"A red fox trots across a frosted meadow at sunrise, breath steaming, '
      'a low tracking shot at 50mm with golden backlight and soft mist"')
@@ -129,7 +128,7 @@ def test_a_change_to_where_a_scene_ends_is_refused_even_when_the_wire_is_the_sam
 
 def test_a_fix_that_adds_a_problem_is_refused():
     before = _state(f'scene "A" for 6s\n  shot {P}\n', "t.llv")
-    after = _state(f'scene "A" for 6s\n  shot "a cat"\n', "t.llv")
+    after = _state('scene "A" for 6s\n  shot "a cat"\n', "t.llv")
     assert why_unsafe(before, after) == "it would add W601"
 
 

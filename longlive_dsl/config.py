@@ -18,6 +18,7 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .diagnostics import ERROR, NOTE, WARNING, Diagnostic, Span
 
@@ -119,7 +120,7 @@ def _clock(where: str, value: object) -> str:
     return value
 
 
-def _list(where: str, table: dict, key: str) -> list | None:
+def _list(where: str, table: dict[str, Any], key: str) -> list[Any] | None:
     value = table.get(key)
     if value is None:
         return None
@@ -130,7 +131,7 @@ def _list(where: str, table: dict, key: str) -> list | None:
     return value
 
 
-def from_table(table: dict, where: str) -> Config:
+def from_table(table: dict[str, Any], where: str) -> Config:
     """A Config from the keys of `[tool.llv]` or `llv.toml` (unknown keys and bad values are errors)."""
     unknown = sorted(set(table) - set(KEYS))
     if unknown:

@@ -6,6 +6,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 ERROR = "error"
 WARNING = "warning"
@@ -49,7 +50,7 @@ class Related:
     span: Span
     message: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {**_position(self.span), "message": self.message}
 
 
@@ -60,7 +61,7 @@ class Edit:
     span: Span
     text: str
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         s = self.span
         if s.start == s.end:  # an insertion: the end is the start (Span.of widens empty spans to one column)
             return {"line": s.line, "column": s.column, "end_line": s.line, "end_column": s.column, "text": self.text}
@@ -74,7 +75,7 @@ class Fix:
     message: str
     edits: tuple[Edit, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"message": self.message, "edits": [e.to_json() for e in self.edits]}
 
 
@@ -83,7 +84,7 @@ def replacement(source: str, start: int, end: int, text: str, message: str) -> F
     return Fix(message, (Edit(Span.of(source, start, end), text),))
 
 
-def _position(s: Span) -> dict:
+def _position(s: Span) -> dict[str, Any]:
     return {"line": s.line, "column": s.column, "end_line": s.end_line, "end_column": s.end_column}
 
 
@@ -118,7 +119,7 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity == ERROR
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {
             "code": self.code,
             "severity": self.severity,
@@ -140,7 +141,8 @@ def severity_of(code: str) -> str:
     return CODES[code].severity
 
 
-def sort_key(d: Diagnostic) -> tuple:
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    """Diagnostics in file order: by position, then errors first, then by code."""
     return (d.file, d.span.start, SEVERITY_ORDER[d.severity], d.code)
 
 
@@ -149,7 +151,7 @@ def has_errors(diagnostics: list[Diagnostic]) -> bool:
     return any(d.is_error for d in diagnostics)
 
 
-def use_color(stream) -> bool:
+def use_color(stream: object) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
     if os.environ.get("NO_COLOR"):
         return False
@@ -173,7 +175,7 @@ TAB_WIDTH = 4
 _UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _escape_char(m: re.Match) -> str:
+def _escape_char(m: re.Match[str]) -> str:
     code = ord(m.group(0))
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
@@ -301,7 +303,7 @@ def render_json(diagnostics: list[Diagnostic]) -> str:
     return json_text([d.to_json() for d in diagnostics])
 
 
-def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], stream=None) -> None:
+def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], stream: TextIO | None = None) -> None:
     """Print diagnostics to a stream (stderr by default), coloured when it is a terminal."""
     stream = stream or sys.stderr
     color = use_color(stream)

@@ -19,9 +19,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT, Config, apply
 from ..diagnostics import Diagnostic, Edit, Fix
+
+if TYPE_CHECKING:
+    from ..program import Program
 
 MAX_ROUNDS = 100
 """Rounds of fixing before `llv fix` stops (as ruff's). A round applies every fix it can at once, checking
@@ -57,8 +61,8 @@ class _State:
 
     source: str
     diagnostics: list[Diagnostic]
-    compiled: dict | None  # what the storyboard compiles to, minus where it was written; None: it does not
-    beats: tuple | None  # None: not placed (syntax errors, or a position that cannot be derived)
+    compiled: dict[str, Any] | None  # what the storyboard compiles to, minus where it was written; None: it does not
+    beats: tuple[object, ...] | None  # None: not placed (syntax errors, or a position that cannot be derived)
     parsed: bool
 
 
@@ -78,13 +82,14 @@ def _state(source: str, file: str) -> _State:
     return _State(source, diags, compiled, beats, True)
 
 
-def meaning(program) -> dict:
+def meaning(program: Program) -> dict[str, Any]:
     """A compiled Program without the parts that say where things were written (source, spans): the wire
     commands, the end, where the run stops, and each scene's start, end, completion and beats."""
-    return program.model_dump(mode="json", exclude={
+    dumped: dict[str, Any] = program.model_dump(mode="json", exclude={
         "source": True, "source_map": True,
         "scenes": {"__all__": {"span": True, "beats": {"__all__": {"span"}}}},
     })
+    return dumped
 
 
 def apply_edits(source: str, edits: list[Edit]) -> str:
@@ -99,7 +104,7 @@ def _disjoint(found: list[tuple[Diagnostic, Fix]]) -> list[tuple[Diagnostic, Fix
     """The fixes to apply together: one per distinct fix, none touching another (in one pass, sorted).
     Two insertions at one point would need a guess at their order: only the first is kept."""
     out: list[tuple[Diagnostic, Fix]] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[tuple[int, int, str], ...]] = set()
     last_end = -1
     ordered = sorted((x for x in found if x[1].edits), key=lambda x: min(e.span.start for e in x[1].edits))
     for d, f in ordered:
@@ -115,6 +120,10 @@ def _disjoint(found: list[tuple[Diagnostic, Fix]]) -> list[tuple[Diagnostic, Fix
     return out
 
 
+def _syntax_errors(counts: Counter[str]) -> int:
+    return sum(n for code, n in counts.items() if code.startswith("E1"))
+
+
 def why_unsafe(before: _State, after: _State, fixed: Iterable[str] = ()) -> str | None:
     """None when `after` is a safe fix of `before` (for diagnostics with the codes `fixed`); else why not.
 
@@ -126,8 +135,7 @@ def why_unsafe(before: _State, after: _State, fixed: Iterable[str] = ()) -> str 
     if any(new[code] >= old[code] for code in set(fixed)):
         return "it would not remove the problem it fixes"
     if not before.parsed:
-        syntax = lambda counts: sum(n for code, n in counts.items() if code.startswith("E1"))  # noqa: E731
-        return "it would add a syntax error" if syntax(new) > syntax(old) else None
+        return "it would add a syntax error" if _syntax_errors(new) > _syntax_errors(old) else None
     worse = sorted(code for code in new if new[code] > old[code])
     if worse:
         return f"it would add {', '.join(worse)}"
@@ -140,12 +148,12 @@ def why_unsafe(before: _State, after: _State, fixed: Iterable[str] = ()) -> str 
     return None
 
 
-def _key(d: Diagnostic, f: Fix) -> tuple:
+def _key(d: Diagnostic, f: Fix) -> tuple[str, str, str, int]:
     return d.code, d.message, f.message, d.span.line
 
 
 def _settle(state: _State, candidates: list[tuple[Diagnostic, Fix]], file: str,
-            result: FixResult, refused: set[tuple]) -> _State:
+            result: FixResult, refused: set[tuple[str, str, str, int]]) -> _State:
     """Apply the largest safe part of `candidates` found by halving: all of them if that is safe, else
     the first half that is; a single fix that is unsafe alone is refused."""
     after = _state(apply_edits(state.source, [e for _, f in candidates for e in f.edits]), file)
@@ -170,7 +178,7 @@ def fix_source(source: str, file: str = "<input>", config: Config = DEFAULT,
     """Apply every safe fix the (reported) diagnostics of `source` carry, round after round."""
     result = FixResult(source)
     state = _state(source, file)
-    refused: set[tuple] = set()
+    refused: set[tuple[str, str, str, int]] = set()
     for _ in range(max_rounds):
         candidates = _disjoint([(d, d.fixes[0]) for d in apply(state.diagnostics, state.source, file, config)
                                 if d.fixes and _key(d, d.fixes[0]) not in refused])
@@ -183,7 +191,7 @@ def fix_source(source: str, file: str = "<input>", config: Config = DEFAULT,
     result.source = state.source
     result.remaining = apply(state.diagnostics, state.source, file, config)
     left = {(d.code, d.message) for d in result.remaining}
-    unique: dict[tuple, Refusal] = {}
+    unique: dict[tuple[str, str, str], Refusal] = {}
     for r in result.refused:  # report each refusal once, and only while its problem is still there
         if (r.diagnostic.code, r.diagnostic.message) in left:
             unique.setdefault((r.diagnostic.code, r.diagnostic.message, r.fix.message), r)

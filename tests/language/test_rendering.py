@@ -191,3 +191,14 @@ def test_no_rendering_of_any_text_lets_an_unsafe_character_through(source):
         assert all(len(line) < 1200 for line in text.splitlines())
     for out in (render_json(diags), render_sarif(diags, {"t.llv": source}), render_github(diags)):
         assert not UNSAFE.search(out.replace("\n", ""))
+
+
+def test_llv_plan_shows_names_and_prompts_escaped_and_never_as_markup(tmp_path, capsys):
+    from longlive_dsl.cli import main
+
+    path = tmp_path / "h.llv"
+    path.write_text('title "T\x1b[2J"\nscene "A\x1b[31m [bold]x"\n  shot "a \x1b]0;pwn\x07 cat"\n')
+    main(["plan", str(path)])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "A\\x1b[31m [bold]x" in out and "T\\x1b[2J" in out

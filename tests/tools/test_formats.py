@@ -222,3 +222,14 @@ def test_lint_json_of_a_hostile_file_is_still_the_diagnostics(tmp_path, capsys):
     found = json.loads(capsys.readouterr().out)
     assert [d["code"] for d in found] == ["W601", "W604"]
     assert found[1]["message"].startswith('another scene is already named "A\x1b[2J\x9b31m\u202e"')
+
+
+def test_the_timeline_picture_of_a_hostile_file_is_still_valid_xml(tmp_path):
+    import xml.dom.minidom
+
+    path = tmp_path / "h.llv"
+    path.write_text(HOSTILE)
+    assert main(["timeline", str(path), "-o", str(tmp_path / "h.svg")]) == 0
+    svg = (tmp_path / "h.svg").read_text()
+    xml.dom.minidom.parseString(svg)
+    assert "\x1b" not in svg and "A\\x1b[2J" in svg

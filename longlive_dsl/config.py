@@ -245,10 +245,15 @@ def suppressions(source: str, file: str) -> Suppressions:
     lines: dict[int, set[str]] = {}
     whole: set[str] = set()
     problems: list[Diagnostic] = []
+    line, seen = 1, 0  # counted forward from comment to comment: one pass over the text
     for text, offset in comments(source):
         if not _DIRECTIVE.match(text):
             continue
-        span = Span.of(source, offset, offset + len(text.rstrip()))
+        line += source.count("\n", seen, offset)
+        seen = offset
+        column = offset - (source.rfind("\n", 0, offset) + 1) + 1
+        length = len(text.rstrip())
+        span = Span(line, column, line, column + max(1, length), offset, offset + length)
         m = _SUPPRESSION.match(text.rstrip())
         if m is None:
             problems.append(Diagnostic(

@@ -7,7 +7,7 @@ only a cut may land exactly on that edge; a beat at or past it never fires; ties
 from __future__ import annotations
 
 from . import model
-from .diagnostics import ERROR, WARNING, Diagnostic, Fix, Related, Span
+from .diagnostics import ERROR, WARNING, Diagnostic, Edit, Fix, Related, Span
 from .timeline import Beat, Scene, Timeline
 
 TERSE_PROMPT_WORDS = 20
@@ -25,7 +25,7 @@ class _Checker:
         if scene.index not in self.cuts:
             self.cuts[scene.index] = new_scene_fix(self.tl, scene)
         found = self.cuts[scene.index]
-        return (found[1],) if found is not None and late.start is not None and late.start < found[0] + BUDGET else ()
+        return (found[1],) if found is not None and late.start is not None and late.start < found[0] else ()
 
     def report(self, code: str, severity: str, message: str, span: Span, label: str | None = None,
                help: str | None = None, related: tuple[Related, ...] = (), fixes: tuple[Fix, ...] = ()) -> None:
@@ -223,33 +223,51 @@ def _starts(scene: Scene) -> Related:
 
 
 def new_scene_fix(tl: Timeline, scene: Scene) -> tuple[int, Fix] | None:
-    """For shots past their scene's completion point: cut to a new `scene` at the last shot that
-    still fires, so the budget resets there (the chunk of that cut, and the fix). Offered only when
-    nothing else moves: every beat keeps its chunk and its prompt (the shot before the cut must end
-    where the cut starts, or have no length)."""
-    from .diagnostics import Edit
-
+    """For shots past their scene's completion point: cut to a new `scene` at the last shot that still
+    fires, and again from there as often as the shots need, so each budget resets in time. Returns
+    how far the cuts reach (the last new scene's completion chunk) and the fix. Offered only when
+    nothing else moves: every beat keeps its chunk and its prompt (a shot before a cut must end
+    where the cut starts, or have no length), and the scene has no `for` of its own."""
     if scene.length is not None or scene.start is None:
         return None
     beats = scene.beats
-    j = next((j for j in range(len(beats) - 1, 0, -1)
-              if beats[j].start is not None and beats[j].start < scene.completes_at), None)
-    if j is None:
+    cuts: list[int] = []
+    completes = scene.completes_at
+    last_cut = 0
+    for j in range(1, len(beats)):
+        beat, before = beats[j], beats[j - 1]
+        if beat.start is None or before.start is None or beat.start < before.start:
+            break
+        if beat.start < completes:
+            continue
+        k = j - 1  # the last shot that still fires becomes a cut
+        previous = beats[k - 1] if k else None
+        if k == last_cut or previous is None or previous.start is None or (
+                previous.length is not None and previous.start + previous.length.chunks != before.start):
+            break
+        cuts.append(k)
+        last_cut, completes = k, before.start + BUDGET
+        if beat.start >= completes:
+            break
+    if not cuts:
         return None
-    cut, before = beats[j], beats[j - 1]
-    if before.start is None or (before.length is not None and before.start + before.length.chunks != cut.start):
-        return None
-    source = tl.source
+    edits = tuple(_scene_before(tl.source, scene, beats[k]) for k in cuts)
+    where = ", ".join(str(beats[k].start) for k in cuts)
+    s = "s" if len(cuts) > 1 else ""
+    return completes, Fix(f"cut to a new scene at chunk{s} {where}, where the budget resets", edits)
+
+
+def _scene_before(source: str, scene: Scene, cut: Beat) -> Edit:
+    """The edit that inserts `scene at N` before a shot: its own line (indented as the scene) when the
+    shot starts its line, else just before the shot's keyword."""
     keyword = cut.node.keyword_span
     line_start = source.rfind("\n", 0, keyword.start) + 1
     scene_line = source.rfind("\n", 0, scene.node.keyword_span.start) + 1
     indent = source[scene_line : scene.node.keyword_span.start]
     if source[line_start : keyword.start].strip() == "" and indent.strip() == "":
-        text, at = f"{indent}scene at {cut.start}\n", Span(keyword.line, 1, keyword.line, 2, line_start, line_start)
-    else:
-        text, at = f"scene at {cut.start} ", Span(keyword.line, keyword.column, keyword.line, keyword.column + 1,
-                                                  keyword.start, keyword.start)
-    return cut.start, Fix(f"cut to a new scene at chunk {cut.start}, where the budget resets", (Edit(at, text),))
+        return Edit(Span(keyword.line, 1, keyword.line, 2, line_start, line_start), f"{indent}scene at {cut.start}\n")
+    return Edit(Span(keyword.line, keyword.column, keyword.line, keyword.column + 1, keyword.start, keyword.start),
+                f"scene at {cut.start} ")
 
 
 def check(timeline: Timeline) -> list[Diagnostic]:

@@ -83,7 +83,7 @@ def test_a_fix_that_would_break_something_is_refused_and_reported(monkeypatch, t
 
     def wrong_cut(tl, scene):  # a cut one chunk late: it moves the shot at 20
         at = tl.source.index("  shot at 20")
-        return 21, Fix("cut at 21", (Edit(Span.of(tl.source, at, at), "scene at 21\n"),))
+        return 21 + 48, Fix("cut at 21", (Edit(Span.of(tl.source, at, at), "scene at 21\n"),))
 
     monkeypatch.setattr(checks, "new_scene_fix", wrong_cut)
     source = f'scene "A"\n  shot {P}\n  shot at 20 {P}\n  shot at 50 {P}\n'

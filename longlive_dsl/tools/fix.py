@@ -61,8 +61,8 @@ class _State:
 
     source: str
     diagnostics: list[Diagnostic]
-    compiled: dict[str, Any] | None  # what the storyboard compiles to, minus where it was written; None: it does not
-    beats: tuple[object, ...] | None  # None: not placed (syntax errors, or a position that cannot be derived)
+    compiled: str | None  # a digest of what it compiles to, minus where it was written (meaning()); None: it does not
+    beats: str | None  # a digest of its placed beats; None: not placed (syntax errors, or an underivable position)
     parsed: bool
 
 
@@ -74,12 +74,20 @@ def _state(source: str, file: str) -> _State:
     timeline, diags = check(source, file)
     if timeline is None:
         return _State(source, diags, None, None, False)
-    compiled = None if has_errors(diags) else meaning(build_program(timeline))
+    compiled = None if has_errors(diags) else _digest(meaning(build_program(timeline)))
     beats = None
     if all(b.start is not None for b in timeline.beats):
         end = timeline.end.chunks if timeline.end is not None else None
-        beats = (timeline.title, timeline.seed, end, tuple((b.start, b.prompt) for b in timeline.beats))
+        beats = _digest([timeline.title, timeline.seed, end, [(b.start, b.prompt) for b in timeline.beats]])
     return _State(source, diags, compiled, beats, True)
+
+
+def _digest(value: object) -> str:
+    """A short fingerprint of a JSON-able value (a state keeps this, not the value: less to hold)."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def meaning(program: Program) -> dict[str, Any]:
@@ -94,10 +102,13 @@ def meaning(program: Program) -> dict[str, Any]:
 
 def apply_edits(source: str, edits: list[Edit]) -> str:
     """The text with the (non-overlapping) edits applied."""
-    out = source
-    for e in sorted(edits, key=lambda e: (e.span.start, e.span.end), reverse=True):
-        out = out[: e.span.start] + e.text + out[e.span.end :]
-    return out
+    pieces: list[str] = []
+    at = 0
+    for e in sorted(edits, key=lambda e: (e.span.start, e.span.end)):
+        pieces += [source[at : e.span.start], e.text]
+        at = e.span.end
+    pieces.append(source[at:])
+    return "".join(pieces)
 
 
 def _disjoint(found: list[tuple[Diagnostic, Fix]]) -> list[tuple[Diagnostic, Fix]]:

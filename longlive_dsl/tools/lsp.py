@@ -269,9 +269,6 @@ class LlvLanguageServer(LanguageServer):
         super().__init__(NAME, tool_version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.analyses: dict[str, Analysis] = {}
         self.last_good: dict[str, ast.Document] = {}  # the last version that parsed, for completion while typing
-        from ..config import ConfigFinder
-
-        self.configs = ConfigFinder()  # [tool.llv] / llv.toml per folder, as `llv lint` finds them
 
     def text_of(self, uri: str) -> tuple[object, _Text]:
         document = self.workspace.get_text_document(uri)
@@ -311,11 +308,12 @@ def related_information(d: Diagnostic, text: _Text, uri: str) -> list[types.Diag
 
 
 def config_of(ls: LlvLanguageServer, uri: str):
-    """The document's configuration, found as `llv lint` finds it (the defaults when it cannot be read)."""
-    from ..config import DEFAULT, ConfigError
+    """The document's configuration, found as `llv lint` finds it, afresh each time (an edited llv.toml
+    counts at once); the defaults when it cannot be read."""
+    from ..config import DEFAULT, ConfigError, ConfigFinder
 
     try:
-        return ls.configs.for_file(_file_name(uri)) if uri.startswith("file:") else DEFAULT
+        return ConfigFinder().for_file(_file_name(uri)) if uri.startswith("file:") else DEFAULT
     except ConfigError as e:
         log.warning("%s; using the defaults", e)
         return DEFAULT

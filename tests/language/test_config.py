@@ -223,9 +223,35 @@ def test_a_bad_code_on_the_command_line_is_exit_2(tmp_path, capsys):
     assert "`W6O1`, which is no code" in capsys.readouterr().err
 
 
-def test_the_pre_commit_hook_is_plain_llv_lint_so_it_follows_the_configuration():
+def _hook_entry(hook_id: str) -> list[str]:
     from pathlib import Path
 
     hooks = (Path(__file__).parents[2] / ".pre-commit-hooks.yaml").read_text()
-    lint_hook = hooks.split("\n- id: llv-lint\n")[1].split("\n- id:")[0]
-    assert "entry: llv lint\n" in lint_hook
+    hook = hooks.split(f"\n- id: {hook_id}\n")[1].split("\n- id:")[0]
+    entry = next(line for line in hook.splitlines() if line.strip().startswith("entry:"))
+    return entry.split(":", 1)[1].split()
+
+
+@pytest.mark.parametrize("config, status", [(None, 0), ('deny = ["warnings"]\n', 1), ('ignore = ["W"]\ndeny = ["warnings"]\n', 0)])
+def test_the_pre_commit_lint_hook_follows_the_configuration(tmp_path, config, status):
+    import subprocess
+    import sys
+
+    if config is not None:
+        (tmp_path / "llv.toml").write_text(config)
+    (tmp_path / "a.llv").write_text(TERSE_TWICE)
+    command, *args = _hook_entry("llv-lint")
+    assert command == "llv"
+    proc = subprocess.run([sys.executable, "-m", "longlive_dsl.cli", *args, "a.llv"], cwd=tmp_path,
+                          capture_output=True, text=True)
+    assert proc.returncode == status, proc.stdout + proc.stderr
+
+
+def test_the_pre_commit_fix_hook_fixes_files_in_place(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "a.llv").write_text(f'scene "A" for 6s\n  shot {P}\n')
+    command, *args = _hook_entry("llv-fix")
+    subprocess.run([sys.executable, "-m", "longlive_dsl.cli", *args, "a.llv"], cwd=tmp_path, check=True)
+    assert (tmp_path / "a.llv").read_text().startswith('scene "A" for 5\n')

@@ -210,7 +210,7 @@ class _Checker:
                 continue
             if scene.name in seen:
                 self.warn("W604", f'another scene is already named "{scene.name}"', scene.node.name.span,
-                          help="rename one of them",
+                          label="used again here", help="rename one of them",
                           related=(Related(seen[scene.name].node.name.span, "first used here"),))
             else:
                 seen[scene.name] = scene

@@ -346,7 +346,8 @@ class _Resolver:
         tl = self.timeline
         if st.name in tl.defines:
             first = tl.defines[st.name].node
-            self.error("E403", f"`{st.name}` is defined twice", st.name_span, help="rename one of them",
+            self.error("E403", f"`{st.name}` is defined twice", st.name_span, label="defined again here",
+                       help="rename one of them",
                        related=(Related(first.name_span, "first defined here"),))
             return
         value = self.expand(st.text)

@@ -266,3 +266,21 @@ def test_fix_never_raises_never_adds_problems_and_is_idempotent_on_any_text(text
     assert fix_source(once, "any.llv").source == once
     syntax_errors = lambda source: sum(d.code.startswith("E1") for d in check(source, "any.llv")[1])  # noqa: E731
     assert syntax_errors(once) <= syntax_errors(text)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(SOURCE_ALPHABET, max_size=40).map(" ".join))
+def test_llv_fix_on_any_text_exits_0_1_or_2_and_never_70(text):
+    import contextlib
+    import io
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "any.llv")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            status = main(["fix", "--isolated", path])
+        assert status in (0, 1, 2), err.getvalue()
+        assert "internal error" not in err.getvalue()

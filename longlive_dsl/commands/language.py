@@ -86,6 +86,7 @@ def lint(args: argparse.Namespace) -> int:
     sources: dict[str, str] = {}
     unreadable = 0
     failing = 0
+    denied = {"warning": 0, "note": 0}
     for path in args.files:
         try:
             config = configs(path)
@@ -100,7 +101,11 @@ def lint(args: argparse.Namespace) -> int:
         name = display_name(path)
         sources[name] = text
         found = apply(check(text, name)[1], text, name, config)
-        failing += sum(1 for d in found if config.fails(d))
+        for d in found:
+            if config.fails(d):
+                failing += 1
+                if not d.is_error:
+                    denied[d.severity] += 1
         everything += found
     if args.format == "json":
         print(render_json(everything))
@@ -117,10 +122,9 @@ def lint(args: argparse.Namespace) -> int:
         print_diagnostics(everything, sources, sys.stdout)
         if sources:
             print(summary(everything, len(sources)))
-            denied = failing - sum(1 for d in everything if d.is_error)
-            if denied:
-                print(f"{denied} denied warning{'s' if denied != 1 else ''} or note{'s' if denied != 1 else ''} "
-                      f"(`--deny` or `deny` in the configuration) fail{'s' if denied == 1 else ''} the check.")
+            counts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in denied.items() if n]
+            if counts:
+                print(f"Denied (`--deny`, or `deny` in the configuration), so failing the check: {', '.join(counts)}.")
     if unreadable:
         return EXIT_USAGE
     return EXIT_FINDINGS if failing else EXIT_OK
@@ -131,7 +135,7 @@ def fix(args: argparse.Namespace) -> int:
     import difflib
 
     from ..config import ConfigError
-    from ..diagnostics import print_diagnostics
+    from ..diagnostics import print_diagnostics, printable
     from ..tools.fix import fix_source
     from .files import write_atomically
 
@@ -153,8 +157,8 @@ def fix(args: argparse.Namespace) -> int:
         name = display_name(path)
         result = fix_source(text, name, config)
         for r in result.refused:
-            print(f"{name}:{r.diagnostic.span.line}:{r.diagnostic.span.column}: not fixed [{r.diagnostic.code}] "
-                  f"{r.fix.message}: {r.reason}", file=sys.stderr)
+            print(printable(f"{name}:{r.diagnostic.span.line}:{r.diagnostic.span.column}: not fixed "
+                            f"[{r.diagnostic.code}] {r.fix.message}: {r.reason}"), file=sys.stderr)
         if args.diff:
             sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), result.source.splitlines(True),
                                                        name, name))

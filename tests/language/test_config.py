@@ -173,7 +173,7 @@ def test_warnings_alone_do_not_fail_lint(tmp_path, capsys):
 
 def test_deny_warnings_makes_warnings_fail(tmp_path, capsys):
     assert lint(tmp_path, TERSE_TWICE, "--deny", "warnings") == 1
-    assert "2 denied warnings or notes" in capsys.readouterr().out
+    assert "so failing the check: 2 warnings." in capsys.readouterr().out
 
 
 def test_deny_a_single_code(tmp_path):

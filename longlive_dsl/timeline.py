@@ -189,7 +189,8 @@ class _Resolver:
         found: dict[str, ast.Timing] = {}
         for t in node.timings:
             if t.kind in found:
-                self.error("E206", f"`{t.kind}` is given twice", t.span, help=f"keep one `{t.kind}`",
+                self.error("E206", f"`{t.kind}` is given twice", t.span, label="given again here",
+                           help=f"keep one `{t.kind}`",
                            related=(Related(found[t.kind].span, "first given here"),))
                 continue
             found[t.kind] = t

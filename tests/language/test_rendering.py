@@ -186,6 +186,7 @@ def test_no_rendering_of_any_text_lets_an_unsafe_character_through(source):
     source = source.replace("\r", "\n")  # as read_source hands it over
     diags = apply(check(source, "t.llv")[1], source, "t.llv")
     for d in diags:
+        assert d.code in CODES and d.severity == CODES[d.code].severity  # one source of severities
         text = render_text(d, source)
         assert not UNSAFE.search(text), repr(text)
         assert all(len(line) < 1200 for line in text.splitlines())

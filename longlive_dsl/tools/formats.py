@@ -69,7 +69,7 @@ def _rule(code: Code) -> dict:
     }
 
 
-def message_text(d: Diagnostic) -> str:
+def message_text(d: Diagnostic, related: bool = False) -> str:
     """A diagnostic as one message: its text (label in brackets), then `note:` and `help:` lines.
 
     Each part has its control characters escaped (`\\x1b`), so nothing from the source reaches a
@@ -79,6 +79,8 @@ def message_text(d: Diagnostic) -> str:
     if d.label:
         lines[0] += f" ({printable(d.label)})"
     lines += [f"note: {printable(n)}" for n in d.notes]
+    if related:  # for formats without related locations of their own
+        lines += [f"related {r.span.line}:{r.span.column}: {printable(r.message)}" for r in d.related]
     if d.help:
         lines.append(f"help: {printable(d.help)}")
     return "\n".join(lines)
@@ -219,7 +221,7 @@ def github_annotation(d: Diagnostic) -> str:
         ("title", d.code),
     ]
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
-    return f"::{_GITHUB_LEVEL.get(d.severity, 'notice')} {head}::{escape_data(message_text(d))}"
+    return f"::{_GITHUB_LEVEL.get(d.severity, 'notice')} {head}::{escape_data(message_text(d, related=True))}"
 
 
 def render_github(diagnostics: Iterable[Diagnostic]) -> str:

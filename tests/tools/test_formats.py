@@ -233,3 +233,10 @@ def test_the_timeline_picture_of_a_hostile_file_is_still_valid_xml(tmp_path):
     svg = (tmp_path / "h.svg").read_text()
     xml.dom.minidom.parseString(svg)
     assert "\x1b" not in svg and "A\\x1b[2J" in svg
+
+
+def test_github_annotations_carry_related_spans_as_lines():
+    [d] = [d for d in _diags(RELATED_AND_FIXES, "a.llv") if d.code == "E403"]
+    line = github_annotation(d)
+    assert line.startswith("::error file=a.llv,line=2,col=8,")
+    assert "%0Arelated 1:8: first defined here%0A" in line

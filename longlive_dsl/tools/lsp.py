@@ -1,6 +1,8 @@
 """`llv lsp`: a language server for .llv files (pygls 2.x over stdio).
 
-- diagnostics on open and on every change (exactly what `llv lint` reports, via longlive_dsl.check);
+- diagnostics on open and on every change (exactly what `llv lint` reports, via longlive_dsl.check, with
+  the file's configuration and `# llv: ignore[...]` comments applied), related spans as relatedInformation;
+- code actions: each diagnostic's fix as a quick fix, and "fix all" (`source.fixAll`), verified as `llv fix` does;
 - hover on a `shot` (its chunks, its seconds, where it falls in the scene's 48-chunk budget, whether it
   fires), on a `scene` (its chunks, its seconds, the budget used of 48) and on a `{name}` (the define's text);
 - go to definition from a `{name}` to its `define`;

@@ -79,11 +79,6 @@ class Fix:
         return {"message": self.message, "edits": [e.to_json() for e in self.edits]}
 
 
-def replacement(source: str, start: int, end: int, text: str, message: str) -> Fix:
-    """A fix that replaces source[start:end] with `text`."""
-    return Fix(message, (Edit(Span.of(source, start, end), text),))
-
-
 def _position(s: Span) -> dict[str, Any]:
     return {"line": s.line, "column": s.column, "end_line": s.end_line, "end_column": s.end_column}
 

@@ -4,7 +4,15 @@ import pytest
 
 from longlive_dsl import check
 from longlive_dsl.cli import main
-from longlive_dsl.config import DEFAULT, Config, ConfigError, ConfigFinder, apply, from_table, read_config
+from longlive_dsl.config import (
+    DEFAULT,
+    Config,
+    ConfigError,
+    ConfigFinder,
+    apply,
+    from_table,
+    read_config,
+)
 from longlive_dsl.model import CLOCKS
 
 from .helpers import P

@@ -232,7 +232,7 @@ def new_scene_fix(tl: Timeline, scene: Scene) -> tuple[int, Fix] | None:
         return None
     beats = scene.beats
     cuts: list[int] = []
-    completes = scene.completes_at
+    completes = scene.start + BUDGET  # scene.completes_at, known here
     last_cut = 0
     for j in range(1, len(beats)):
         beat, before = beats[j], beats[j - 1]

@@ -7,8 +7,8 @@ only a cut may land exactly on that edge; a beat at or past it never fires; ties
 from __future__ import annotations
 
 from . import model
-from .diagnostics import ERROR, WARNING, Diagnostic, Span
-from .timeline import Beat, Scene, Timeline, line_ref
+from .diagnostics import ERROR, WARNING, Diagnostic, Edit, Fix, Related, Span
+from .timeline import Beat, Scene, Timeline
 
 TERSE_PROMPT_WORDS = 20
 LONG_PROMPT_WORDS = 300
@@ -19,16 +19,26 @@ class _Checker:
     def __init__(self, tl: Timeline) -> None:
         self.tl = tl
         self.diags: list[Diagnostic] = []
+        self.cuts: dict[int, tuple[int, Fix] | None] = {}  # scene index -> the new-scene fix (found once)
+
+    def new_scene_fix(self, scene: Scene, late: Beat) -> tuple[Fix, ...]:
+        if scene.index not in self.cuts:
+            self.cuts[scene.index] = new_scene_fix(self.tl, scene)
+        found = self.cuts[scene.index]
+        return (found[1],) if found is not None and late.start is not None and late.start < found[0] else ()
 
     def report(self, code: str, severity: str, message: str, span: Span, label: str | None = None,
-               help: str | None = None) -> None:
-        self.diags.append(Diagnostic(code, severity, message, self.tl.file, span, label, help))
+               help: str | None = None, related: tuple[Related, ...] = (), fixes: tuple[Fix, ...] = ()) -> None:
+        self.diags.append(Diagnostic(code, severity, message, self.tl.file, span, label, help,
+                                     related=related, fixes=fixes))
 
-    def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None) -> None:
-        self.report(code, ERROR, message, span, label, help)
+    def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
+              related: tuple[Related, ...] = (), fixes: tuple[Fix, ...] = ()) -> None:
+        self.report(code, ERROR, message, span, label, help, related, fixes)
 
-    def warn(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None) -> None:
-        self.report(code, WARNING, message, span, label, help)
+    def warn(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
+             related: tuple[Related, ...] = ()) -> None:
+        self.report(code, WARNING, message, span, label, help, related)
 
     def run(self) -> list[Diagnostic]:
         scenes = self.tl.scenes
@@ -53,7 +63,8 @@ class _Checker:
             self.error("E504", f"{scene.label} is {scene.end - scene.start} chunks long; a scene completes after {BUDGET}",
                        where, label=f"runs to chunk {scene.end}, past chunk {completes}",
                        help=f"start a new `scene` (a cut resets the budget) at or before chunk {completes}, "
-                            f"or shorten it to at most {BUDGET} chunks")
+                            f"or shorten it to at most {BUDGET} chunks",
+                       related=(_starts(scene),))
         beats = scene.beats
         for j in range(1, len(beats)):
             self.soft_shot(scene, beats[j - 1], beats[j], j)
@@ -66,7 +77,9 @@ class _Checker:
                                    f"{scene.end}{also}",
                            beat.length.span,
                            help=f"shorten the shot to `for {scene.end - beat.start}` or less, "
-                                "or lengthen the scene's `for`")
+                                "or lengthen the scene's `for`",
+                           related=(Related(scene.length.span, f"the scene ends at chunk {scene.end}"),)
+                           if scene.length is not None else ())
 
     def soft_shot(self, scene: Scene, before: Beat, beat: Beat, index: int) -> None:
         if beat.start is None or scene.start is None:
@@ -77,12 +90,15 @@ class _Checker:
                                f"{scene.start} and completes at chunk {completes}",
                        beat.position_span, label="the model has completed the scene by then",
                        help=f"start a new `scene` (a cut) before chunk {completes}, or place the shot before "
-                            f"chunk {completes}")
+                            f"chunk {completes}",
+                       related=(_starts(scene),), fixes=self.new_scene_fix(scene, beat))
             return
         if scene.end_from == "for" and scene.end is not None and beat.start >= scene.end:
             self.error("E509", f"this shot at chunk {beat.start} lies outside {scene.label} "
                                f"(chunks {scene.start}–{scene.end - 1})",
-                       beat.position_span, help="move the shot inside the scene, or lengthen the scene's `for`")
+                       beat.position_span, help="move the shot inside the scene, or lengthen the scene's `for`",
+                       related=(Related(scene.length.span, f"the scene ends at chunk {scene.end}"),)
+                       if scene.length is not None else ())
             return
         if before.start is None:
             return
@@ -90,22 +106,28 @@ class _Checker:
             free = self.free_chunk(scene, before, beat, index)
             move = f"move it to chunk {free}, or " if free is not None else ""
             self.error("E507", f"this shot at chunk {beat.start} comes before the shot above it (chunk {before.start})",
-                       beat.position_span, help=f"beats play in order: {move}reorder the shots")
+                       beat.position_span, help=f"beats play in order: {move}reorder the shots",
+                       related=(Related(before.position_span, f"the shot above starts at chunk {before.start}"),))
         elif beat.start == before.start:
             self.error("E508", f"two beats on chunk {beat.start}", beat.position_span,
-                       label=f"the shot {line_ref(before.node.span, beat.node.span)} is already on this chunk",
-                       help="only one prompt change can take effect per chunk; move one of them")
+                       label="a second beat on this chunk",
+                       help="only one prompt change can take effect per chunk; move one of them",
+                       related=(Related(before.position_span, "the shot above is already on this chunk"),))
         elif before.length is not None and beat.start < before.start + before.length.chunks:
             free = self.free_chunk(scene, before, beat, index)
             move = f"start it at chunk {free}, or " if free is not None else ""
             self.error("E507", f"this shot at chunk {beat.start} overlaps the shot above it "
                                f"(chunks {before.start}–{before.start + before.length.chunks - 1})",
                        beat.position_span,
-                       help=f"{move}shorten the shot above to `for {beat.start - before.start}`")
+                       help=f"{move}shorten the shot above to `for {beat.start - before.start}`",
+                       related=(Related(before.length.span, f"the shot above lasts until chunk "
+                                                            f"{before.start + before.length.chunks}"),))
         elif before.length is not None and beat.start > before.start + before.length.chunks:
             self.warn("W607", f"the shot above lasts until chunk {before.start + before.length.chunks} but this one "
                               f"starts at {beat.start}; its prompt keeps playing in between",
-                      beat.position_span, help="lengthen the shot above, or start this one earlier")
+                      beat.position_span, help="lengthen the shot above, or start this one earlier",
+                      related=(Related(before.length.span, f"the shot above lasts until chunk "
+                                                           f"{before.start + before.length.chunks}"),))
 
     def free_chunk(self, scene: Scene, before: Beat, beat: Beat, index: int) -> int | None:
         """The first chunk after `before` (and its length) where `beat` could start without another error.
@@ -132,31 +154,40 @@ class _Checker:
     def between_scenes(self, prev: Scene, scene: Scene) -> None:
         if prev.start is None or scene.start is None:
             return
-        placed = [b.start for b in prev.beats if b.start is not None]
-        last = max(placed) if placed else prev.start
+        placed = [b for b in prev.beats if b.start is not None]
+        last_beat = max(placed, key=lambda b: b.start or 0) if placed else None
+        last: int = last_beat.start if last_beat is not None and last_beat.start is not None else prev.start
+        at_last = (Related(last_beat.position_span, f"the last beat of {prev.label}, at chunk {last}"),) \
+            if last_beat is not None else (_starts(prev),)
         where = scene.at.span if scene.at else scene.node.keyword_span
         if scene.start < last:
             self.error("E507", f"{scene.label} starts at chunk {scene.start}, before chunk {last} of {prev.label}",
-                       where, help=f"a cut must come after the previous scene's beats: {self.cut_hint(prev, last)}")
+                       where, help=f"a cut must come after the previous scene's beats: {self.cut_hint(prev, last)}",
+                       related=at_last)
             return
         if scene.start == last:
             self.error("E508", f"two beats on chunk {scene.start}: {scene.label} and a shot of {prev.label}",
-                       where, help="only one prompt change can take effect per chunk; move one of them")
+                       where, help="only one prompt change can take effect per chunk; move one of them",
+                       related=at_last)
             return
         if prev.end_from in ("for", "last shot") and scene.at is not None and scene.at.chunks != prev.end:
             why = f"`for {prev.length.written}`" if prev.end_from == "for" and prev.length else "the length of its last shot"
             self.error("E509", f"{prev.label} ends at chunk {prev.end} ({why}) but {scene.label} says `at {scene.at.written}`",
                        scene.at.span, label="contradicts where the scene before ends",
-                       help=f"drop one of the two, or make them agree (at {prev.end})")
+                       help=f"drop one of the two, or make them agree (at {prev.end})",
+                       related=tuple(Related(t.span, f"{prev.label} ends at chunk {prev.end} here") for t in
+                                     [prev.length if prev.end_from == "for" else prev.beats[-1].length] if t is not None))
             return
         completes = prev.start + BUDGET  # prev.completes_at, placed
         if scene.start > completes:
             self.error("E506", f"{prev.label} completes at chunk {completes}, before this cut at chunk {scene.start}: "
                                f"the video ends first and {scene.label} never plays",
-                       where, label="never reached", help=self.cut_hint(prev, last))
+                       where, label="never reached", help=self.cut_hint(prev, last),
+                       related=(_starts(prev),))
         elif scene.start == completes:
             self.warn("W605", f"this cut lands exactly where {prev.label} completes (chunk {completes})",
-                      where, help="the hosted model's behaviour on this edge is unverified; " + self.edge_hint(prev, last))
+                      where, help="the hosted model's behaviour on this edge is unverified; " + self.edge_hint(prev, last),
+                      related=(_starts(prev),))
 
     @staticmethod
     def edge_hint(prev: Scene, last: int) -> str:
@@ -203,14 +234,16 @@ class _Checker:
             if end.chunks <= start:
                 self.error("E510", f"`end at {end.written}` stops the run at chunk {end.chunks}, before the beat at "
                                    f"chunk {start} plays",
-                           end.span, label=f"the shot {line_ref(last.node.span, end.span)} never plays",
-                           help=f"end at chunk {start + 1} or later")
+                           end.span, label="the run stops here",
+                           help=f"end at chunk {start + 1} or later",
+                           related=(Related(last.position_span, "this shot never plays"),))
                 return
         final = self.tl.scenes[-1] if self.tl.scenes else None
         if final is not None and final.completes_at is not None and end.chunks > final.completes_at:
             self.warn("W606", f"{final.label} completes at chunk {final.completes_at}, before `end at {end.written}` "
                               f"(chunk {end.chunks})",
-                      end.span, help=f"end at {final.completes_at} or earlier, or add a scene to run longer")
+                      end.span, help=f"end at {final.completes_at} or earlier, or add a scene to run longer",
+                      related=(_starts(final),))
 
     # -- words --
     def prompts(self) -> None:
@@ -243,9 +276,69 @@ class _Checker:
             if scene.name in seen:
                 self.warn("W604", f'another scene is already named "{scene.name}"',
                           scene.node.name.span if scene.node.name else scene.node.span,
-                          help=f"rename it (the first is {line_ref(seen[scene.name].node.span, scene.node.span)})")
+                          label="used again here", help="rename one of them",
+                          related=(Related(_name_span(seen[scene.name]), "first used here"),))
             else:
                 seen[scene.name] = scene
+
+
+def _name_span(scene: Scene) -> Span:
+    """Where a scene's name is written (its keyword for an unnamed scene)."""
+    return scene.node.name.span if scene.node.name is not None else scene.node.keyword_span
+
+
+def _starts(scene: Scene) -> Related:
+    """The related span "the scene starts here" (with its start and completion chunks)."""
+    return Related(scene.node.keyword_span, f"{scene.label} starts here, at chunk {scene.start}; "
+                                            f"the model completes it at chunk {scene.completes_at}")
+
+
+def new_scene_fix(tl: Timeline, scene: Scene) -> tuple[int, Fix] | None:
+    """For shots past their scene's completion point: cut to a new `scene` at the last shot that still
+    fires, and again from there as often as the shots need, so each budget resets in time. Returns
+    how far the cuts reach (the last new scene's completion chunk) and the fix. Offered only when
+    nothing else moves: every beat keeps its chunk and its prompt (a shot before a cut must end
+    where the cut starts, or have no length), and the scene has no `for` of its own."""
+    if scene.length is not None or scene.start is None:
+        return None
+    beats = scene.beats
+    cuts: list[int] = []
+    completes = scene.start + BUDGET  # scene.completes_at, known here
+    last_cut = 0
+    for j in range(1, len(beats)):
+        beat, before = beats[j], beats[j - 1]
+        if beat.start is None or before.start is None or beat.start < before.start:
+            break
+        if beat.start < completes:
+            continue
+        k = j - 1  # the last shot that still fires becomes a cut
+        previous = beats[k - 1] if k else None
+        if k == last_cut or previous is None or previous.start is None or (
+                previous.length is not None and previous.start + previous.length.chunks != before.start):
+            break
+        cuts.append(k)
+        last_cut, completes = k, before.start + BUDGET
+        if beat.start >= completes:
+            break
+    if not cuts:
+        return None
+    edits = tuple(_scene_before(tl.source, scene, beats[k]) for k in cuts)
+    where = ", ".join(str(beats[k].start) for k in cuts)
+    s = "s" if len(cuts) > 1 else ""
+    return completes, Fix(f"cut to a new scene at chunk{s} {where}, where the budget resets", edits)
+
+
+def _scene_before(source: str, scene: Scene, cut: Beat) -> Edit:
+    """The edit that inserts `scene at N` before a shot: its own line (indented as the scene) when the
+    shot starts its line, else just before the shot's keyword."""
+    keyword = cut.node.keyword_span
+    line_start = source.rfind("\n", 0, keyword.start) + 1
+    scene_line = source.rfind("\n", 0, scene.node.keyword_span.start) + 1
+    indent = source[scene_line : scene.node.keyword_span.start]
+    if source[line_start : keyword.start].strip() == "" and indent.strip() == "":
+        return Edit(Span(keyword.line, 1, keyword.line, 2, line_start, line_start), f"{indent}scene at {cut.start}\n")
+    return Edit(Span(keyword.line, keyword.column, keyword.line, keyword.column + 1, keyword.start, keyword.start),
+                f"scene at {cut.start} ")
 
 
 def check(timeline: Timeline) -> list[Diagnostic]:

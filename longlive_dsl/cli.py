@@ -10,6 +10,7 @@ import sys
 # `configure(parser: argparse.ArgumentParser)` and `run(args) -> int`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "lint": ("language", "check storyboards and report problems"),
+    "fix": ("language", "apply the safe fixes the diagnostics suggest, in place"),
     "compile": ("language", "compile a storyboard to the wire commands the model takes"),
     "plan": ("language", "show what plays when: scenes, beats, the end"),
     "explain": ("language", "explain a diagnostic code with an example"),

@@ -191,6 +191,13 @@ _TABLE = [
          "This shot declares a `for` length but the next beat starts later; the shot's prompt keeps "
          "playing until then.",
          'scene "A" for 20\n  shot for 4 "..."\n  shot at 10 "..."'),
+    Code("W608", WARNING, "suppression that cannot work",
+         "A `# llv:` comment that llv cannot use: not of the form `# llv: ignore[CODE, …]` (this line) "
+         "or `# llv: ignore-file[CODE, …]` (the whole file), or naming a code that does not exist or "
+         "an error. Errors cannot be suppressed or ignored: an error means the storyboard does not "
+         "compile. Configuration (`[tool.llv]` in pyproject.toml, or llv.toml) selects and ignores "
+         "codes for a whole project.",
+         'shot "a cat"   # llv: ignore[E505]   (an error: fix it instead)'),
     Code("N701", NOTE, "inexact seconds",
          f"Seconds and timecodes convert to whole chunks on the storyboard's clock, scene by scene: on the "
          f"measured clock (the default) {_MEASURED.describe()} at {model.FPS} fps, so a scene's first "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from . import model
-from .diagnostics import ERROR, NOTE, Diagnostic, Span
+from .diagnostics import ERROR, NOTE, Diagnostic, Edit, Fix, Related, Span
 from .syntax import ast
 
 MAX_PROMPT_CHARS = 200_000
@@ -195,13 +195,6 @@ def _advance(source: str, where: list[int], offset: int) -> tuple[int, int, int]
     return offset, line, column + offset - start
 
 
-def line_ref(there: Span, here: Span) -> str:
-    """Where `there` is, said from `here`: "on line 12", or "earlier on this line" when they share a line."""
-    if there.line != here.line:
-        return f"on line {there.line}"
-    return "earlier on this line" if there.start < here.start else "later on this line"
-
-
 def _shown(text: str) -> str:
     """A value as quoted in a message: cut short when it is very long."""
     return text if len(text) <= 40 else text[:40] + "…"
@@ -330,8 +323,8 @@ class _Resolver:
         self._suggestions: dict[str, str | None] = {}
 
     def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
-              notes: tuple[str, ...] = ()) -> None:
-        self.diags.append(Diagnostic(code, ERROR, message, self.doc.file, span, label, help, notes))
+              notes: tuple[str, ...] = (), related: tuple[Related, ...] = ()) -> None:
+        self.diags.append(Diagnostic(code, ERROR, message, self.doc.file, span, label, help, notes, related))
 
     # -- times --
     def time(self, timing: ast.Timing) -> Time | None:
@@ -396,14 +389,19 @@ class _Resolver:
         return t
 
     def note(self, t: Time, message: str, help: str) -> None:
-        self.diags.append(Diagnostic("N701", NOTE, message, self.doc.file, t.time_span or t.span, help=help))
+        """N701: a seconds value that is not exact on the clock, with the fix that writes the chunks it meant."""
+        span = t.time_span or t.span
+        fixes = (Fix(f"write `{t.chunks}` (chunks) for `{t.written}`", (Edit(span, str(t.chunks)),)),) \
+            if t.time_span is not None else ()
+        self.diags.append(Diagnostic("N701", NOTE, message, self.doc.file, span, help=help, fixes=fixes))
 
     def timings(self, node: ast.Scene | ast.Shot) -> tuple[Time | None, Time | None]:
         found: dict[str, ast.Timing] = {}
         for t in node.timings:
             if t.kind in found:
-                self.error("E206", f"`{t.kind}` is given twice", t.span,
-                           help=f"keep one `{t.kind}` (the first is `{found[t.kind].kind} {found[t.kind].time}`)")
+                self.error("E206", f"`{t.kind}` is given twice", t.span, label="given again here",
+                           help=f"keep one `{t.kind}`",
+                           related=(Related(found[t.kind].span, "first given here"),))
                 continue
             found[t.kind] = t
         at = self.time(found["at"]) if "at" in found else None
@@ -508,9 +506,9 @@ class _Resolver:
     def _unknown_name(self, name: str, span: Span) -> None:
         later = self._all_defines().get(name)
         if later is not None:
-            where = line_ref(later.span, span)
             self.error("E402", f"`{{{name}}}` is used before its define", span,
-                       help=f"move `define {name}` ({where}) above the statement that uses it")
+                       help=f"move `define {name}` above the statement that uses it",
+                       related=(Related(later.name_span, "defined here, below its use"),))
             return
         close = self._closest_define(name)
         hint = f"did you mean `{{{close}}}`? " if close else ""
@@ -551,7 +549,8 @@ class _Resolver:
                 continue
             if isinstance(st, ast.Title):
                 if title_node is not None:
-                    self.error("E205", "a second `title`", st.span, help=f"keep one title (the first is {line_ref(title_node.span, st.span)})")
+                    self.error("E205", "a second `title`", st.span, help="keep one title",
+                               related=(Related(title_node.span, "the first title"),))
                     continue
                 title_node = st
                 tl.title = " ".join(st.text.value.split())
@@ -581,7 +580,8 @@ class _Resolver:
                 scene.beats.append(Beat(kind, prompt or "", scene.index, st, at, length))
             elif isinstance(st, ast.End):
                 if tl.end_node is not None:
-                    self.error("E205", "a second `end`", st.span, help=f"keep one `end at` (the first is {line_ref(tl.end_node.span, st.span)})")
+                    self.error("E205", "a second `end`", st.span, help="keep one `end at`",
+                               related=(Related(tl.end_node.span, "the first `end`"),))
                     continue
                 tl.end_node = st
                 tl.end = self.time(ast.Timing("at", st.time, st.span, st.time_span))
@@ -599,7 +599,8 @@ class _Resolver:
     def seed(self, st: ast.Seed) -> None:
         tl = self.timeline
         if tl.seed_node is not None:
-            self.error("E205", "a second `seed`", st.span, help=f"keep one seed (the first is {line_ref(tl.seed_node.span, st.span)})")
+            self.error("E205", "a second `seed`", st.span, help="keep one seed",
+                       related=(Related(tl.seed_node.span, "the first seed"),))
             return
         tl.seed_node = st
         try:
@@ -630,8 +631,9 @@ class _Resolver:
         tl = self.timeline
         if st.name in tl.defines:
             first = tl.defines[st.name].node
-            self.error("E403", f"`{st.name}` is defined twice", st.name_span,
-                       help=f"rename one of them (the first is {line_ref(first.span, st.span)})")
+            self.error("E403", f"`{st.name}` is defined twice", st.name_span, label="defined again here",
+                       help="rename one of them",
+                       related=(Related(first.name_span, "first defined here"),))
             return
         value = self.expand(st.text)
         tl.defines[st.name] = DefineInfo(st.name, value or "", st, broken=value is None)
@@ -654,7 +656,8 @@ class _Resolver:
             elif prev.start is not None:
                 self.error("E503", f"cannot tell where {scene.label} starts", scene.node.keyword_span,
                            label=f"{prev.label} has no length",
-                           help=f"add `at N` here, or `for N` to {prev.label} ({line_ref(prev.node.span, scene.node.span)}) or to its last shot")
+                           help=f"add `at N` here, or `for N` to {prev.label} or to its last shot",
+                           related=(Related(prev.node.keyword_span, f"{prev.label} starts here, with no `for`"),))
             scene.length = self.convert_length(scene.length, first_in_scene=True)
             self.place_shots(scene)
             nxt = scenes[i + 1] if i + 1 < len(scenes) else None
@@ -684,7 +687,8 @@ class _Resolver:
                 if beat.at is not None and scene.start is not None and beat.at.chunks != scene.start:
                     self.error("E502", f"the scene's first shot starts with the scene, at chunk {scene.start}",
                                beat.at.span, label=f"this says chunk {beat.at.chunks}",
-                               help="remove this `at`: a scene's first shot starts where the scene does")
+                               help="remove this `at`: a scene's first shot starts where the scene does",
+                               related=(Related(scene.node.keyword_span, f"the scene starts here, at chunk {scene.start}"),))
                 beat.start = scene.start
                 continue
             before = scene.beats[j - 1]
@@ -695,7 +699,8 @@ class _Resolver:
             elif before.start is not None:
                 self.error("E503", "cannot tell where this shot starts", beat.node.keyword_span,
                            label="the shot before it has no length",
-                           help=f"add `at N` here, or `for N` to the shot {line_ref(before.node.span, beat.node.span)}")
+                           help="add `at N` here, or `for N` to the shot before it",
+                           related=(Related(before.node.keyword_span, "the shot before, with no `for`"),))
 
 
 def resolve(doc: ast.Document, clock: model.Clock | None = None) -> tuple[Timeline, list[Diagnostic]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from .files import add_clock_option, display_name, read_or_report, write_output
@@ -14,6 +15,12 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("files", nargs="+", metavar="FILE", help=".llv files to check ('-' for stdin)")
         parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
         add_clock_option(parser)
+        _config_options(parser)
+    elif name == "fix":
+        parser.add_argument("files", nargs="+", metavar="FILE", help=".llv files to fix in place ('-': stdin to stdout)")
+        parser.add_argument("--diff", action="store_true", help="print the changes as a diff instead of writing")
+        add_clock_option(parser)
+        _config_options(parser)
     elif name == "compile":
         parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
         parser.add_argument("--json", action="store_true", help="print the whole Program as JSON")
@@ -28,7 +35,46 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def run(name: str, args: argparse.Namespace) -> int:
-    return {"lint": lint, "compile": compile_, "plan": plan, "explain": explain}[name](args)
+    return {"lint": lint, "fix": fix, "compile": compile_, "plan": plan, "explain": explain}[name](args)
+
+
+def _config_options(parser: argparse.ArgumentParser) -> None:
+    """--select/--ignore/--deny/--config/--isolated: the options over `[tool.llv]` / llv.toml."""
+    codes = lambda text: [c for c in text.split(",") if c.strip()]  # noqa: E731
+    parser.add_argument("--select", type=codes, metavar="CODES", help="report only these codes or prefixes (errors always)")
+    parser.add_argument("--ignore", type=codes, action="extend", default=[], metavar="CODES",
+                        help="do not report these warning/note codes or prefixes")
+    parser.add_argument("--deny", type=codes, action="extend", default=[], metavar="WHAT",
+                        help="let `warnings`, `notes` or these codes fail the run (exit 1)")
+    parser.add_argument("--config", metavar="PATH", help="use this llv.toml or pyproject.toml, not the nearest one")
+    parser.add_argument("--isolated", action="store_true", help="read no configuration file")
+
+
+def _configs(args: argparse.Namespace):
+    """A function file -> Config (the nearest configuration plus the options), or None after printing why not."""
+    from ..config import DEFAULT, ConfigError, ConfigFinder, read_config
+
+    fixed: Any
+    try:
+        if args.isolated:
+            fixed = DEFAULT
+        elif args.config:
+            fixed = read_config(args.config)
+            if fixed is None:
+                raise ConfigError(f"{args.config}: has no [tool.llv] table")
+        else:
+            fixed = None
+        finder = ConfigFinder()
+        options = {"select": args.select, "ignore": args.ignore, "deny": args.deny, "clock": args.clock}
+        DEFAULT.with_options(**options)  # check the options once, before any file
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+
+    def config_for(path: str):
+        return (fixed or finder.for_file(path)).with_options(**options)
+
+    return config_for
 
 
 FORMATS = ["text", "json", "sarif", "github"]
@@ -36,19 +82,37 @@ FORMATS = ["text", "json", "sarif", "github"]
 
 def lint(args: argparse.Namespace) -> int:
     from .. import check
-    from ..diagnostics import NOTE, print_diagnostics, render_json, summary
+    from ..config import ConfigError, apply
+    from ..diagnostics import print_diagnostics, render_json, summary
 
+    configs = _configs(args)
+    if configs is None:
+        return EXIT_USAGE
     everything = []
     sources: dict[str, str] = {}
     unreadable = 0
+    failing = 0
+    denied = {"warning": 0, "note": 0}
     for path in args.files:
+        try:
+            config = configs(path)
+        except ConfigError as e:
+            print(f"error: {e}", file=sys.stderr)
+            unreadable += 1
+            continue
         text = read_or_report(path)
         if text is None:
             unreadable += 1
             continue
         name = display_name(path)
         sources[name] = text
-        everything += check(text, name, args.clock)[1]
+        found = apply(check(text, name, config.clock)[1], text, name, config)
+        for d in found:
+            if config.fails(d):
+                failing += 1
+                if not d.is_error:
+                    denied[d.severity] += 1
+        everything += found
     if args.format == "json":
         print(render_json(everything))
     elif args.format == "sarif":
@@ -64,9 +128,80 @@ def lint(args: argparse.Namespace) -> int:
         print_diagnostics(everything, sources, sys.stdout)
         if sources:
             print(summary(everything, len(sources)))
+            counts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in denied.items() if n]
+            if counts:
+                print(f"Denied (`--deny`, or `deny` in the configuration), so failing the check: {', '.join(counts)}.")
     if unreadable:
         return EXIT_USAGE
-    return EXIT_FINDINGS if any(d.severity != NOTE for d in everything) else EXIT_OK
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+def fix(args: argparse.Namespace) -> int:
+    """Apply the safe fixes in each file; exit 1 while problems that fail `llv lint` remain."""
+    import difflib
+
+    from ..config import ConfigError
+    from ..diagnostics import print_diagnostics, printable
+    from ..tools.fix import fix_source
+    from .files import write_atomically
+
+    configs = _configs(args)
+    if configs is None:
+        return EXIT_USAGE
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            config = configs(path)
+        except ConfigError as e:
+            print(f"error: {e}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        text = read_or_report(path)
+        if text is None:
+            status = EXIT_USAGE
+            continue
+        name = display_name(path)
+        result = fix_source(text, name, config)
+        for r in result.refused:
+            print(printable(f"{name}:{r.diagnostic.span.line}:{r.diagnostic.span.column}: not fixed "
+                            f"[{r.diagnostic.code}] {r.fix.message}: {r.reason}"), file=sys.stderr)
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), result.source.splitlines(True),
+                                                       name, name))
+            if result.changed and status == EXIT_OK:
+                status = EXIT_FINDINGS  # like `ruff --diff`: 1 when there is something to fix
+        elif path == "-":
+            sys.stdout.write(result.source)
+        elif result.changed:
+            try:
+                write_atomically(_real_path(path), _as_written(path, result.source))
+            except OSError as e:
+                print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+                status = EXIT_USAGE
+                continue
+        n = len(result.applied)
+        verb = "would fix" if args.diff or path == "-" else "fixed"
+        print(f"{name}: {verb} {n} problem{'s' if n != 1 else ''}" if n else f"{name}: nothing to fix", file=sys.stderr)
+        print_diagnostics([d for d in result.remaining if config.fails(d)], {name: result.source}, sys.stderr)
+        if any(config.fails(d) for d in result.remaining) and status == EXIT_OK:
+            status = EXIT_FINDINGS
+    return status
+
+
+def _real_path(path: str) -> str:
+    """Write through a symlink to its target, keeping the link."""
+    import os
+
+    return os.path.realpath(path)
+
+
+def _as_written(path: str, text: str) -> str:
+    """The fixed text in the file's own conventions: its byte-order mark and CRLF line ends, if it had them."""
+    with open(path, "rb") as f:
+        head = f.read()
+    if b"\r\n" in head:
+        text = text.replace("\n", "\r\n")
+    return ("\ufeff" + text) if head.startswith(b"\xef\xbb\xbf") else text
 
 
 def compile_(args: argparse.Namespace) -> int:

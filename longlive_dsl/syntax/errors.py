@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from ..diagnostics import ERROR, Diagnostic, Span
+from ..diagnostics import ERROR, Diagnostic, Edit, Fix, Span
 
 MAX_SYNTAX_ERRORS = 20
 
@@ -124,8 +124,9 @@ def _unexpected_token(err: UnexpectedToken, source: str, file: str, context: Con
         close = difflib.get_close_matches(str(token).lower(), options or _KEYWORDS, n=1, cutoff=0.5)
         if close or "STRING" not in expected:
             help_ = f"did you mean `{close[0]}`?" if close else f"expected {wanted}"
+            fixes = (Fix(f"write `{close[0]}`", (Edit(token_span, close[0]),)),) if close else ()
             return Diagnostic("E103", ERROR, f"unknown keyword `{token}`", file, token_span,
-                              label="not a keyword of .llv", help=help_)
+                              label="not a keyword of .llv", help=help_, fixes=fixes)
 
     missing_here = _span(source, prev_end, prev_end)
     if expected == {"NUMBER"} and prev_word in ("at", "for"):

@@ -7,13 +7,21 @@ SARIF's `unicodeCodePoints` column kind and its exclusive `endColumn`.
 
 from __future__ import annotations
 
-import json
 import os
 import urllib.parse
 from collections.abc import Iterable
 
 from ..codes import CODES, Code
-from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, sort_key
+from ..diagnostics import (
+    ERROR,
+    NOTE,
+    WARNING,
+    Diagnostic,
+    Span,
+    json_text,
+    printable,
+    sort_key,
+)
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -61,15 +69,60 @@ def _rule(code: Code) -> dict:
     }
 
 
-def message_text(d: Diagnostic) -> str:
-    """A diagnostic as one message: its text (label in brackets), then `note:` and `help:` lines."""
-    lines = [d.message]
+def message_text(d: Diagnostic, related: bool = False) -> str:
+    """A diagnostic as one message: its text (label in brackets), then `note:` and `help:` lines.
+
+    Each part has its control characters escaped (`\\x1b`), so nothing from the source reaches a
+    terminal, a log viewer or an editor raw; the only line breaks are the ones between parts.
+    """
+    lines = [printable(d.message)]
     if d.label:
-        lines[0] += f" ({d.label})"
-    lines += [f"note: {n}" for n in d.notes]
+        lines[0] += f" ({printable(d.label)})"
+    lines += [f"note: {printable(n)}" for n in d.notes]
+    if related:  # for formats without related locations of their own
+        lines += [f"related {r.span.line}:{r.span.column}: {printable(r.message)}" for r in d.related]
     if d.help:
-        lines.append(f"help: {d.help}")
+        lines.append(f"help: {printable(d.help)}")
     return "\n".join(lines)
+
+
+def _region(s: Span) -> dict:
+    """A SARIF region for a span (an empty span is an insertion point: its end is its start)."""
+    if s.start == s.end:
+        return {"startLine": max(1, s.line), "startColumn": max(1, s.column), "endLine": max(1, s.line),
+                "endColumn": max(1, s.column), "charOffset": max(0, s.start), "charLength": 0}
+    region = {
+        "startLine": max(1, s.line),
+        "startColumn": max(1, s.column),
+        "endLine": max(1, s.end_line),
+        "endColumn": max(1, s.end_column),
+        "charOffset": max(0, s.start),
+        "charLength": max(0, s.end - s.start),
+    }
+    if (region["endLine"], region["endColumn"]) < (region["startLine"], region["startColumn"]):
+        region["endLine"], region["endColumn"] = region["startLine"], region["startColumn"]
+    return region
+
+
+def related_locations(d: Diagnostic, uri: str, index: int) -> list[dict]:
+    """SARIF relatedLocations: the diagnostic's secondary labelled spans."""
+    return [{
+        "id": i,
+        "physicalLocation": {"artifactLocation": {"uri": uri, "index": index}, "region": _region(r.span)},
+        "message": {"text": printable(r.message)},
+    } for i, r in enumerate(d.related)]
+
+
+def sarif_fixes(d: Diagnostic, uri: str, index: int) -> list[dict]:
+    """SARIF fixes: each machine-applicable suggestion as replacements in the diagnostic's file."""
+    return [{
+        "description": {"text": printable(f.message)},
+        "artifactChanges": [{
+            "artifactLocation": {"uri": uri, "index": index},
+            "replacements": [{"deletedRegion": _region(e.span), "insertedContent": {"text": e.text}}
+                             for e in f.edits],
+        }],
+    } for f in d.fixes]
 
 
 def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> dict:
@@ -101,6 +154,7 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
         }
         if (region["endLine"], region["endColumn"]) < (region["startLine"], region["startColumn"]):
             region["endLine"], region["endColumn"] = region["startLine"], region["startColumn"]
+        uri = artifact_uri(d.file)
         result: dict = {
             "ruleId": d.code,
             "level": _SARIF_LEVEL.get(d.severity, "note"),
@@ -114,8 +168,12 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
         }
         if d.code in index:
             result["ruleIndex"] = index[d.code]
+        if d.related:
+            result["relatedLocations"] = related_locations(d, uri, files[d.file])
+        if d.fixes:
+            result["fixes"] = sarif_fixes(d, uri, files[d.file])
         if d.help:
-            result["properties"] = {"help": d.help}
+            result["properties"] = {"help": printable(d.help)}
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA_URI,
@@ -136,7 +194,7 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
 
 def render_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None) -> str:
     """The SARIF log as indented JSON text."""
-    return json.dumps(to_sarif(diagnostics, sources), indent=2, ensure_ascii=False)
+    return json_text(to_sarif(diagnostics, sources))
 
 
 # ---- GitHub Actions workflow commands ---------------------------------------------------------
@@ -155,7 +213,7 @@ def github_annotation(d: Diagnostic) -> str:
     """`::error file=…,line=…,col=…,endLine=…,endColumn=…,title=CODE::message` for one diagnostic."""
     s = d.span
     props = [
-        ("file", d.file),
+        ("file", printable(d.file)),
         ("line", str(max(1, s.line))),
         ("col", str(max(1, s.column))),
         ("endLine", str(max(1, s.end_line))),
@@ -163,7 +221,7 @@ def github_annotation(d: Diagnostic) -> str:
         ("title", d.code),
     ]
     head = ",".join(f"{k}={escape_property(v)}" for k, v in props)
-    return f"::{_GITHUB_LEVEL.get(d.severity, 'notice')} {head}::{escape_data(message_text(d))}"
+    return f"::{_GITHUB_LEVEL.get(d.severity, 'notice')} {head}::{escape_data(message_text(d, related=True))}"
 
 
 def render_github(diagnostics: Iterable[Diagnostic]) -> str:

@@ -1,7 +1,9 @@
 """`llv lsp`: a language server for .llv files (pygls 2.x over stdio).
 
 - diagnostics on open and on every change (exactly what `llv lint` reports: both are built on
-  longlive_dsl.analyse, which also hands the server its Document and Timeline);
+  longlive_dsl.analyse, which also hands the server its Document and Timeline), with the file's
+  configuration and `# llv: ignore[...]` comments applied, and related spans as relatedInformation;
+- code actions: each diagnostic's fix as a quick fix, and "fix all" (`source.fixAll`), verified as `llv fix` does;
 - hover on a `shot` (its chunks, its seconds, where it falls in the scene's 48-chunk budget, whether it
   fires), on a `scene` (its chunks, its seconds, the budget used of 48) and on a `{name}` (the define's text);
 - go to definition from a `{name}` to its `define`;
@@ -296,7 +298,7 @@ class LlvLanguageServer(LanguageServer):
         cached = self.analyses.get(uri)
         if cached is not None and cached.source == source:
             return cached
-        result = analyse(source, _file_name(uri))
+        result = analyse(source, _file_name(uri), config_of(self, uri).clock)  # the configured chunk clock
         self.analyses[uri] = result
         if result.document is not None:
             self.last_good[uri] = result.document
@@ -309,9 +311,70 @@ def _file_name(uri: str) -> str:
     return to_fs_path(uri) or uri
 
 
-def to_lsp(d: Diagnostic, text: _Text) -> types.Diagnostic:
+def to_lsp(d: Diagnostic, text: _Text, uri: str | None = None) -> types.Diagnostic:
+    related = related_information(d, text, uri) if uri is not None else None
     return types.Diagnostic(range=text.range(d.span), message=message_text(d), severity=_SEVERITY.get(d.severity),
-                            code=d.code, source=NAME)
+                            code=d.code, source=NAME, related_information=related or None)
+
+
+def related_information(d: Diagnostic, text: _Text, uri: str) -> list[types.DiagnosticRelatedInformation]:
+    """The diagnostic's secondary labelled spans ("first defined here") as LSP related information."""
+    from ..diagnostics import printable
+
+    return [types.DiagnosticRelatedInformation(location=types.Location(uri=uri, range=text.range(r.span)),
+                                               message=printable(r.message)) for r in d.related]
+
+
+def config_of(ls: LlvLanguageServer, uri: str):
+    """The document's configuration, found as `llv lint` finds it, afresh each time (an edited llv.toml
+    counts at once); the defaults when it cannot be read."""
+    from ..config import DEFAULT, ConfigError, ConfigFinder
+
+    try:
+        return ConfigFinder().for_file(_file_name(uri)) if uri.startswith("file:") else DEFAULT
+    except ConfigError as e:
+        log.warning("%s; using the defaults", e)
+        return DEFAULT
+
+
+def reported(ls: LlvLanguageServer, uri: str, result: Analysis) -> list[Diagnostic]:
+    """What `llv lint` would report for this document: its configuration and suppression comments applied."""
+    from ..config import apply
+
+    return apply(result.diagnostics, result.source, _file_name(uri), config_of(ls, uri))
+
+
+def _edit_range(text: _Text, start: int, end: int) -> types.Range:
+    return types.Range(start=text.position_at(start), end=text.position_at(end))
+
+
+def code_actions(diagnostics: list[Diagnostic], text: _Text, uri: str, file: str,
+                 want: types.Range, config=None) -> list[types.CodeAction]:
+    """Quick fixes for the diagnostics touching `want` (each verified as `llv fix` verifies it), and a
+    `source.fixAll` action that applies every safe fix, as `llv fix` does."""
+    from .fix import _state, apply_edits, fix_source, why_unsafe
+
+    actions: list[types.CodeAction] = []
+    lo, hi = text.offset(want.start), text.offset(want.end)
+    before = None
+    for d in diagnostics:
+        if not d.fixes or d.span.end < lo or d.span.start > hi:
+            continue
+        fix = d.fixes[0]
+        before = before or _state(text.source, file, config.clock if config is not None else None)
+        if why_unsafe(before, _state(apply_edits(text.source, list(fix.edits)), file, before.clock), [d.code]) is not None:
+            continue
+        edits = [types.TextEdit(range=_edit_range(text, e.span.start, e.span.end), new_text=e.text) for e in fix.edits]
+        actions.append(types.CodeAction(
+            title=fix.message, kind=types.CodeActionKind.QuickFix, diagnostics=[to_lsp(d, text, uri)],
+            is_preferred=True, edit=types.WorkspaceEdit(changes={uri: edits})))
+    if any(d.fixes for d in diagnostics):
+        fixed = fix_source(text.source, file, *([config] if config is not None else [])).source
+        if fixed != text.source:
+            actions.append(types.CodeAction(
+                title="Fix all safe problems (llv fix)", kind=types.CodeActionKind.SourceFixAll,
+                edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=text.whole(), new_text=fixed)]})))
+    return actions
 
 
 def build_server() -> LlvLanguageServer:
@@ -321,7 +384,8 @@ def build_server() -> LlvLanguageServer:
         document, text = ls.text_of(uri)
         result = ls.analysis(uri)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
-            uri=uri, version=document.version, diagnostics=[to_lsp(d, text) for d in result.diagnostics]))
+            uri=uri, version=document.version,
+            diagnostics=[to_lsp(d, text, uri) for d in reported(ls, uri, result)]))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LlvLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -377,6 +441,14 @@ def build_server() -> LlvLanguageServer:
         _, text = ls.text_of(params.text_document.uri)
         result = ls.analysis(params.text_document.uri)
         return document_symbols(result, text)
+
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.SourceFixAll]))
+    def code_action(ls: LlvLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        uri = params.text_document.uri
+        _, text = ls.text_of(uri)
+        result = ls.analysis(uri)
+        return code_actions(reported(ls, uri, result), text, uri, _file_name(uri), params.range, config_of(ls, uri))
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: LlvLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:

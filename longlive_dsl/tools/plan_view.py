@@ -21,7 +21,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console: Any = None
     placed = all(s.start is not None for s in tl.scenes)
     # Which beats never fire is only known once every scene is placed.
     fires_of = {id(beat): fires or not placed for beat, fires in zip(tl.beats, firing_beats(tl), strict=True)}
-    table = Table(title=f"{tl.title or tl.file} — plan", title_justify="left", show_lines=False)
+    table = Table(title=f"{_shown(tl.title or tl.file)} — plan", title_justify="left", show_lines=False)
     for column in ("scene", "beat", "chunk", "time", "prompt"):
         table.add_column(column, no_wrap=column != "prompt")
     budget = model.SCENE_BUDGET_CHUNKS
@@ -32,7 +32,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console: Any = None
         used = min(end, completes_at(scene)) - scene.start
         table.add_section()
         table.add_row(
-            f"[bold]{scene.index + 1}. {scene.name or '(unnamed)'}[/]",
+            f"[bold]{scene.index + 1}. {_shown(scene.name or '(unnamed)')}[/]",
             "", f"{scene.start}–{end - 1}", f"{clock(tl, scene.start)}–{clock(tl, end)}",
             f"[dim]budget {used} of {budget} chunks; completes at chunk {scene.completes_at}[/]",
         )
@@ -44,7 +44,7 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console: Any = None
             else:
                 kind = beat.kind if fires else f"{beat.kind} [red](never fires)[/]"
             chunk = "?" if beat.start is None else str(beat.start)
-            row = ["", kind, chunk, "" if beat.start is None else clock(tl, beat.start), first_words(beat.prompt)]
+            row = ["", kind, chunk, "" if beat.start is None else clock(tl, beat.start), _shown(first_words(beat.prompt))]
             table.add_row(*row, style="red" if flagged else None)
     console.print(table)
     if not placed:
@@ -60,3 +60,12 @@ def render_plan(tl: Timeline, diagnostics: list[Diagnostic], console: Any = None
     console.print(f"end: chunk {stops} ({why}) — total {stops} chunks, {clock(tl, stops)} of video "
                   f"({tl.frames_at(stops)} frames at {model.FPS} fps on the {tl.clock.name} clock: "
                   f"{tl.clock.describe()})")
+
+
+def _shown(text: str) -> str:
+    """User text for the table: control characters escaped, and no rich markup read into it."""
+    from rich.markup import escape
+
+    from ..diagnostics import printable
+
+    return escape(printable(text))

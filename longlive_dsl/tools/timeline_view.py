@@ -39,7 +39,10 @@ MUTED = "#6b6b6b"
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """User text for SVG/HTML: control characters escaped (XML forbids most of them), then entities."""
+    from ..diagnostics import printable
+
+    return html.escape(printable(str(text)), quote=True)
 
 
 def _short(text: str, n: int) -> str:

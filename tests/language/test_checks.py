@@ -78,7 +78,8 @@ def test_near_miss_does_not_trigger(code, source, position, near_miss):
 def test_every_published_code_has_a_triggering_case():
     from longlive_dsl.codes import CODES
 
-    assert {c[0] for c in CASES} == set(CODES)
+    from_comments = {"W608"}  # suppression comments are read by config.apply; test_config.py covers them
+    assert {c[0] for c in CASES} | from_comments == set(CODES)
 
 
 def test_an_empty_file_has_no_scene():

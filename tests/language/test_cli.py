@@ -54,9 +54,10 @@ def test_there_are_at_least_five_examples():
     assert len(EXAMPLES) >= 5
 
 
-def test_lint_exits_1_on_findings_and_prints_a_summary(story):
+def test_lint_prints_warnings_and_a_summary_and_exits_0_unless_warnings_are_denied(story):
     proc = llv("lint", story('scene "A"\n  shot "a cat"\n'))
-    assert proc.returncode == 1
+    assert proc.returncode == 0
+    assert llv("lint", "--deny", "warnings", story('scene "A"\n  shot "a cat"\n')).returncode == 1
     assert "warning[W601]" in proc.stdout and "Found 1 warning in 1 file." in proc.stdout
     assert "\x1b[" not in proc.stdout, "no colour when not on a terminal"
 
@@ -186,10 +187,10 @@ def test_ten_megabyte_file_is_refused_without_reading_it_all(tmp_path):
     no_traceback(proc)
 
 
-def test_prompt_of_100000_characters_is_a_long_prompt_warning(story):
+def test_prompt_of_100000_characters_is_refused_as_longer_than_the_model_takes(story):
     words = ("lantern " * 12500)[:100_000]
     proc = llv("lint", story(f'scene "A"\n  shot "{words}"\n'))
-    assert proc.returncode == 1 and "W602" in proc.stdout
+    assert proc.returncode == 1 and "E406" in proc.stdout and "W602" in proc.stdout
     assert max(len(line) for line in proc.stdout.splitlines()) < 400, "long lines are shown as a window"
     assert proc.peak_mb < PEAK_MEMORY_MB
     no_traceback(proc)

@@ -111,19 +111,22 @@ def test_a_seconds_note_offers_a_chunk_count_that_is_no_error(seconds, keyword):
     assert "E303" not in [c for c, *_ in errors(fixed)]
 
 
-def test_a_repeat_on_the_same_line_is_not_sent_to_its_own_line():
+def test_a_repeat_on_the_same_line_points_at_the_first_by_a_related_span_not_a_line_number():
     d = find(f'seed 1 seed 2\nscene "A"\n  shot {P}\n', "E205")
-    assert "line 1" not in d.help and "earlier on this line" in d.help
+    assert "line" not in d.help
+    assert [(r.span.line, r.span.column, r.message) for r in d.related] == [(1, 1, "the first seed")]
 
 
-def test_a_name_defined_later_on_the_same_line_says_so():
+def test_a_name_defined_later_on_the_same_line_points_at_its_define():
     d = find(f'define a = "{{b}}" define b = "x"\nscene "A"\n  shot "{{a}} {P[1:]}\n', "E402")
-    assert "later on this line" in d.help and "line 1" not in d.help
+    assert "line" not in d.help
+    assert [(r.span.line, r.span.column) for r in d.related] == [(1, 25)]
 
 
 def test_two_beats_on_one_line_are_told_apart_without_a_line_number():
     d = find(f'scene "A"\n  shot for 4 {P} shot at 4 {P} shot at 4 {P}\n', "E508")
-    assert "earlier on this line" in d.label
+    assert "line" not in (d.label or "") and "line" not in d.help
+    assert len(d.related) == 1 and d.related[0].span.line == 2 and d.related[0].span.start < d.span.start
 
 
 @HINTS

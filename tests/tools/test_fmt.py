@@ -367,7 +367,7 @@ def test_pre_commit_hooks_run_lint_and_fmt_check(tmp_path, capsys):
     import shlex
 
     hooks = {h["id"]: h for h in _hooks()}
-    assert set(hooks) == {"llv-lint", "llv-fmt"}
+    assert set(hooks) == {"llv-lint", "llv-fmt", "llv-fix"}
     good = tmp_path / "good.llv"
     good.write_text(f'scene "A"\n  shot "{PROMPT}"\n', encoding="utf-8")
     for hook in hooks.values():

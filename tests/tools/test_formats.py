@@ -151,3 +151,92 @@ def test_lint_cli_formats(tmp_path, capsys, sarif_validator):
     assert main(["lint", "--format", "json", str(path)]) == 1
     data = json.loads(capsys.readouterr().out)
     assert any(d["code"] == "E505" for d in data)
+
+
+# ---- related spans, fixes and control characters in every format ------------------------------------
+
+P = ('"A red fox trots across a frosted meadow at sunrise, breath steaming, '
+     'a low tracking shot at 50mm with golden backlight and soft mist"')
+RELATED_AND_FIXES = f'define a = "x"\ndefine a = "y"\nscene "A" for 6s\n  shot "{{a}} {P[1:]}\n'
+HOSTILE = ('scene "A\x1b[2J\x9b31m\u202e" for 4\n  shot "a cat \x1b]0;title\x07"\n'
+           f'scene "A\x1b[2J\x9b31m\u202e"\n  shot {P}\n')
+
+
+def test_sarif_carries_related_locations_and_fixes_and_stays_valid(sarif_validator):
+    diags = _diags(RELATED_AND_FIXES, "a.llv")
+    log = to_sarif(diags, {"a.llv": RELATED_AND_FIXES})
+    sarif_validator.validate(log)
+    results = {r["ruleId"]: r for r in log["runs"][0]["results"]}
+    [related] = results["E403"]["relatedLocations"]
+    assert related["message"]["text"] == "first defined here"
+    assert related["physicalLocation"]["region"]["startLine"] == 1
+    assert related["physicalLocation"]["region"]["startColumn"] == len("define ") + 1
+    [fix] = results["N701"]["fixes"]
+    [change] = fix["artifactChanges"]
+    [replacement] = change["replacements"]
+    assert replacement["insertedContent"]["text"] == "5"
+    offset = replacement["deletedRegion"]["charOffset"]
+    assert RELATED_AND_FIXES[offset : offset + replacement["deletedRegion"]["charLength"]] == "6s"
+
+
+def test_sarif_insertion_fixes_have_an_empty_deleted_region(sarif_validator):
+    source = f'scene "A"\n  shot {P}\n  shot at 20 {P}\n  shot at 50 {P}\n'
+    log = to_sarif(_diags(source, "a.llv"), {"a.llv": source})
+    sarif_validator.validate(log)
+    [result] = [r for r in log["runs"][0]["results"] if r["ruleId"] == "E505"]
+    region = result["fixes"][0]["artifactChanges"][0]["replacements"][0]["deletedRegion"]
+    assert region["charLength"] == 0 and (region["startLine"], region["startColumn"]) == (3, 1)
+    assert (region["endLine"], region["endColumn"]) == (3, 1)
+
+
+def test_json_carries_related_spans_and_fixes():
+    from longlive_dsl.diagnostics import render_json
+
+    found = {d["code"]: d for d in json.loads(render_json(_diags(RELATED_AND_FIXES, "a.llv")))}
+    assert found["E403"]["related"] == [{"line": 1, "column": 8, "end_line": 1, "end_column": 9, "message": "first defined here"}]
+    assert found["N701"]["fixes"][0]["edits"] == [{"line": 3, "column": 15, "end_line": 3, "end_column": 17, "text": "5"}]
+
+
+def test_no_format_lets_a_control_character_through():
+    from longlive_dsl.diagnostics import render_json, render_text
+
+    diags = _diags(HOSTILE, "a.llv")
+    assert diags
+    outputs = {
+        "text": "\n".join(render_text(d, HOSTILE) for d in diags),
+        "json": render_json(diags),
+        "sarif": render_sarif(diags, {"a.llv": HOSTILE}),
+        "github": render_github(diags),
+    }
+    for name, out in outputs.items():
+        assert not any(ch in out for ch in "\x1b\x07\x9b\u202e"), name
+    assert "\\x1b]0;title\\x07" in outputs["text"] and "A\\x1b[2J\\x9b31m\\u202e" in outputs["text"]
+    assert "\\u001b" in outputs["json"] and "\\u009b" in outputs["json"] and "\\u202e" in outputs["json"]
+    assert json.loads(outputs["json"])  # still JSON
+
+
+def test_lint_json_of_a_hostile_file_is_still_the_diagnostics(tmp_path, capsys):
+    path = tmp_path / "h.llv"
+    path.write_text(HOSTILE)
+    main(["lint", "--format", "json", str(path)])
+    found = json.loads(capsys.readouterr().out)
+    assert [d["code"] for d in found] == ["W601", "W604"]
+    assert found[1]["message"].startswith('another scene is already named "A\x1b[2J\x9b31m\u202e"')
+
+
+def test_the_timeline_picture_of_a_hostile_file_is_still_valid_xml(tmp_path):
+    import xml.dom.minidom
+
+    path = tmp_path / "h.llv"
+    path.write_text(HOSTILE)
+    assert main(["timeline", str(path), "-o", str(tmp_path / "h.svg")]) == 0
+    svg = (tmp_path / "h.svg").read_text()
+    xml.dom.minidom.parseString(svg)
+    assert "\x1b" not in svg and "A\\x1b[2J" in svg
+
+
+def test_github_annotations_carry_related_spans_as_lines():
+    [d] = [d for d in _diags(RELATED_AND_FIXES, "a.llv") if d.code == "E403"]
+    line = github_annotation(d)
+    assert line.startswith("::error file=a.llv,line=2,col=8,")
+    assert "%0Arelated 1:8: first defined here%0A" in line

@@ -1,0 +1,94 @@
+"""The language server's related information, code actions and configuration, driven by a real client."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytest.importorskip("pygls")
+
+from lsprotocol import types  # noqa: E402
+
+from .test_lsp import TIMEOUT, Session, run_session  # noqa: E402
+
+P = ('"A red fox trots across a frosted meadow at sunrise, breath steaming, '
+     'a low tracking shot at 50mm with golden backlight and soft mist"')
+
+
+async def code_actions(s: Session, uri: str, line: int) -> list[types.CodeAction]:
+    found = await asyncio.wait_for(s.client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=line, character=0), end=types.Position(line=line, character=200)),
+        context=types.CodeActionContext(diagnostics=[]))), TIMEOUT)
+    return found or []
+
+
+def apply(text: str, edits: list[types.TextEdit]) -> str:
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines[:-1]:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        start = offsets[e.range.start.line] + e.range.start.character
+        end = offsets[min(e.range.end.line, len(lines) - 1)] + e.range.end.character if e.range.end.line < len(lines) else len(text)
+        text = text[:start] + e.new_text + text[end:]
+    return text
+
+
+def test_related_spans_arrive_as_related_information(tmp_path):
+    uri = (tmp_path / "a.llv").as_uri()
+    source = f'define a = "x"\ndefine a = "y"\nscene "A"\n  shot "{{a}} {P[1:]}\n'
+    seen = {}
+
+    async def scenario(s: Session):
+        seen["open"] = await s.open(source, uri=uri)
+
+    run_session(scenario)
+    [d] = [d for d in seen["open"].diagnostics if d.code == "E403"]
+    [info] = d.related_information
+    assert info.message == "first defined here" and info.location.uri == uri
+    assert info.location.range.start == types.Position(line=0, character=7)
+
+
+def test_quick_fixes_and_fix_all_apply_what_llv_fix_applies(tmp_path):
+    from longlive_dsl.tools.fix import fix_source
+
+    uri = (tmp_path / "a.llv").as_uri()
+    source = f'scene "A" for 6s\n  shot {P}\nscene "B"\n  shot {P}\n  shot at 20 {P}\n  shot at 60 {P}\n'
+    seen = {}
+
+    async def scenario(s: Session):
+        await s.open(source, uri=uri)
+        seen["line0"] = await code_actions(s, uri, 0)
+        seen["line5"] = await code_actions(s, uri, 5)
+
+    result = run_session(scenario)
+    kinds = result.capabilities.code_action_provider.code_action_kinds
+    assert types.CodeActionKind.QuickFix in kinds and types.CodeActionKind.SourceFixAll in kinds
+
+    quick = [a for a in seen["line0"] if a.kind == types.CodeActionKind.QuickFix]
+    assert [a.title for a in quick] == ["write `5` (chunks) for `6s`"]
+    assert quick[0].diagnostics[0].code == "N701"
+    assert apply(source, quick[0].edit.changes[uri]).startswith('scene "A" for 5\n')
+
+    [cut] = [a for a in seen["line5"] if a.kind == types.CodeActionKind.QuickFix]
+    assert cut.title == "cut to a new scene at chunk 20, where the budget resets"
+    assert cut.diagnostics[0].code == "E505"
+    assert "\nscene at 20\n  shot at 20 " in apply(source, cut.edit.changes[uri])
+
+    [fix_all] = [a for a in seen["line0"] if a.kind == types.CodeActionKind.SourceFixAll]
+    assert apply(source, fix_all.edit.changes[uri]) == fix_source(source, "a.llv").source
+
+
+def test_the_server_follows_the_configuration_and_suppression_comments(tmp_path):
+    (tmp_path / "llv.toml").write_text('ignore = ["W603"]\n')
+    uri = (tmp_path / "a.llv").as_uri()
+    source = 'define unused = "x"\nscene "A" for 4\n  shot "a cat"  # llv: ignore[W601]\nscene "B"\n  shot "a dog"\n'
+    seen = {}
+
+    async def scenario(s: Session):
+        seen["open"] = await s.open(source, uri=uri)
+
+    run_session(scenario)
+    assert [(d.code, d.range.start.line) for d in seen["open"].diagnostics] == [("W601", 4)]

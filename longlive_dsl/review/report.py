@@ -354,6 +354,7 @@ _SCRIPT = """
     video.src = URL.createObjectURL(new Blob([bytes], { type: "video/mp4" }));
   }
   function place(t) {
+    t = Math.floor(t * fps + 1e-6) / fps;  // the start of the frame on screen
     var x = (left + t * scale).toFixed(2);
     head.setAttribute("x1", x); head.setAttribute("x2", x);
     head.dataset.time = t.toFixed(4);

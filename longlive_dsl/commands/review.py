@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
+from ..cli import EXIT_OK, EXIT_USAGE
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -173,4 +173,34 @@ def report(args: argparse.Namespace) -> int:
 
 
 def clips(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    try:
+        from ..review.clips import cut_clips
+        from ..review.report import ReportError
+    except ImportError as e:
+        print(f"error: llv clips needs the `sim` extra ({e})", file=sys.stderr)
+        return EXIT_USAGE
+    if not os.path.isfile(args.video):
+        print(f"error: cannot read the video {args.video}: no such file", file=sys.stderr)
+        return EXIT_USAGE
+    records = _records(args.trace)
+    if records is None:
+        return EXIT_USAGE
+    if os.path.exists(args.output) and not os.path.isdir(args.output):
+        print(f"error: {args.output} is a file; -o names the folder for the clips", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        made, stamped = cut_clips(args.video, records, args.output, per=args.per)
+    except ReportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:
+        print(f"error: cannot write the clips into {args.output}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_USAGE
+    for clip in made:
+        how = "copied" if clip.copied else "re-encoded (it does not start on a key frame)"
+        print(f"{clip.path}: {clip.frames} frames from frame {clip.first_frame}, {how}", file=sys.stderr)
+    if not stamped:
+        print("note: the video carries no frame stamps; clips were placed by the model's frame counts "
+              "and are exact only if no frame was dropped", file=sys.stderr)
+    print(f"wrote {len(made)} clip{'s' if len(made) != 1 else ''} into {args.output}", file=sys.stderr)
+    return EXIT_OK

@@ -95,10 +95,13 @@ def _app_frame(record: dict[str, Any]) -> tuple[str | None, dict]:
     return frame.get("type"), data if isinstance(data, dict) else {}
 
 
-def read_take(records: list[dict[str, Any]], program: Program) -> Take:
-    """Gather the sent commands, their acknowledgements, the fired beats and the timings of a trace."""
+def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
+    """Gather the sent commands, their acknowledgements, the fired beats and the timings of a trace.
+
+    Without the `program` every prompt counts as unplanned.
+    """
     take = Take()
-    planned_prompts = {beat.prompt for scene in program.scenes for beat in scene.beats}
+    planned_prompts = {beat.prompt for scene in program.scenes for beat in scene.beats} if program else set()
     started = False
     waiting: list[Sent] = []
     prompt_at: dict[int, str] = {}

@@ -1,0 +1,76 @@
+"""`llv clips`: one MP4 per scene or per beat of a real take, holding exactly that scene's or beat's frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from longlive_dsl.cli import main
+
+from .conftest import FPC
+
+
+def _stamps(video: Path) -> list:
+    import av
+
+    from longlive_dsl.sim.frames import read_stamp
+
+    with av.open(str(video)) as container:
+        return [read_stamp(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
+
+
+def _key_frames(video: Path) -> list[bool]:
+    import av
+
+    with av.open(str(video)) as container:
+        return [bool(f.key_frame) for f in container.decode(video=0)]
+
+
+@pytest.mark.parametrize(("per", "starts"), [("scene", [0, 5, 10]), ("beat", [0, 5, 10, 14])])
+def test_each_clip_holds_exactly_its_frames(take, tmp_path, per, starts, capsys):
+    out = tmp_path / "clips"
+    assert main(["clips", str(take.video), "--trace", str(take.trace), "-o", str(out), "--per", per]) == 0
+    err = capsys.readouterr().err
+    clips = sorted(out.glob("*.mp4"))
+    assert len(clips) == len(starts)
+    whole = _stamps(take.video)
+    keys = _key_frames(take.video)
+    assert None not in whole
+    bounds = starts + [20]
+    for clip, first, stop in zip(clips, bounds, bounds[1:]):
+        frames = [s for s in whole if first <= s.session_chunk < stop]
+        assert _stamps(clip) == frames, clip.name  # every frame of the scene/beat, in order, nothing else
+        assert len(frames) == (stop - first) * FPC
+        first_frame = whole.index(frames[0])
+        how = "copied" if keys[first_frame] else "re-encoded"
+        assert f"{clip}: {len(frames)} frames from frame {first_frame}, {how}" in err
+    assert f"wrote {len(starts)} clips into {out}" in err
+
+
+def test_a_clip_starting_on_a_key_frame_is_copied_not_re_encoded(take, tmp_path):
+    import av
+
+    from longlive_dsl.review.clips import cut_clips
+    from longlive_dsl.runtime.trace import read_trace
+
+    made, stamped = cut_clips(str(take.video), read_trace(take.trace), str(tmp_path / "c"), per="scene")
+    assert stamped
+    first = made[0]
+    assert first.first_frame == 0 and first.copied  # a take starts on a key frame
+    with av.open(str(take.video)) as whole, av.open(first.path) as clip:
+        original = [bytes(p) for p in whole.demux(video=0) if p.size][: first.frames]
+        copied = [bytes(p) for p in clip.demux(video=0) if p.size]
+    assert copied == original  # the very packets: no re-encoding
+
+
+def test_bad_inputs_are_refused_plainly(take, tmp_path, capsys):
+    assert main(["clips", str(tmp_path / "none.mp4"), "--trace", str(take.trace), "-o", str(tmp_path / "o")]) == 2
+    assert "cannot read the video" in capsys.readouterr().err
+    not_video = tmp_path / "x.mp4"
+    not_video.write_bytes(b"not a video at all")
+    assert main(["clips", str(not_video), "--trace", str(take.trace), "-o", str(tmp_path / "o")]) == 2
+    assert "cannot read the video" in capsys.readouterr().err
+    assert main(["clips", str(take.video), "--trace", str(take.video), "-o", str(tmp_path / "o")]) == 2
+    assert "is not a trace" in capsys.readouterr().err
+    assert not list((tmp_path / "o").glob("*.mp4")) if (tmp_path / "o").exists() else True

@@ -204,3 +204,19 @@ def clips(args: argparse.Namespace) -> int:
               "and are exact only if no frame was dropped", file=sys.stderr)
     print(f"wrote {len(made)} clip{'s' if len(made) != 1 else ''} into {args.output}", file=sys.stderr)
     return EXIT_OK
+
+
+def fired_picture(trace: str, text: str, name: str, tl, diags, svg: bool) -> str | None:
+    """`llv timeline FILE --trace TRACE`: the plan's picture with the take's fired beats; None after an error."""
+    from .. import compile
+    from ..review.report import fired_against_plan
+    from ..tools.timeline_view import render_with_fired
+
+    records = _records(trace)
+    if records is None:
+        return None
+    program, _ = compile(text, name)
+    if program is None:
+        print(f"error: {name} has errors, so the take cannot be compared with its plan", file=sys.stderr)
+        return None
+    return render_with_fired(tl, diags, fired_against_plan(program, records), page=not svg)

@@ -613,3 +613,14 @@ def is_trace(records: list[dict[str, Any]]) -> bool:
     return bool(records) and all(isinstance(r, dict) and "kind" in r and "t" in r for r in records)
 
 
+
+
+def fired_against_plan(program: Program, records: list[dict[str, Any]]) -> list:
+    """Each beat a trace shows firing, with its fate against the plan (for `llv timeline --trace`)."""
+    from ..tools.timeline_view import FiredBeat
+
+    verdict = verify(program, records)
+    on_plan = {(b.fired_at, b.beat.prompt) for b in verdict.beats if b.ok}
+    return [FiredBeat(f.chunk, f.kind, f.prompt,
+                      "live" if not f.planned else ("on plan" if (f.chunk, f.prompt) in on_plan else "off plan"))
+            for f in read_take(records, program).fired]

@@ -50,14 +50,18 @@ class Preview:
 
 
 def _engine_on_clock(clock: model.Clock):
-    """The simulator engine, playing `clock`, and a hook to call before every frame.
+    """The simulator engine playing `clock`, and a function giving the current chunk's frame count.
 
-    Until the engine takes a Clock itself, the hook sets its frames-per-chunk at each chunk's first
-    frame from the scene's chunk count (29 after a cut, then 32 on the measured clock). One small
-    function to repoint when it does.
+    An engine that knows the clock itself (it has `chunk_frames`) is given it; an older engine, that
+    takes one frame count for every chunk, gets its count set at each chunk's first frame from the
+    scene's chunk number (29 after a cut, then 32, on the measured clock). Delete the second branch
+    once every engine takes a Clock.
     """
     from ..sim.engine import Engine
 
+    if hasattr(Engine, "chunk_frames"):
+        engine = Engine(frames_per_chunk=clock)
+        return engine, lambda: engine.chunk_frames(engine.snapshot()["current_chunk"])
     engine = Engine(frames_per_chunk=clock.first_chunk_frames)
 
     def before_frame() -> int:

@@ -150,8 +150,11 @@ def cut_clips(video: str, records: list[dict[str, Any]], folder: str, per: str =
     frames = _scan(video)
     if not frames.pts:
         raise ReportError(f"{video} holds no frames")
-    # The take ends with the last chunk the model reported: a frame past it (it may record one) is no scene's.
-    last_chunk = max(read_take(records, None).emitted, default=None)
+    # The take ends where the run said it did (its `end` record), else with the last chunk the model
+    # reported: a frame recorded past it is no scene's.
+    take = read_take(records, None)
+    done = take.end.get("chunks_done")
+    last_chunk = done - 1 if isinstance(done, int) and done > 0 else max(take.emitted, default=None)
     bounds = [c for _, c in segments] + ([last_chunk + 1] if last_chunk is not None else [])
     firsts, stamped = _first_frames(frames, records, bounds)
     firsts.append(len(frames.pts))

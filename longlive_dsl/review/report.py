@@ -169,7 +169,7 @@ class Footage:
     times: list[float]  # frame index -> presentation time in seconds
     source: str  # "stamps" | "trace" | "clock"
     frames: int  # frames in the video (0 without one)
-    stamped: dict[int, int] | None  # session chunk -> distinct frames the stamps show, None without stamps
+    stamped: dict[int, int] | None  # session chunk -> its frames in the video, by the stamps; None without stamps
     stills: dict[int, bytes]  # session chunk -> JPEG
 
 
@@ -242,9 +242,11 @@ def read_footage(video: str | None, take: Take, wanted: set[int], clock: model.C
             if s is not None and s.session_chunk not in starts:
                 starts[s.session_chunk] = i
         starts.setdefault(max(starts) + 1, len(stamps))
-        stamped: dict[int, int] = {}
-        for chunk, _ in {(s.session_chunk, s.frame_in_chunk) for s in readable}:
-            stamped[chunk] = stamped.get(chunk, 0) + 1
+        stamped: dict[int, int] = {}  # a frame whose stamp did not survive counts for the chunk before it
+        current = 0
+        for s in stamps:
+            current = s.session_chunk if s is not None else current
+            stamped[current] = stamped.get(current, 0) + 1
         return Footage(starts, times, "stamps", len(stamps), stamped, {c: jpg for c, (_, jpg) in candidates.items()})
     if take.emitted:
         return Footage(from_trace, times, "trace", len(stamps), None, by_index)
@@ -370,7 +372,7 @@ _SCRIPT = """
   video.addEventListener("play", function () { requestAnimationFrame(follow); });
   function seek(t) { video.currentTime = t + 0.5 / fps; place(t); }
   document.querySelectorAll("[data-seek]").forEach(function (el) {
-    el.addEventListener("click", function () { seek(+el.dataset.seek); });
+    el.addEventListener("click", function (ev) { ev.preventDefault(); seek(+el.dataset.seek); });
   });
   svg.addEventListener("click", function (ev) {
     if (ev.target.closest("[data-seek]")) return;
@@ -493,9 +495,11 @@ def build_report(program: Program, records: list[dict[str, Any]], *, video: str 
     expected = emitted if emitted is not None else planned_frames
     received = take.end.get("frames_received")
     recorded = footage.frames if video else take.end.get("frames_recorded")
-    if footage.stamped is not None and emitted is not None:
-        dropped = max(0, emitted - sum(n for c, n in footage.stamped.items() if c < stop))
-    elif isinstance(recorded, int):
+    past_end = 0
+    if footage.stamped is not None:  # frames of the storyboard's chunks; one recorded past its end is not
+        recorded = sum(n for c, n in footage.stamped.items() if c < stop)
+        past_end = footage.frames - recorded
+    if isinstance(recorded, int):
         dropped = max(0, expected - recorded)
     else:
         dropped = None
@@ -504,9 +508,9 @@ def build_report(program: Program, records: list[dict[str, Any]], *, video: str 
               verdict.chunks_seen < verdict.planned_chunks),
         _fact(f"{recorded if recorded is not None else '–'} / {expected}",
               f"frames {'in the video' if video else 'recorded'} / expected"
-              + (" (as the model emitted them)" if emitted is not None else f" (on the {clock.name} clock)")),
-        _fact("–" if dropped is None else dropped, "frames dropped" + (" (by the stamps)" if footage.source == "stamps" else ""),
-              bool(dropped)),
+              + (" (as the model emitted them)" if emitted is not None else f" (on the {clock.name} clock)")
+              + (f"; {past_end} more recorded past the end" if past_end else "")),
+        _fact("–" if dropped is None else dropped, "frames dropped", bool(dropped)),
         _fact(received if received is not None else "–", "frames received over the connection"),
     ]
     if emitted is not None and emitted != planned_frames:

@@ -79,3 +79,31 @@ def test_bad_inputs_are_refused_plainly(take, tmp_path, capsys):
     assert main(["clips", str(take.video), "--trace", str(take.video), "-o", str(tmp_path / "o")]) == 2
     assert "is not a trace" in capsys.readouterr().err
     assert not list((tmp_path / "o").glob("*.mp4")) if (tmp_path / "o").exists() else True
+
+
+def test_a_take_without_stamps_is_cut_by_the_models_frame_counts_and_says_so(take, tmp_path, capsys):
+    import av
+
+    from longlive_dsl.runtime.trace import read_trace
+
+    plain = tmp_path / "plain.mp4"  # the take with its stamps painted out, as the hosted model's would be
+    with av.open(str(take.video)) as source, av.open(str(plain), mode="w") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 320, 176, "yuv420p"
+        for frame in source.decode(video=0):
+            pixels = frame.to_ndarray(format="rgb24")
+            pixels[:24] = 0
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+        frames = stream.frames
+    emitted = {r["frame"]["data"]["session_chunk"]: r["frame"]["data"]["frames_emitted"] for r in read_trace(take.trace)
+               if r.get("kind") == "recv" and r["frame"].get("type") == "chunk_complete"}
+    out = tmp_path / "clips"
+    assert main(["clips", str(plain), "--trace", str(take.trace), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "carries no frame stamps" in err
+    bounds = [0, emitted[4], emitted[9], min(frames, emitted[19])]
+    for clip, first, stop in zip(sorted(out.glob("*.mp4")), bounds, bounds[1:]):
+        assert f"{clip}: {stop - first} frames from frame {first}" in err

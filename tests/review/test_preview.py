@@ -8,6 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from longlive_dsl import compile, model
 from longlive_dsl.cli import main
@@ -143,3 +145,29 @@ def test_bad_input_is_refused_and_nothing_half_written_is_left(tmp_path, capsys)
     with pytest.raises(SystemExit):
         main(["preview", str(ROOT / "examples" / "ratatouille.llv"), "-o", str(tmp_path / "p.mp4"), "--step", "0"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.llv"]
+
+
+@st.composite
+def _storyboards(draw) -> str:
+    """Small storyboards: 1 to 4 scenes of 1 to 4 chunks, some with a soft shot inside, and an end."""
+    lines, start = ['title "Drawn"'], 0
+    for i in range(draw(st.integers(1, 4))):
+        length = draw(st.integers(1, 4))
+        lines.append(f'scene "S{i}" for {length}')
+        lines.append(f'  shot "Scene {i}: a harbour at dawn, gulls over the water, a slow pan right, soft light."')
+        if length > 1 and draw(st.booleans()):
+            at = start + draw(st.integers(1, length - 1))
+            lines.append(f'  shot at {at} "Scene {i}, later: the pan settles on a red fishing boat, same light."')
+        start += length
+    lines.append(f"end at {start}")
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_storyboards(), clock=st.sampled_from(list(model.CLOCKS.values())))
+def test_any_storyboard_previews_to_the_frames_its_plan_implies(tmp_path, text, clock):
+    program = _program(text)
+    render_preview(program, tmp_path / "p.mp4", size=(320, 176), clock=clock)
+    stamps = _decode(tmp_path / "p.mp4")[0]
+    assert [(s.session_chunk, s.chunk_in_scene, s.scene_number, s.frame_in_chunk) for s in stamps] == \
+        _planned(program, clock)

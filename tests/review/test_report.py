@@ -163,3 +163,12 @@ def test_in_chromium_the_video_plays_and_clicking_a_beat_moves_the_playhead(take
     colours = image.getcolors(maxcolors=1 << 22)
     assert colours is not None and len(colours) > 50
     assert (0x1A, 0x7F, 0x37) in {c for _, c in colours}  # the green verdict banner is on screen
+
+
+def test_without_a_video_the_chunk_times_come_from_the_models_frame_counts(take, tmp_path):
+    out = tmp_path / "r.html"
+    assert main(["report", str(take.trace), "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "chunk times from the model&#x27;s frame counts (chunk_complete)" in page
+    assert page.count('<div class="none">no frame</div>') == 4  # a contact sheet needs the video
+    assert re.search(r'<g class="seek beat planned" id="planned-3" data-seek="3\.5000" data-chunk="14">', page)

@@ -72,15 +72,14 @@ def _scan(video: str) -> _Frames:
     return _Frames(pts, key, stamps, reordered=packet_pts != sorted(packet_pts))
 
 
-def _segments(records: list[dict[str, Any]], per: str) -> list[tuple[str, int]]:
+def _segments(fired: list, per: str) -> list[tuple[str, int]]:
     """(kind, first chunk) of each clip, in order, from the beats the trace shows firing."""
-    fired = read_take(records, None).fired
     if per == "scene":
         return [("scene", f.chunk) for f in fired if f.kind in ("opener", "cut")]
     return [(f.kind, f.chunk) for f in fired]
 
 
-def _first_frames(frames: _Frames, records: list[dict[str, Any]], chunks: list[int]) -> tuple[list[int], bool]:
+def _first_frames(frames: _Frames, emitted: dict[int, int], chunks: list[int]) -> tuple[list[int], bool]:
     """The first frame index of each chunk in `chunks`, and whether the stamps (not the trace) said so."""
     readable = sum(1 for s in frames.stamps if s is not None)
     if frames.stamps and readable >= len(frames.stamps) // 2:
@@ -91,11 +90,10 @@ def _first_frames(frames: _Frames, records: list[dict[str, Any]], chunks: list[i
             filled.append(current)
         out = [next((i for i, c in enumerate(filled) if c >= chunk), len(filled)) for chunk in chunks]
         return out, True
-    take = read_take(records, None)
-    if not take.emitted:
+    if not emitted:
         raise ReportError("the video carries no frame stamps and the trace no frame counts: "
                           "there is nothing to cut by")
-    return [min(len(frames.pts), 0 if c == 0 else take.emitted.get(c - 1, len(frames.pts))) for c in chunks], False
+    return [min(len(frames.pts), 0 if c == 0 else emitted.get(c - 1, len(frames.pts))) for c in chunks], False
 
 
 def _copy(video: str, path: str, frames: _Frames, first: int, stop: int) -> None:
@@ -144,7 +142,8 @@ def cut_clips(video: str, records: list[dict[str, Any]], folder: str, per: str =
     """Write one clip per scene or per beat of the take into `folder`; the clips, and whether stamps placed them."""
     if per not in ("scene", "beat"):
         raise ValueError(f"per must be scene or beat, got {per!r}")
-    segments = _segments(records, per)
+    take = read_take(records, None)
+    segments = _segments(take.fired, per)
     if not segments:
         raise ReportError("the trace shows no chunk the model generated: there is nothing to cut")
     frames = _scan(video)
@@ -152,11 +151,10 @@ def cut_clips(video: str, records: list[dict[str, Any]], folder: str, per: str =
         raise ReportError(f"{video} holds no frames")
     # The take ends where the run said it did (its `end` record), else with the last chunk the model
     # reported: a frame recorded past it is no scene's.
-    take = read_take(records, None)
     done = take.end.get("chunks_done")
     last_chunk = done - 1 if isinstance(done, int) and done > 0 else max(take.emitted, default=None)
     bounds = [c for _, c in segments] + ([last_chunk + 1] if last_chunk is not None else [])
-    firsts, stamped = _first_frames(frames, records, bounds)
+    firsts, stamped = _first_frames(frames, take.emitted, bounds)
     firsts.append(len(frames.pts))
     os.makedirs(folder, exist_ok=True)
     clips: list[Clip] = []

@@ -227,7 +227,10 @@ def read_footage(video: str | None, take: Take, wanted: set[int], clock: model.C
                 stamp = read_stamp(_luma(frame))
                 stamps.append(stamp)
                 if stamp is not None and stamp.session_chunk in wanted:
-                    middle = clock.chunk_frames(stamp.chunk_in_scene) // 2
+                    c = stamp.session_chunk
+                    length = from_trace[c + 1] - from_trace[c] if c in from_trace and c + 1 in from_trace else \
+                        clock.chunk_frames(stamp.chunk_in_scene)
+                    middle = length // 2
                     best = candidates.get(stamp.session_chunk)
                     if stamp.frame_in_chunk <= middle and (best is None or stamp.frame_in_chunk > best[0]):
                         candidates[stamp.session_chunk] = (stamp.frame_in_chunk, _jpeg(frame))

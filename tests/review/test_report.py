@@ -13,7 +13,6 @@ from longlive_dsl import compile_file
 from longlive_dsl.cli import main
 from longlive_dsl.review.report import build_report, read_take
 from longlive_dsl.runtime.trace import read_trace
-from longlive_dsl.runtime.verify import verify
 
 from .cdp import Chromium
 from .conftest import llv

@@ -171,3 +171,16 @@ def test_without_a_video_the_chunk_times_come_from_the_models_frame_counts(take,
     assert "chunk times from the model&#x27;s frame counts (chunk_complete)" in page
     assert page.count('<div class="none">no frame</div>') == 4  # a contact sheet needs the video
     assert re.search(r'<g class="seek beat planned" id="planned-3" data-seek="3\.5000" data-chunk="14">', page)
+
+
+@pytest.mark.parametrize("kept", [0.1, 0.6])
+def test_a_take_cut_short_is_still_reported_failed(take, tmp_path, kept):
+    lines = take.trace.read_text(encoding="utf-8").splitlines(keepends=True)
+    short = tmp_path / "short.jsonl"
+    cut = lines[: int(len(lines) * kept)]
+    short.write_text("".join(cut) + cut[-1][: len(cut[-1]) // 2], encoding="utf-8")  # and a torn last line
+    out = tmp_path / "short.html"
+    assert main(["report", str(short), str(take.storyboard), "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert '<div id="verdict" class="verdict bad">FAILED:' in page
+    assert "not reached: the run stopped after" in page

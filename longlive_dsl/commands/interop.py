@@ -33,10 +33,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
                                  "beside it, as PATH with .yaml); default: stdout (v1 config lines on stderr)")
     elif name == "timeline":
         parser.add_argument("file", metavar="FILE.llv", help="the storyboard ('-' for stdin)")
-        parser.add_argument("-o", "--output", metavar="PATH", required=True,
-                            help="the picture to write: PATH ending .svg or .html")
         parser.add_argument("--trace", metavar="TRACE",
                             help="draw what fired in this take (a trace of `llv run`) over the plan")
+        parser.add_argument("-o", "--output", metavar="PATH", required=True,
+                            help="the picture to write: PATH ending .svg or .html")
 
 
 def run(name: str, args: argparse.Namespace) -> int:

@@ -379,7 +379,7 @@ def render_with_fired(tl: Timeline, diagnostics: list[Diagnostic] | None, fired:
             y = lane_tops[playing[-1]] + LANE - 8
             colour = FIRED_COLOURS[beat.fate]
             add(f'<g class="fired {beat.fate.replace(" ", "-")}" data-chunk="{beat.chunk}">'
-                f'<title>{_e(f"{beat.kind} fired at chunk {beat.chunk} ({clock(beat.chunk)}), {beat.fate}")}'
+                f'<title>{_e(f"{beat.kind} fired at chunk {beat.chunk}, {beat.fate}")}'
                 f'{_e(chr(10) + beat.prompt)}</title>'
                 f'<path d="M{x(beat.chunk)} {y} l-5 7 h10 z" fill="{colour}"/></g>')
 

@@ -14,15 +14,19 @@ from .. import model
 
 
 def storyboard_clock(program: Any = None, name: str | None = None) -> model.Clock:
-    """The chunk clock a storyboard plays on: `name` when given (`--clock`), else the default profile.
+    """The chunk clock a storyboard plays on: `name` when given (`--clock`), else the Program's, else the default.
 
-    The one place to repoint when the Timeline/Program carries its own clock.
+    The one place that decides it: a Program that carries its clock (`Program.clock.as_clock()`) is
+    followed; until every Program does, the default profile stands in.
     """
     if name is not None:
         try:
             return model.CLOCKS[name]
         except KeyError:
             raise ValueError(f"unknown clock {name!r}; the profiles are {', '.join(model.CLOCKS)}") from None
+    carried = getattr(program, "clock", None)
+    if carried is not None and hasattr(carried, "as_clock"):
+        return carried.as_clock()
     return model.DEFAULT_CLOCK
 
 

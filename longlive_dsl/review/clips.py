@@ -64,7 +64,7 @@ def _scan(video: str) -> _Frames:
                 if packet.pts is not None:
                     packet_pts.append(packet.pts)
                 for frame in packet.decode():
-                    pts.append(frame.pts)
+                    pts.append(frame.pts if frame.pts is not None else len(pts))
                     key.append(bool(frame.key_frame))
                     stamps.append(read_stamp(_luma(frame)))
     except av.FFmpegError as e:
@@ -163,9 +163,8 @@ def cut_clips(video: str, records: list[dict[str, Any]], folder: str, per: str =
         end_chunk = segments[n + 1][1] if n + 1 < len(segments) else None
         if stop <= first:
             continue  # the take stops before this segment's first frame
-        last = end_chunk - 1 if end_chunk is not None else last_chunk
-        last = f"{last:03d}" if last is not None else "end"
-        name = f"{n + 1:02d}-{kind}-chunks-{chunk:03d}-{last}.mp4"
+        final = end_chunk - 1 if end_chunk is not None else last_chunk
+        name = f"{n + 1:02d}-{kind}-chunks-{chunk:03d}-{'end' if final is None else f'{final:03d}'}.mp4"
         path = os.path.join(folder, name)
         copied = frames.key[first] and not frames.reordered
         tmp = os.path.join(folder, f".{name}.tmp.mp4")

@@ -23,7 +23,8 @@ from typing import Any
 
 from .. import model
 from ..program import Program
-from ..runtime.verify import VerifyReport, render as render_verdict, verify
+from ..runtime.verify import VerifyReport, verify
+from ..runtime.verify import render as render_verdict
 from . import planned_chunk_frames
 
 ACK_OF = {
@@ -90,7 +91,8 @@ def _app_frame(record: dict[str, Any]) -> tuple[str | None, dict]:
     if not isinstance(frame, dict) or frame.get("scope") != "application":
         return None, {}
     if record.get("kind") == "send":  # sent as the envelope {"scope", "data": {"type", "data"}}
-        frame = frame.get("data") if isinstance(frame.get("data"), dict) else {}
+        inner = frame.get("data")
+        frame = inner if isinstance(inner, dict) else {}
     data = frame.get("data")
     return frame.get("type"), data if isinstance(data, dict) else {}
 
@@ -200,10 +202,10 @@ def read_footage(video: str | None, take: Take, wanted: set[int], clock: model.C
     fps = model.FPS
     from_trace = {0: 0, **{c + 1: n for c, n in take.emitted.items()}}
     if not video:
-        planned = planned_chunk_frames(clock, scene_starts, last_chunk + 1)
-        starts = from_trace if take.emitted else dict(enumerate(planned))
-        frames = max(starts.values(), default=0)
-        return Footage(starts, [i / fps for i in range(frames + 1)], "trace" if take.emitted else "clock",
+        planned = dict(enumerate(planned_chunk_frames(clock, scene_starts, last_chunk + 1)))
+        known = from_trace if take.emitted else planned
+        frames = max(known.values(), default=0)
+        return Footage(known, [i / fps for i in range(frames + 1)], "trace" if take.emitted else "clock",
                        0, None, {})
     import av
 
@@ -253,8 +255,8 @@ def read_footage(video: str | None, take: Take, wanted: set[int], clock: model.C
         return Footage(starts, times, "stamps", len(stamps), stamped, {c: jpg for c, (_, jpg) in candidates.items()})
     if take.emitted:
         return Footage(from_trace, times, "trace", len(stamps), None, by_index)
-    planned = dict(enumerate(planned_chunk_frames(clock, scene_starts, last_chunk + 1)))
-    return Footage(planned, times, "clock", len(stamps), None, by_index)
+    return Footage(dict(enumerate(planned_chunk_frames(clock, scene_starts, last_chunk + 1))), times, "clock",
+                   len(stamps), None, by_index)
 
 
 def chunk_time(footage: Footage, chunk: int, clock: model.Clock) -> float:

@@ -9,7 +9,6 @@ import pytest
 from longlive_dsl.cli import main
 
 
-
 def _stamps(video: Path) -> list:
     import av
 
@@ -41,13 +40,13 @@ def test_each_clip_holds_exactly_its_frames(take, tmp_path, per, starts, capsys)
         filled.append(current)
     assert sum(s is None for s in whole) <= 0.03 * len(whole)
     bounds = starts + [20]
-    for clip, first, stop in zip(clips, bounds, bounds[1:]):
+    for clip, first, stop in zip(clips, bounds, bounds[1:], strict=False):
         a = next(i for i, c in enumerate(filled) if c >= first)
         b = next((i for i, c in enumerate(filled) if c >= stop), len(filled))
         assert set(filled[a:b]) == set(range(first, stop))
         got = _stamps(clip)
         assert len(got) == b - a, clip.name  # every frame of the scene/beat, nothing else
-        assert all(g == w for g, w in zip(got, whole[a:b]) if g is not None and w is not None), clip.name
+        assert all(g == w for g, w in zip(got, whole[a:b], strict=True) if g is not None and w is not None), clip.name
         how = "copied" if keys[a] else "re-encoded"
         assert f"{clip}: {b - a} frames from frame {a}, {how}" in err
     assert f"wrote {len(starts)} clips into {out}" in err
@@ -105,5 +104,5 @@ def test_a_take_without_stamps_is_cut_by_the_models_frame_counts_and_says_so(tak
     err = capsys.readouterr().err
     assert "carries no frame stamps" in err
     bounds = [0, emitted[4], emitted[9], min(frames, emitted[19])]
-    for clip, first, stop in zip(sorted(out.glob("*.mp4")), bounds, bounds[1:]):
+    for clip, first, stop in zip(sorted(out.glob("*.mp4")), bounds, bounds[1:], strict=False):
         assert f"{clip}: {stop - first} frames from frame {first}" in err

@@ -26,7 +26,8 @@ DEMO    ?= examples/ratatouille.llv
 DEMO_NAME := $(basename $(notdir $(DEMO)))
 
 # Lint, plan and compile the demo storyboard, run it on the local simulator (started and stopped by
-# `llv run`), then check the trace against the plan. Leaves out/NAME.mp4 and out/NAME.trace.jsonl.
+# `llv run`), then check the trace against the plan and write its report. Leaves out/NAME.mp4,
+# out/NAME.trace.jsonl and out/NAME.report.html.
 demo: $(STAMP)
 	@mkdir -p $(OUT)
 	$(LLV) lint $(DEMO)
@@ -34,7 +35,8 @@ demo: $(STAMP)
 	$(LLV) compile $(DEMO) --json -o $(OUT)/$(DEMO_NAME).program.json
 	$(LLV) run $(DEMO) --video $(OUT)/$(DEMO_NAME).mp4 --trace $(OUT)/$(DEMO_NAME).trace.jsonl
 	$(LLV) verify $(OUT)/$(DEMO_NAME).trace.jsonl $(DEMO)
-	@echo "video: $(OUT)/$(DEMO_NAME).mp4  trace: $(OUT)/$(DEMO_NAME).trace.jsonl  program: $(OUT)/$(DEMO_NAME).program.json"
+	$(LLV) report $(OUT)/$(DEMO_NAME).trace.jsonl $(DEMO) --video $(OUT)/$(DEMO_NAME).mp4 -o $(OUT)/$(DEMO_NAME).report.html
+	@echo "video: $(OUT)/$(DEMO_NAME).mp4  trace: $(OUT)/$(DEMO_NAME).trace.jsonl  program: $(OUT)/$(DEMO_NAME).program.json  report: $(OUT)/$(DEMO_NAME).report.html"
 
 # The JavaScript SDK's browser test bundles the pinned packages of tests/e2e/js: node and npm
 # (Debian's packages when missing), then `npm ci` (exactly package-lock.json).

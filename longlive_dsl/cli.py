@@ -23,6 +23,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "compile a storyboard and run it on the simulator or Reactor's cloud"),
     "verify": ("run", "check a run's trace against the storyboard's plan"),
     "serve": ("serve", "run the LongLive-2.0 simulator on 127.0.0.1"),
+    "preview": ("review", "render the storyboard's animatic to an MP4, faster than real time"),
+    "report": ("review", "one self-contained HTML page about a take: video, timeline, verdict"),
+    "clips": ("review", "cut a take into one MP4 per scene or per beat"),
 }
 
 from .exits import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE  # noqa: E402

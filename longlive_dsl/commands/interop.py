@@ -39,6 +39,8 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         add_clock_option(parser)
     elif name == "timeline":
         parser.add_argument("file", metavar="FILE.llv", help="the storyboard ('-' for stdin)")
+        parser.add_argument("--trace", metavar="TRACE",
+                            help="draw what fired in this take (a trace of `llv run`) over the plan")
         parser.add_argument("-o", "--output", metavar="PATH", required=True,
                             help="the picture to write: PATH ending .svg or .html")
         add_clock_option(parser)
@@ -279,7 +281,14 @@ def timeline(args: argparse.Namespace) -> int:
         print_diagnostics(diags, {name: text}, sys.stderr)
         print(f"error: {name} does not parse; nothing drawn", file=sys.stderr)
         return EXIT_FINDINGS
-    picture = render_svg(tl, diags) if ext == ".svg" else render_html(tl, diags)
+    if args.trace:
+        from .review import fired_picture
+
+        picture = fired_picture(args.trace, text, name, tl, diags, ext == ".svg")
+        if picture is None:
+            return EXIT_USAGE
+    else:
+        picture = render_svg(tl, diags) if ext == ".svg" else render_html(tl, diags)
     if not _write(out, picture):
         return EXIT_USAGE
     problems = [d for d in diags if d.severity != "note"]

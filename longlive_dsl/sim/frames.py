@@ -4,8 +4,9 @@ Every frame the simulator sends shows three things:
 
 - a background colour per scene (a cut changes it; a soft shot keeps it),
 - the first words of the active prompt, drawn large enough to read, with a small line naming
-  the scene, the chunk in the scene and the session chunk, and a progress bar along the bottom
-  that fills over the chunk's frames,
+  the scene, the chunk in the scene, the session chunk and the scene's budget spent, a progress
+  bar along the bottom that fills over the chunk's frames, and above it a thin amber bar that
+  fills as the scene spends its 48-chunk budget,
 - a machine-readable **stamp** in the top-left corner: 2 rows x 32 square blocks, black = 0,
   white = 1, that carry the session chunk, the chunk in the scene, the scene number and the
   frame in the chunk, protected by a marker and a CRC-16. Blocks are ``width // 40`` pixels
@@ -33,6 +34,8 @@ from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
+
+from longlive_dsl.model import SCENE_BUDGET_CHUNKS
 
 STAMP_COLS = 32
 STAMP_ROWS = 2
@@ -189,7 +192,8 @@ class FrameRenderer:
         draw = ImageDraw.Draw(img)
         top = STAMP_ROWS * block_size(w) + h // 20
         # People count scenes from 1, as `llv plan` does; the stamp keeps the engine's 0-based number.
-        info = f"scene {scene + 1}  ·  chunk {chunk_in_scene} in scene  ·  session chunk {session_chunk}"
+        info = (f"scene {scene + 1}  ·  chunk {chunk_in_scene} in scene  ·  session chunk {session_chunk}"
+                f"  ·  budget {chunk_in_scene + 1}/{SCENE_BUDGET_CHUNKS}")
         draw.text((w // 20, top), info, font=self._small, fill=(235, 235, 235))
         chars = max(10, int(w / (self._font.size * 0.55)))
         lines = textwrap.wrap(prompt_words(prompt), width=chars)[:4] or [""]
@@ -202,6 +206,9 @@ class FrameRenderer:
             y += int(self._font.size * 1.25)
         arr = np.asarray(img, dtype=np.uint8).copy()
         arr[h - self._bar :, :] = (32, 32, 32)
+        # The scene's budget: a thin bar above the chunk's, filling as the scene spends its 48 chunks.
+        used = w * min(chunk_in_scene + 1, SCENE_BUDGET_CHUNKS) // SCENE_BUDGET_CHUNKS
+        arr[h - self._bar - max(2, self._bar // 2) : h - self._bar, :used] = (214, 168, 60)
         return arr
 
     def render(self, info) -> np.ndarray:

@@ -153,8 +153,11 @@ def _tick_step(scale: Fraction, min_pixels: int) -> int:
         decade *= 10
 
 
-def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str:
-    """The picture of a (possibly faulty) checked Timeline as a standalone SVG document."""
+def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None, overlay=None) -> str:
+    """The picture of a (possibly faulty) checked Timeline as a standalone SVG document.
+
+    `overlay(add, x, lane_tops)`, if given, draws over the lanes (see `render_with_fired`).
+    """
     diagnostics = list(diagnostics or [])
     placed = _place(tl, diagnostics)
     fates = dict(zip(map(id, tl.beats), firing_beats(tl), strict=True))
@@ -264,6 +267,9 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str
     if not scenes:
         add(f'<text x="{LEFT}" y="{lanes_top + 24}" fill="{MUTED}">no scene could be placed</text>')
 
+    if overlay is not None:
+        overlay(add, x, {scene.index: lanes_top + lane * LANE for lane, scene in enumerate(scenes)})
+
     # ---- the end --------------------------------------------------------------------------------
     if stop is not None:
         colour = _worst_colour(placed.end) if placed.end else INK
@@ -355,7 +361,7 @@ td.prompt { max-width: 720px; }
 """
 
 
-def render_html(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> str:
+def render_html(tl: Timeline, diagnostics: list[Diagnostic] | None = None, overlay=None) -> str:
     """A standalone HTML page: the SVG, the beats with their full prompts, and every diagnostic."""
     diagnostics = sorted(diagnostics or [], key=sort_key)
     fates = firing_beats(tl)
@@ -376,10 +382,48 @@ def render_html(tl: Timeline, diagnostics: list[Diagnostic] | None = None) -> st
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{_e(title)} — timeline</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{_e(title)}</h1>\n<div class=\"picture\">\n{render_svg(tl, diagnostics)}</div>\n"
+        f"<h1>{_e(title)}</h1>\n<div class=\"picture\">\n{render_svg(tl, diagnostics, overlay)}</div>\n"
         "<table>\n<tr><th>scene</th><th>beat</th><th>chunk</th><th>time</th><th>prompt</th></tr>\n"
         + "\n".join(rows)
         + "\n</table>\n"
         + (f"<h2>Problems</h2>\n<ul>{problems}</ul>\n" if problems else "<p>No problems found.</p>\n")
         + "</body>\n</html>\n"
     )
+
+
+# ---- what fired in a take, over the plan (`llv timeline FILE --trace TRACE`) ---------------------
+
+FIRED_COLOURS = {"on plan": "#1a7f37", "off plan": "#d62728", "live": "#8250df"}
+
+
+@dataclass(frozen=True)
+class FiredBeat:
+    """A prompt change a take's trace shows: its session chunk, kind, prompt and fate against the plan."""
+
+    chunk: int
+    kind: str
+    prompt: str
+    fate: str  # "on plan" | "off plan" | "live"
+
+
+def render_with_fired(tl: Timeline, diagnostics: list[Diagnostic] | None, fired: list[FiredBeat],
+                      page: bool = False) -> str:
+    """The plan's picture (SVG, or the HTML page) with each beat that fired drawn under its lane."""
+    starts = sorted((s.start, s.index) for s in tl.scenes if s.start is not None)
+
+    def draw(add, x, lane_tops: dict[int, float]) -> None:
+        add(f'<g class="fired-legend" font-size="11" fill="{MUTED}"><text x="16" y="{TOP - 1}">fired in the take:'
+            + "".join(f'<tspan fill="{c}" font-weight="600"> ▲ {f}</tspan>' for f, c in FIRED_COLOURS.items())
+            + "</text></g>")
+        for beat in fired:
+            playing = [index for start, index in starts if start <= beat.chunk]
+            if not playing or playing[-1] not in lane_tops:
+                continue
+            y = lane_tops[playing[-1]] + LANE - 8
+            colour = FIRED_COLOURS[beat.fate]
+            add(f'<g class="fired {beat.fate.replace(" ", "-")}" data-chunk="{beat.chunk}">'
+                f'<title>{_e(f"{beat.kind} fired at chunk {beat.chunk}, {beat.fate}")}'
+                f'{_e(chr(10) + beat.prompt)}</title>'
+                f'<path d="M{x(beat.chunk)} {y} l-5 7 h10 z" fill="{colour}"/></g>')
+
+    return (render_html if page else render_svg)(tl, diagnostics, overlay=draw)

@@ -21,7 +21,9 @@ class Failure(enum.Enum):
     TIMEOUT = 7  # the session, the answer or the connection took too long
     CONNECTION_LOST = 8  # the peer, a channel or the server went away mid-run
     COMMAND_ERROR = 9  # the model refused a command of the program
-    SERVER = 10  # any other unexpected answer from the server
+    SERVER = 10  # any other unexpected answer from the server (a refusal, a malformed answer)
+    OUTPUT = 11  # the video or the trace cannot be written (a full disk, a file-size limit)
+    HANGUP = 129  # SIGHUP: the terminal closed or the ssh connection dropped
     INTERRUPTED = 130  # Ctrl-C / SIGINT / SIGTERM
 
 

@@ -3,6 +3,10 @@
 Records carry `t` (seconds since the trace opened, monotonic clock) and `kind`:
 `http` (method, path, status), `send`/`recv` (channel, frame), `status`, `video`, `event`.
 API keys and JWTs are replaced by `[REDACTED]` wherever they appear, in any string.
+
+Writing never raises: when the file cannot be written (a full disk, a file-size limit) the trace
+is cut back to its last whole record, closed, keeps `error`, and calls `on_error` once with a
+message, so the run can end at once; what was written stays valid JSON Lines.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import os
 import re
 import threading
 import time
-from typing import Any, TextIO
+from collections.abc import Callable
+from typing import Any
 
 REDACTED = "[REDACTED]"
 
@@ -73,21 +78,60 @@ class Trace:
         self.redactor = redactor or Redactor()
         self.t0 = time.monotonic()
         self._lock = threading.Lock()
-        self._file: TextIO | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644) if path else None
+        self._size = 0  # bytes of whole records written
         self.path = path
+        self.error: OSError | None = None
+        self.on_error: Callable[[str], None] | None = None
 
     def write(self, kind: str, **fields: Any) -> None:
-        """Append one record and flush it to disk."""
-        if self._file is None:
+        """Append one record and hand it to the kernel; never raises (see `error`)."""
+        if self._fd is None:
             return
         now = time.monotonic()
         record = {"t": round(now - self.t0, 6), "mono": round(now, 6), "kind": kind}
         record.update(self.redactor.value(fields))
-        line = json.dumps(record, ensure_ascii=False, default=str)
+        data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         with self._lock:
-            if self._file is not None:
-                self._file.write(line + "\n")
-                self._file.flush()
+            if self._fd is None:
+                return
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except OSError as e:
+                self._fail(e)
+            else:
+                self._size += len(data)
+                return
+        self._report()
+
+    def _fail(self, error: OSError) -> None:
+        """Cut a torn record off and stop writing (under the lock)."""
+        self.error = error
+        assert self._fd is not None
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            pass
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+        self._fd = None
+
+    def message(self) -> str | None:
+        """What went wrong with the trace, for a person, or None."""
+        if self.error is None:
+            return None
+        return f"cannot write the trace {self.path}: {self.error.strerror or self.error}"
+
+    def _report(self) -> None:
+        if self.on_error is not None and self.error is not None:
+            try:
+                self.on_error(self.message() or "the trace failed")
+            except Exception:
+                pass
 
     def http(self, method: str, path: str, status: int | None, **extra: Any) -> None:
         self.write("http", method=method, path=path, status=status, **extra)
@@ -97,10 +141,14 @@ class Trace:
         self.write(direction, channel=channel, frame=frame)
 
     def close(self) -> None:
+        """Close the file (each record is already written)."""
         with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            if self._fd is not None:
+                try:
+                    os.close(self._fd)
+                except OSError:
+                    pass
+                self._fd = None
 
 
 def read_trace(path: str | os.PathLike[str]) -> list[dict[str, Any]]:

@@ -101,7 +101,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         )
         parser.add_argument(
             "--signalling-timeout", type=_positive, default=60.0, metavar="SECONDS",
-            help="time from the first call to the SDP answer, plus --capacity-wait on the cloud (default 60)",
+            help="time from the first call to the SDP answer, waits for cloud capacity aside (default 60)",
         )
         parser.add_argument(
             "--connect-timeout", type=_positive, default=20.0, metavar="SECONDS",

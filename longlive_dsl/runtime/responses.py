@@ -47,7 +47,7 @@ class SessionDescriptor(_Answer):
 
     model_config = ConfigDict(extra="allow")
     session_id: str | None = None
-    state: str | None = None
+    state: str
     capabilities: dict[str, Any] | None = None
     selected_transport: dict[str, Any] | None = None
 

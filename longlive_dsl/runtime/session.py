@@ -76,7 +76,7 @@ class RunOptions:
     fps: int = model.FPS
     time_scale: float = 1.0
     signalling_timeout: float = 60.0
-    """Seconds from the first call to the SDP answer (the cloud adds its capacity wait)."""
+    """Seconds from the first call to the SDP answer, not counting waits for capacity (429)."""
     call_timeout: float = 30.0
     """Seconds one HTTP call may take in all."""
     connect_timeout: float = 20.0
@@ -375,9 +375,11 @@ class Session:
     async def _run(self) -> None:
         # aiortc takes ~0.5 s to import: do it while the session is being opened.
         importing = asyncio.get_running_loop().run_in_executor(None, _import_webrtc)
-        limit = self.options.signalling_timeout + self.signalling.phase_allowance()
+        limit = self.options.signalling_timeout
         try:
-            async with asyncio.timeout(limit):
+            async with asyncio.timeout(limit) as phase:
+                # Waiting for capacity (429, Retry-After) has its own limit, --capacity-wait.
+                self.signalling.on_capacity_wait = lambda seconds: phase.reschedule((phase.when() or 0) + seconds)
                 await self.signalling.open()
                 ice = await self.signalling.ice_servers()
                 await importing
@@ -391,7 +393,9 @@ class Session:
                 await self.signalling.send_offer(cid, sdp, mapping)
                 answer = await self.signalling.wait_answer(cid)
         except TimeoutError:
-            raise RunError(Failure.TIMEOUT, f"signalling did not finish within {limit:g} s (session to SDP answer)") from None
+            raise RunError(
+                Failure.TIMEOUT, f"signalling did not finish within {limit:g} s (session to SDP answer, capacity waits aside)"
+            ) from None
         try:
             async with asyncio.timeout(self.options.connect_timeout):
                 await self.peer.accept(answer)

@@ -164,12 +164,11 @@ class Signalling:
         self.end_error: str | None = None
         """Why stopping or deleting the session failed (a network error name), if it did."""
 
+        self.on_capacity_wait: Callable[[float], None] = lambda seconds: None
+        """Told of each wait for capacity, which does not count against the signalling deadline."""
+
     cloud = False
     """Whether this front door is Reactor's cloud (refusals are then about the API key)."""
-
-    def phase_allowance(self) -> float:
-        """Extra seconds the signalling phase may take on top of its deadline (waiting for capacity)."""
-        return 0.0
 
     def _auth_headers(self) -> dict[str, str]:
         return {}
@@ -357,9 +356,6 @@ class CloudSignalling(Signalling):
 
     cloud = True
 
-    def phase_allowance(self) -> float:
-        return self.capacity_wait
-
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._jwt}"} if self._jwt else {}
 
@@ -398,6 +394,7 @@ class CloudSignalling(Signalling):
                 if time.monotonic() + wait <= deadline:
                     self.trace.write("event", what="no capacity, retrying", retry_after=wait)
                     self.on_status(Status.CONNECTING, f"no capacity yet, retrying in {wait:g} s")
+                    self.on_capacity_wait(wait)
                     await self.sleep(wait)
                     retried = True
                     continue
@@ -415,7 +412,7 @@ class CloudSignalling(Signalling):
             if resp.status_code != 200:
                 raise self.refused(resp, "waiting for the session")
             desc = self.parse(resp, SessionDescriptor, "waiting for the session")
-            state = (desc.state or "").upper()
+            state = desc.state.upper()
             if state in ("CLOSED", "INACTIVE"):
                 raise RunError(Failure.CONNECTION_LOST, f"the session became {state} before it was ready")
             if desc.capabilities and desc.selected_transport:

@@ -60,10 +60,8 @@ def _url(text: str) -> str:
         url = None
     if url is None or url.scheme not in ("http", "https") or not url.host:
         raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
-    try:
-        url.port  # noqa: B018 - a port out of range raises here
-    except (httpx.InvalidURL, ValueError):
-        raise argparse.ArgumentTypeError(f"expected a valid port in {text!r}") from None
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port in 1..65535, got {url.port} in {text!r}")
     return str(url)
 
 

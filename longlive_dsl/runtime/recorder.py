@@ -97,6 +97,8 @@ class Recorder:
 
         container = None
         stream = None
+        whole = 0  # bytes of the file known whole (header and complete fragments)
+        whole_frames = 0  # the frames those hold
         try:
             while True:
                 frame = self._queue.get()
@@ -109,6 +111,9 @@ class Recorder:
                 img.time_base = Fraction(1, self.fps)
                 for packet in stream.encode(img):
                     container.mux(packet)
+                    size = self._size()  # packets are flushed as muxed: the file ends on a whole fragment
+                    if size != whole:  # a fragment (the frames before this one) reached the file
+                        whole, whole_frames = size, self.frames_written
                 self.frames_written += 1
         except BaseException as e:  # keep the file valid whatever happened
             self.error = e
@@ -128,6 +133,21 @@ class Recorder:
                     if self.error is None:
                         self.error = e
                         self._report()
+            if self.error is not None and whole:
+                self._cut(whole)  # a torn last fragment off: what stays plays
+                self.frames_written = whole_frames
+
+    def _size(self) -> int:
+        try:
+            return os.stat(self.path).st_size
+        except OSError:
+            return 0
+
+    def _cut(self, size: int) -> None:
+        try:
+            os.truncate(self.path, size)
+        except OSError:
+            pass
 
     def _report(self) -> None:
         if self.on_error is not None:

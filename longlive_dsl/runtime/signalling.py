@@ -208,7 +208,7 @@ class Signalling:
             raise RunError(
                 Failure.TIMEOUT, f"{what}: the server did not answer within {limit:g} s ({self.base_url})"
             ) from None
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, OSError, OverflowError, ExceptionGroup) as e:  # the transport's own, unwrapped
             self.trace.http(method, path, None, error=type(e).__name__)
             raise RunError(Failure.CONNECTION_LOST, f"{what}: cannot reach {self.base_url} ({type(e).__name__})") from None
         ms = round(1000 * (time.monotonic() - t), 1)

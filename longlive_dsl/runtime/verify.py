@@ -31,6 +31,7 @@ class VerifyReport:
     chunks_seen: int = 0
     planned_chunks: int = 0
     run_end: str | None = None
+    frames_dropped: tuple[int, int] | None = None  # (dropped, expected) from the trace's `end`, when any were
 
     @property
     def ok(self) -> bool:
@@ -44,6 +45,7 @@ class _Evidence:
     cuts: list[tuple[int, str]] = field(default_factory=list)
     complete: int | None = None
     end_message: str | None = None
+    frames_dropped: tuple[int, int] | None = None
 
 
 def _evidence(records: list[dict[str, Any]]) -> _Evidence:
@@ -51,6 +53,8 @@ def _evidence(records: list[dict[str, Any]]) -> _Evidence:
     for r in records:
         if r.get("kind") == "end":
             ev.end_message = r.get("message")
+            if r.get("frames_dropped") and isinstance(r.get("frames_expected"), int):
+                ev.frames_dropped = (r["frames_dropped"], r["frames_expected"])
         if r.get("kind") != "recv":
             continue
         frame = r.get("frame") or {}
@@ -75,6 +79,7 @@ def verify(program: Program, records: list[dict[str, Any]]) -> VerifyReport:
         chunks_seen=(max(ev.prompt_at) + 1) if ev.prompt_at else 0,
         planned_chunks=program.end if program.end is not None else program.stops_at,
         run_end=ev.end_message,
+        frames_dropped=ev.frames_dropped,
     )
     beats = [(scene, beat) for scene in program.scenes for beat in scene.beats]
     beats.sort(key=lambda sb: sb[1].chunk)
@@ -130,6 +135,8 @@ def render(report: VerifyReport, program_name: str, trace_name: str) -> str:
     lines.append(f"  the run covered {report.chunks_seen} of {report.planned_chunks} planned chunks")
     if report.run_end:
         lines.append(f"  the run ended: {report.run_end}")
+    if report.frames_dropped:
+        lines.append("  warning: {} of {} video frames never arrived: the video is shorter than the take".format(*report.frames_dropped))
     good = sum(1 for b in report.beats if b.ok)
     if report.ok:
         lines.append(f"OK: all {good} beats fired on their planned chunks")

@@ -11,16 +11,12 @@ that exit code. docs/run.md lists the deadlines, limits and exit codes these che
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from hostile.runner import bounded, llv, run_llv
 from hostile.server import (
     AnswerAfterOffer,
     HostileServer,
@@ -30,74 +26,11 @@ from hostile.server import (
     js,
     local_steps,
 )
-from longlive_dsl.runtime.trace import read_trace
-from longlive_dsl.sim.server import Simulator
 from runtime.programs import make_program, write_source
 
 BEATS = ((0, "opener", "a red fox in the snow"), (4, "shot", "the fox leaps"), (12, "cut", "a city at night"))
 KEY = "rk_hostile_0123456789"
-PEAK_MB = 400  # a whole llv run (aiortc, PyAV, libx264) stays well under this
 MALFORMED = {"not JSON": b"<html>oops</html>", "a list": b"[1, 2]", "an empty object": b"{}", "null": b"null"}
-
-
-def llv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "longlive_dsl.cli", *args]
-
-
-@dataclass
-class Outcome:
-    code: int
-    seconds: float
-    peak_mb: float
-    err: str
-    trace: Path
-
-    def records(self) -> list[dict]:
-        lines = self.trace.read_text().splitlines()
-        return [json.loads(line) for line in lines]  # every line whole JSON
-
-    def ends_cleanly(self) -> dict:
-        """The trace is valid and closed by `end` with the exit code; returns that record."""
-        end = self.records()[-1]
-        assert end["kind"] == "end" and end["exit_code"] == self.code, end
-        return end
-
-
-def wait_with_rusage(proc: subprocess.Popen, timeout: float) -> tuple[int, float]:
-    """Reap `proc` within `timeout` (killing it past that); (exit code, peak RSS in MB)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_maxrss / 1024
-        if time.monotonic() > deadline:
-            proc.kill()
-            os.wait4(proc.pid, 0)
-            raise AssertionError(f"llv run did not end within {timeout} s")
-        time.sleep(0.05)
-
-
-def start_llv(ns, tmp_path: Path, *args: str, env: dict | None = None, trace: Path | None = None, **popen):
-    trace = trace or tmp_path / "run.jsonl"
-    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
-    popen.setdefault("stderr", err)
-    proc = ns.popen(llv("run", *args, "--trace", str(trace), "--plain"), stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}, **popen)
-    err.close()
-    return proc, trace
-
-
-def finish(proc, tmp_path: Path, trace: Path, t0: float, timeout: float) -> Outcome:
-    code, peak = wait_with_rusage(proc, timeout)
-    err = (tmp_path / "stderr.txt").read_text()
-    return Outcome(code, time.monotonic() - t0, peak, err, trace)
-
-
-def run_llv(ns, tmp_path: Path, *args: str, timeout: float = 90, **kw) -> Outcome:
-    t0 = time.monotonic()
-    proc, trace = start_llv(ns, tmp_path, *args, **kw)
-    return finish(proc, tmp_path, trace, t0, timeout)
 
 
 @pytest.fixture
@@ -131,11 +64,6 @@ def local(ns, tmp_path, program, server, *extra, **kw) -> Outcome:
 def cloud(ns, tmp_path, program, server, *extra, **kw) -> Outcome:
     return run_llv(ns, tmp_path, str(program), "--cloud", "--api-url", server.url, *extra,
                    env={"REACTOR_API_KEY": KEY}, **kw)
-
-
-def bounded(outcome: Outcome, seconds: float, peak_mb: float = PEAK_MB) -> None:
-    assert outcome.seconds < seconds, f"took {outcome.seconds:.1f} s"
-    assert outcome.peak_mb < peak_mb, f"peak memory {outcome.peak_mb:.0f} MB"
 
 
 # --------------------------------------------------------------------- malformed answers: exit 10

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -71,12 +72,15 @@ class Recorder:
             if self._closed:
                 return
             self._closed = True
-        if self._thread.is_alive():
+        deadline = time.monotonic() + timeout
+        while self._thread.is_alive():  # the encoder may stop on an error while we wait for room
             try:
-                self._queue.put(_STOP, timeout=timeout)
+                self._queue.put(_STOP, timeout=0.05)
+                break
             except queue.Full:
-                pass
-            self._thread.join(timeout)
+                if time.monotonic() > deadline:
+                    break
+        self._thread.join(max(0.0, deadline - time.monotonic()))
         if self._thread.is_alive() and self.error is None:
             self.error = TimeoutError(f"the encoder did not finish the video within {timeout:g} s")
         while True:  # frames never encoded: let them go

@@ -110,6 +110,7 @@ def test_a_session_id_that_would_change_the_url_is_refused(netns_module, hostile
     assert out.code == 10 and "session_id" in out.err, out.err
     out.ends_cleanly()
     assert all(path.startswith(("/start_session", "/stop_session")) for _, path, _ in server.requests)
+    bounded(out, 60)
 
 
 def test_an_sdp_answer_that_is_not_sdp_is_a_server_failure(netns_module, hostile, tmp_path, program):
@@ -197,6 +198,7 @@ def test_a_local_401_says_nothing_about_the_api_key(netns_module, hostile, tmp_p
     out = local(netns_module, tmp_path, program, server)
     assert out.code == 3 and "(401)" in out.err and "REACTOR_API_KEY" not in out.err, out.err
     out.ends_cleanly()
+    bounded(out, 60)
 
 
 def test_a_local_429_does_not_claim_retries(netns_module, hostile, tmp_path, program):
@@ -205,6 +207,7 @@ def test_a_local_429_does_not_claim_retries(netns_module, hostile, tmp_path, pro
     assert out.code == 5 and "(429)" in out.err and "retrying" not in out.err, out.err
     assert [c for c in server.calls() if c[1] == "start"] == [("POST", "start")]
     out.ends_cleanly()
+    bounded(out, 60)
 
 
 def test_a_redirect_is_not_followed(netns_module, hostile, tmp_path, program):
@@ -212,6 +215,7 @@ def test_a_redirect_is_not_followed(netns_module, hostile, tmp_path, program):
     out = local(netns_module, tmp_path, program, server)
     assert out.code == 10 and "HTTP 302" in out.err, out.err
     out.ends_cleanly()
+    bounded(out, 60)
 
 
 # ------------------------------------------------------------------------------ the option parser

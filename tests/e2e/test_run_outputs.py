@@ -168,6 +168,7 @@ def test_a_closed_stderr_does_not_end_the_take(sim, tmp_path, program):
     assert out.code == 0
     end = out.ends_cleanly()
     assert end["chunks_done"] == END, "the whole take played"
+    assert end["frames_expected"] == END * 6, "the model's own count of the frames it sent"
     assert frames_in(video) == end["frames_recorded"] > 0
     bounded(out, 80)
 

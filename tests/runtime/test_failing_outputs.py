@@ -6,6 +6,7 @@ say so once through `on_error`, and the session turns that into `Failure.OUTPUT`
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -195,3 +196,29 @@ def test_a_malformed_schema_over_http_is_a_server_failure(tmp_path, body):
             asyncio.run(go())
     assert e.value.failure is Failure.SERVER and "reading the model's schema" in e.value.message
     assert "malformed" in e.value.message
+
+
+# -------------------------------------------------------------- dropped frames in verify and the summary
+
+
+def test_verify_warns_about_dropped_frames_but_still_passes():
+    from longlive_dsl.runtime.verify import render, verify
+
+    from .test_verify import PLAN, chunks
+
+    end = {"kind": "end", "exit_code": 0, "message": "done", "frames_expected": 232, "frames_dropped": 20}
+    report = verify(make_program(), chunks(PLAN, cut_at={5}) + [end])
+    assert report.ok and report.frames_dropped == (20, 232)
+    text = render(report, "story.llv", "t.jsonl")
+    assert "warning: 20 of 232 video frames never arrived" in text
+
+
+def test_the_summary_line_counts_dropped_frames(capsys):
+    from longlive_dsl.commands.run import _report
+    from longlive_dsl.runtime.session import RunResult
+    from longlive_dsl.runtime.trace import Redactor
+
+    result = RunResult(message="reached the end", chunks_done=8, frames_received=220, frames_expected=232, frames_dropped=12)
+    args = argparse.Namespace(video=None, trace=None)
+    assert _report(result, args, Redactor()) == 0
+    assert "8 chunks, 220 of 232 frames (12 dropped)" in capsys.readouterr().err

@@ -190,6 +190,39 @@ def test_a_connection_dropped_without_an_answer_is_a_lost_connection(netns_modul
     bounded(out, 60)
 
 
+def test_headers_that_never_end_are_refused_without_growing(netns_module, hostile, tmp_path, program):
+    server = hostile(local_steps(start=Reply(endless_headers=True)))
+    out = local(netns_module, tmp_path, program, server, "--call-timeout", "10")
+    assert out.code in (7, 8), out.err  # the HTTP parser's header limit, or else the call's deadline
+    out.ends_cleanly()
+    bounded(out, 40, peak_mb=250)
+
+
+def test_json_nested_beyond_reason_is_a_malformed_answer(netns_module, hostile, tmp_path, program):
+    server = hostile(local_steps(start=Reply(200, b"[" * 100_000 + b"]" * 100_000)))
+    out = local(netns_module, tmp_path, program, server)
+    assert out.code == 10 and "malformed" in out.err, out.err
+    out.ends_cleanly()
+    bounded(out, 60)
+
+
+def test_a_retry_after_past_the_capacity_wait_gives_up_at_once(netns_module, hostile, tmp_path, program):
+    server = hostile(cloud_steps(sessions=js({"detail": "busy"}, 429, **{"Retry-After": "999999"})))
+    out = cloud(netns_module, tmp_path, program, server)
+    assert out.code == 5 and "(429)" in out.err, out.err
+    out.ends_cleanly()
+    bounded(out, 30)
+
+
+def test_a_server_echoing_the_key_never_gets_it_printed(netns_module, hostile, tmp_path, program):
+    server = hostile(cloud_steps(tokens=js({"detail": f"key {KEY} is not valid"}, 401)))
+    out = cloud(netns_module, tmp_path, program, server)
+    assert out.code == 3, out.err
+    assert KEY not in out.err and KEY not in out.trace.read_text() and "[REDACTED]" in out.err
+    out.ends_cleanly()
+    bounded(out, 60)
+
+
 # ------------------------------------------------------------------- refusals worded for the door
 
 

@@ -45,6 +45,7 @@ class Reply:
     filler: int | None = None  # send this many bytes of filler as the body (streamed, never held)
     hang: bool = False  # read the request, then never answer
     drop: bool = False  # close the connection without answering
+    endless_headers: bool = False  # a status line, then header lines for ever
 
 
 def js(value: Any, status: int = 200, **headers: str) -> Reply:
@@ -188,6 +189,14 @@ class HostileServer:
 
     async def _send(self, writer: asyncio.StreamWriter, reply: Reply) -> None:
         if reply.drop:
+            return
+        if reply.endless_headers:
+            writer.write(b"HTTP/1.1 200 OK\r\n")
+            line = b"X-Hostile: " + b"y" * 1000 + b"\r\n"
+            assert self._stopped is not None
+            while not self._stopped.is_set():
+                writer.write(line * 64)
+                await writer.drain()
             return
         if reply.hang:
             assert self._stopped is not None

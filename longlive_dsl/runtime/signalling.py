@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -125,16 +126,43 @@ def failure_for(resp: httpx.Response, what: str, *, cloud: bool = True, retried:
     return RunError(Failure.SERVER, f"{what} failed with HTTP {status}" + suffix, status=status)
 
 
+async def _once(data: bytes) -> Any:
+    yield data
+
+
+class _Undecodable(Exception):
+    """An answer's body in an encoding llv cannot (or will not) read."""
+
+
 async def _read_capped(resp: httpx.Response, limit: int) -> tuple[bytes, bool]:
-    """At most `limit` bytes of a streamed body, and whether there was more."""
-    parts: list[bytes] = []
-    size = 0
-    async for chunk in resp.aiter_bytes():
-        parts.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(parts)[:limit], True
-    return b"".join(parts), False
+    """At most `limit` bytes of a streamed body (inflated, if gzip or deflate), and whether there was more.
+
+    Inflation is bounded too: a small compressed body that would inflate to gigabytes stops at the cap.
+    """
+    encoding = resp.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        inflate = None
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        inflate = zlib.decompressobj(47)  # gzip or zlib, told apart by the header
+    else:
+        raise _Undecodable(f"the answer is encoded as {encoding!r}, which llv does not read")
+    body = bytearray()
+    # (A response built in memory, as a test's mock transport makes, has no raw stream left.)
+    chunks = resp.aiter_raw() if not resp.is_stream_consumed else _once(resp.content)
+    async for raw in chunks:
+        if inflate is None:
+            body += raw
+        else:
+            data = raw
+            try:
+                while data and len(body) <= limit:
+                    body += inflate.decompress(data, limit + 1 - len(body))
+                    data = inflate.unconsumed_tail
+            except zlib.error:
+                raise _Undecodable(f"the answer's {encoding} encoding is broken") from None
+        if len(body) > limit:
+            return bytes(body[:limit]), True
+    return bytes(body), False
 
 
 class Signalling:
@@ -189,7 +217,7 @@ class Signalling:
         (capped) body. A successful answer over the cap is a server failure.
         """
         what = what or f"{method} {path}"
-        hdrs = {**self._auth_headers(), **(headers or {})}
+        hdrs = {"Accept-Encoding": "identity", **self._auth_headers(), **(headers or {})}
         kwargs: dict[str, Any] = {"headers": hdrs}
         if json is not None:
             kwargs["json"] = json
@@ -208,6 +236,9 @@ class Signalling:
             raise RunError(
                 Failure.TIMEOUT, f"{what}: the server did not answer within {limit:g} s ({self.base_url})"
             ) from None
+        except _Undecodable as e:
+            self.trace.http(method, path, None, error=str(e))
+            raise RunError(Failure.SERVER, f"{what}: {e}") from None
         except (httpx.HTTPError, OSError, OverflowError, ExceptionGroup) as e:  # the transport's own, unwrapped
             self.trace.http(method, path, None, error=type(e).__name__)
             raise RunError(Failure.CONNECTION_LOST, f"{what}: cannot reach {self.base_url} ({type(e).__name__})") from None

@@ -179,7 +179,20 @@ def test_a_huge_body_is_read_only_up_to_the_cap(netns_module, hostile, tmp_path,
     else:
         assert "HTTP 500" in out.err
     out.ends_cleanly()
-    bounded(out, 60, peak_mb=250)
+    bounded(out, 60, peak_mb=150)
+
+
+def test_a_compressed_bomb_is_not_inflated_past_the_cap(netns_module, hostile, tmp_path, program):
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip
+    zeros = b"\0" * 1024**2
+    bomb = b"".join(packer.compress(zeros) for _ in range(512)) + packer.flush()  # 512 MiB of zeros in ~0.5 MB
+    server = hostile(local_steps(start=Reply(200, bomb, {"Content-Encoding": "gzip", "Content-Type": "application/json"})))
+    out = local(netns_module, tmp_path, program, server)
+    assert out.code == 10, out.err
+    out.ends_cleanly()
+    bounded(out, 60, peak_mb=150)  # inflating it whole would take ~220 MB
 
 
 def test_a_connection_dropped_without_an_answer_is_a_lost_connection(netns_module, hostile, tmp_path, program):

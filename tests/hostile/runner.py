@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PEAK_MB = 400  # a whole llv run (aiortc, PyAV, libx264) stays well under this
+PEAK_MB = 300  # a whole llv run (aiortc, PyAV, libx264) peaks near 100 MB
 
 
 def llv(*args: str) -> list[str]:

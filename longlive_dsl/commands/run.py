@@ -11,8 +11,10 @@ Exit codes are those of `longlive_dsl.runtime.Failure` (docs/run.md).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
+import re
 import sys
 from typing import Any
 
@@ -296,30 +298,44 @@ def say(text: str, stream: Any = None) -> None:
         silence(stream)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with terminal control characters (escape sequences, bells, carriage returns) made visible as U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 class Redacting:
-    """Passes every text for the terminal through the trace's redactor first (a server could echo a key)."""
+    """Passes every text for the terminal through the trace's redactor first (a server could echo a key),
+    and defuses control characters (a server could send escape sequences to the terminal)."""
 
     def __init__(self, display: Any, redactor: Any):
         self.display, self.redactor = display, redactor
 
+    def _clean(self, text: str) -> str:
+        return printable(self.redactor.text(text))
+
     def status(self, status: Any, detail: str) -> None:
-        self.display.status(status, self.redactor.text(detail))
+        self.display.status(status, self._clean(detail))
 
     def info(self, text: str) -> None:
-        self.display.info(self.redactor.text(text))
+        self.display.info(self._clean(text))
 
     def progress(self, progress: Any) -> None:
+        if progress.prompt:
+            progress = dataclasses.replace(progress, prompt=self._clean(progress.prompt))
         self.display.progress(progress)
 
     def problem(self, text: str) -> None:
-        self.display.problem(self.redactor.text(text))
+        self.display.problem(self._clean(text))
 
     def close(self) -> None:
         self.display.close()
 
 
 def _report(result: Any, args: argparse.Namespace, redactor: Any) -> int:
-    result.message = redactor.text(result.message)
+    result.message = printable(redactor.text(result.message))
     frames = f"{result.frames_received} frames"
     if result.frames_expected is not None and result.frames_dropped:
         frames = f"{result.frames_received} of {result.frames_expected} frames ({result.frames_dropped} dropped)"

@@ -11,12 +11,15 @@ that exit code. docs/run.md lists the deadlines, limits and exit codes these che
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from hostile.runner import bounded, llv, run_llv
+from hostile.runner import bounded, finish, llv, run_llv, start_llv
 from hostile.server import (
     AnswerAfterOffer,
     HostileServer,
@@ -236,6 +239,43 @@ def test_a_server_echoing_the_key_never_gets_it_printed(netns_module, hostile, t
     bounded(out, 60)
 
 
+# ------------------------------------------------------------------- signals while the server stalls
+
+
+def wait_for_call(server: HostileServer, step: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(s == step for _, s in server.calls()):
+        assert time.monotonic() < deadline, f"no {step} call within {timeout} s: {server.calls()}"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGHUP, 129), (signal.SIGTERM, 130), (signal.SIGINT, 130)])
+def test_a_signal_while_the_server_stalls_ends_the_run_at_once(netns_module, hostile, tmp_path, program, sig, code):
+    server = hostile(local_steps(start=Reply(hang=True)))
+    t0 = time.monotonic()
+    proc, trace = start_llv(netns_module, tmp_path, str(program), "--server", server.url)
+    wait_for_call(server, "start")
+    proc.send_signal(sig)
+    out = finish(proc, tmp_path, trace, t0, 60)
+    assert out.code == code, out.err
+    out.ends_cleanly()
+    bounded(out, 30)
+
+
+def test_a_hangup_while_the_cloud_session_waits_deletes_it(netns_module, hostile, tmp_path, program):
+    server = hostile(cloud_steps(polling=js({"session_id": "hostile-1", "state": "WAITING"})))
+    t0 = time.monotonic()
+    proc, trace = start_llv(netns_module, tmp_path, str(program), "--cloud", "--api-url", server.url,
+                            env={"REACTOR_API_KEY": KEY})
+    wait_for_call(server, "polling")
+    os.kill(proc.pid, signal.SIGHUP)
+    out = finish(proc, tmp_path, trace, t0, 60)
+    assert out.code == 129 and "hung up" in out.err, out.err
+    assert server.calls()[-1] == ("DELETE", "delete"), "the session is deleted on the cloud"
+    out.ends_cleanly()
+    bounded(out, 30)
+
+
 # ------------------------------------------------------------------- refusals worded for the door
 
 
@@ -252,6 +292,15 @@ def test_a_local_429_does_not_claim_retries(netns_module, hostile, tmp_path, pro
     out = local(netns_module, tmp_path, program, server)
     assert out.code == 5 and "(429)" in out.err and "retrying" not in out.err, out.err
     assert [c for c in server.calls() if c[1] == "start"] == [("POST", "start")]
+    out.ends_cleanly()
+    bounded(out, 60)
+
+
+def test_escape_sequences_from_the_server_never_reach_the_terminal(netns_module, hostile, tmp_path, program):
+    server = hostile(local_steps(start=js({"detail": "\x1b[2J\x1b]0;owned\x07 bad \r\x9b31m"}, 500)))
+    out = local(netns_module, tmp_path, program, server)
+    assert out.code == 10 and "bad" in out.err, out.err
+    assert not any(c in out.err for c in "\x1b\x07\r\x9b")
     out.ends_cleanly()
     bounded(out, 60)
 

@@ -465,6 +465,8 @@ class EndRecord(_Record):
     chunks_done: int | None = None
     frames_received: int | None = None
     frames_recorded: int | None = None
+    frames_expected: int | None = None
+    frames_dropped: int | None = None
 
 
 TraceRecord = Annotated[

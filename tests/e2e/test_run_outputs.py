@@ -138,7 +138,7 @@ def test_a_file_size_limit_ends_the_run_with_exit_11(netns, require_runtime, tmp
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
 
-    with Simulator(0, time_scale=2.0, frames_per_chunk=6, size=(640, 352), netns=netns.name) as s:
+    with Simulator(0, time_scale=1.0, frames_per_chunk=6, size=(1280, 704), netns=netns.name) as s:
         t0 = time.monotonic()
         proc, trace = start_llv(netns, tmp_path, str(program), "--server", s.base_url, "--video", str(video),
                                 preexec_fn=limit)
@@ -218,3 +218,35 @@ def test_a_server_that_dies_is_reported_as_gone(netns, require_runtime, tmp_path
     assert "the server itself is gone" in out.err and "ConnectError" in out.err
     out.ends_cleanly()
     bounded(out, 60)
+
+
+# ------------------------------------------------------------------------------ dropped frames
+
+
+def test_frames_lost_while_the_client_is_starved_are_counted_warned_about_and_verified(netns, require_runtime,
+                                                                                       tmp_path):
+    """The client stopped (SIGSTOP) for 5 s mid-take: the video packets sent meanwhile overflow its
+    socket buffer. The run still ends 0, but says how many frames never arrived, and so do the
+    trace and `llv verify`."""
+    end_chunk = 60
+    src = write_source(tmp_path / "long.llv", BEATS)
+    program = tmp_path / "long.program.json"
+    program.write_text(make_program(BEATS, end=end_chunk, file=src).model_dump_json())
+    with Simulator(0, time_scale=1.0, frames_per_chunk=6, size=(1280, 704), netns=netns.name) as s:
+        t0 = time.monotonic()
+        proc, trace = start_llv(netns, tmp_path, str(program), "--server", s.base_url, "--silence-timeout", "30")
+        wait_for_chunks(trace, 3, proc)
+        os.kill(proc.pid, signal.SIGSTOP)
+        time.sleep(5)
+        os.kill(proc.pid, signal.SIGCONT)
+        out = finish(proc, tmp_path, trace, t0, 120)
+    assert out.code == 0, out.err
+    end = out.ends_cleanly()
+    expected = end_chunk * 6
+    assert end["frames_expected"] == expected and end["frames_dropped"] > 0, end
+    assert end["frames_received"] + end["frames_dropped"] >= expected
+    assert f"{end['frames_dropped']} of {expected} video frames never arrived" in out.err
+    assert f"({end['frames_dropped']} dropped)" in out.err
+    verified = netns.run(llv("verify", str(trace), str(program)), capture_output=True, text=True, timeout=60)
+    assert f"warning: {end['frames_dropped']} of {expected} video frames never arrived" in verified.stdout
+    bounded(out, 110)

@@ -104,8 +104,9 @@ def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_p
     out = finish(proc, tmp_path, trace, t0, 60)
     assert out.code == 11, out.err
     assert "No space left on device" in out.err and "take.mp4" in out.err
-    out.ends_cleanly()
-    assert frames_in(keep / "take.mp4") >= 1, "the fragments written before the disk filled still play"
+    end = out.ends_cleanly()
+    kept = frames_in(keep / "take.mp4")
+    assert kept == end["frames_recorded"] >= 1, "the fragments written before the disk filled still play"
     bounded(out, 45)
 
 
@@ -131,14 +132,19 @@ def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_p
     bounded(out, 45)
 
 
-def test_a_file_size_limit_ends_the_run_with_exit_11(netns, require_runtime, tmp_path, program):
-    """RLIMIT_FSIZE in the child: writes past 40 kB fail (EFBIG); the video (640x352) gets there first."""
+def test_a_file_size_limit_ends_the_run_with_exit_11(netns, require_runtime, tmp_path):
+    """RLIMIT_FSIZE in the child: writes past 100 kB fail (EFBIG). A 60-chunk take at 640x352 makes
+    some 350 kB of video and 60 kB of trace, so the video hits the limit first, a third of the way in."""
     video = tmp_path / "take.mp4"
+    end_chunk = 60
+    src = write_source(tmp_path / "long.llv", BEATS)
+    program = tmp_path / "long.program.json"
+    program.write_text(make_program(BEATS, end=end_chunk, file=src).model_dump_json())
 
     def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
 
-    with Simulator(0, time_scale=1.0, frames_per_chunk=6, size=(1280, 704), netns=netns.name) as s:
+    with Simulator(0, time_scale=2.0, frames_per_chunk=6, size=(640, 352), netns=netns.name) as s:
         t0 = time.monotonic()
         proc, trace = start_llv(netns, tmp_path, str(program), "--server", s.base_url, "--video", str(video),
                                 preexec_fn=limit)
@@ -146,8 +152,9 @@ def test_a_file_size_limit_ends_the_run_with_exit_11(netns, require_runtime, tmp
     assert out.code == 11, out.err
     assert "cannot write the video" in out.err and "File too large" in out.err
     end = out.ends_cleanly()
-    assert end["chunks_done"] < END
-    assert frames_in(video) >= 1 and video.stat().st_size <= 40_000
+    assert end["chunks_done"] < end_chunk
+    assert frames_in(video) == end["frames_recorded"] >= 24, "whole fragments only, each a second of video"
+    assert video.stat().st_size <= 100_000
     bounded(out, 45)
 
 

@@ -51,6 +51,13 @@ def program(tmp_path) -> Path:
     return path
 
 
+def long_program(tmp_path: Path, end: int) -> Path:
+    src = write_source(tmp_path / "long.llv", BEATS)
+    path = tmp_path / "long.program.json"
+    path.write_text(make_program(BEATS, end=end, file=src).model_dump_json())
+    return path
+
+
 def frames_in(video: Path) -> int:
     with av.open(str(video)) as container:
         return sum(1 for _ in container.decode(video=0))
@@ -89,8 +96,10 @@ def test_a_video_to_a_full_device_ends_the_run_with_exit_11(sim, tmp_path, progr
     bounded(out, 45)
 
 
-def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_path, program):
+def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_path):
+    """A 60-chunk take makes some 85 kB of video: a 32 kB disk fills a third of the way in."""
     ns, s = sim
+    program = long_program(tmp_path, 60)
     small, keep = tmp_path / "small", tmp_path / "kept"
     small.mkdir()
     keep.mkdir()
@@ -99,7 +108,7 @@ def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_p
                "--trace", str(trace), "--plain")
     t0 = time.monotonic()
     err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
-    proc = ns.popen(on_small_disk("16k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
+    proc = ns.popen(on_small_disk("32k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
     err.close()
     out = finish(proc, tmp_path, trace, t0, 60)
     assert out.code == 11, out.err
@@ -110,8 +119,10 @@ def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_p
     bounded(out, 45)
 
 
-def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_path, program):
+def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_path):
+    """A 60-chunk take writes some 60 kB of trace (16 kB before `start`): a 32 kB disk fills mid-take."""
     ns, s = sim
+    program = long_program(tmp_path, 60)
     small, keep = tmp_path / "small", tmp_path / "kept"
     small.mkdir()
     keep.mkdir()
@@ -120,7 +131,7 @@ def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_p
                "--trace", str(small / "run.jsonl"), "--plain")
     t0 = time.monotonic()
     err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
-    proc = ns.popen(on_small_disk("24k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
+    proc = ns.popen(on_small_disk("32k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
     err.close()
     out = finish(proc, tmp_path, keep / "run.jsonl", t0, 60)
     assert out.code == 11, out.err
@@ -137,9 +148,7 @@ def test_a_file_size_limit_ends_the_run_with_exit_11(netns, require_runtime, tmp
     some 350 kB of video and 60 kB of trace, so the video hits the limit first, a third of the way in."""
     video = tmp_path / "take.mp4"
     end_chunk = 60
-    src = write_source(tmp_path / "long.llv", BEATS)
-    program = tmp_path / "long.program.json"
-    program.write_text(make_program(BEATS, end=end_chunk, file=src).model_dump_json())
+    program = long_program(tmp_path, end_chunk)
 
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
@@ -236,9 +245,7 @@ def test_frames_lost_while_the_client_is_starved_are_counted_warned_about_and_ve
     socket buffer. The run still ends 0, but says how many frames never arrived, and so do the
     trace and `llv verify`."""
     end_chunk = 60
-    src = write_source(tmp_path / "long.llv", BEATS)
-    program = tmp_path / "long.program.json"
-    program.write_text(make_program(BEATS, end=end_chunk, file=src).model_dump_json())
+    program = long_program(tmp_path, end_chunk)
     with Simulator(0, time_scale=1.0, frames_per_chunk=6, size=(1280, 704), netns=netns.name) as s:
         t0 = time.monotonic()
         proc, trace = start_llv(netns, tmp_path, str(program), "--server", s.base_url, "--silence-timeout", "30")

@@ -11,7 +11,10 @@ Exit codes are those of `longlive_dsl.runtime.Failure` (docs/run.md).
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import math
 import os
+import re
 import sys
 from typing import Any
 
@@ -30,12 +33,16 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
 
 
+TIME_SCALE_RANGE = (0.01, 100.0)
+"""--time-scale bounds: those of the simulator (docs/simulator.md)."""
+
+
 def _positive(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
 
@@ -49,20 +56,43 @@ def _frames_per_chunk(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _time_scale(text: str) -> float:
+    value = _positive(text)
+    low, high = TIME_SCALE_RANGE
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"expected a time scale in {low:g}..{high:g}, got {text!r}")
+    return value
+
+
+def _url(text: str) -> str:
+    """An http(s) URL with a host: what --server and --api-url take."""
+    import httpx
+
+    try:
+        url = httpx.URL(text.strip())
+    except (httpx.InvalidURL, TypeError, ValueError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host:
+        raise argparse.ArgumentTypeError(f"expected an http:// or https:// URL, got {text!r}")
+    if url.port is not None and not 1 <= url.port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port in 1..65535, got {url.port} in {text!r}")
+    return str(url)
+
+
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "run":
         parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json)")
         parser.add_argument("--video", metavar="PATH", help="record the video to PATH (H.264 MP4)")
         parser.add_argument("--trace", metavar="PATH", help="write the wire trace to PATH (JSON Lines)")
         where = parser.add_mutually_exclusive_group()
-        where.add_argument("--server", metavar="URL", help="play on the runtime at URL (no authentication)")
+        where.add_argument("--server", metavar="URL", type=_url, help="play on the runtime at URL (no authentication)")
         where.add_argument("--cloud", action="store_true", help=f"play on Reactor's cloud (key from {API_KEY_ENV})")
         parser.add_argument(
-            "--api-url", metavar="URL", help=f"the cloud API's base URL (default ${API_URL_ENV} or https://api.reactor.inc)"
+            "--api-url", metavar="URL", type=_url, help=f"the cloud API's base URL (default ${API_URL_ENV} or https://api.reactor.inc)"
         )
         parser.add_argument(
-            "--time-scale", type=_positive, default=1.0, metavar="X",
-            help="the embedded simulator plays X times faster than real time (default 1)",
+            "--time-scale", type=_time_scale, default=1.0, metavar="X",
+            help="the embedded simulator plays X times faster than real time, 0.01..100 (default 1)",
         )
         parser.add_argument("--size", type=_size, metavar="WxH", help="frame size of the embedded simulator")
         parser.add_argument(
@@ -78,6 +108,22 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--capacity-wait", type=_positive, default=300.0, metavar="SECONDS",
             help="how long to keep retrying when the cloud has no capacity (429) (default 300)",
         )
+        parser.add_argument(
+            "--call-timeout", type=_positive, default=30.0, metavar="SECONDS",
+            help="total time one HTTP call may take, body included (default 30)",
+        )
+        parser.add_argument(
+            "--signalling-timeout", type=_positive, default=60.0, metavar="SECONDS",
+            help="time from the first call to the SDP answer, waits for cloud capacity aside (default 60)",
+        )
+        parser.add_argument(
+            "--connect-timeout", type=_positive, default=20.0, metavar="SECONDS",
+            help="time from the SDP answer until the WebRTC connection and its channels are open (default 20)",
+        )
+        parser.add_argument(
+            "--first-frame-timeout", type=_positive, metavar="SECONDS",
+            help="time from `start` to the first video frame (default: 4 chunks, at least 30 s)",
+        )
         parser.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
         add_clock_option(parser)
     elif name == "verify":
@@ -87,7 +133,15 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def run(name: str, args: argparse.Namespace) -> int:
-    return run_command(args) if name == "run" else verify_command(args)
+    if name != "run":
+        return verify_command(args)
+    from ..runtime import Failure
+
+    try:
+        return run_command(args)
+    except BrokenPipeError:  # stderr went away outside the run itself (diagnostics): never exit 0
+        silence(sys.stderr)
+        return Failure.OUTPUT.value
 
 
 def load_program(path: str, clock: str | None = None) -> tuple[Any, int]:
@@ -161,9 +215,11 @@ def run_command(args: argparse.Namespace) -> int:
         if not existed:
             os.unlink(args.video)  # only a probe: the recorder creates the file at the first frame
     options = RunOptions(
-        video=args.video, time_scale=args.time_scale, silence_timeout=args.silence_timeout
+        video=args.video, time_scale=args.time_scale, silence_timeout=args.silence_timeout,
+        call_timeout=args.call_timeout, signalling_timeout=args.signalling_timeout,
+        connect_timeout=args.connect_timeout, first_frame_timeout=args.first_frame_timeout,
     )
-    display = Redacting(make_display(sys.stderr, args.file, force_plain=args.plain), redactor)
+    display = Redacting(Quiet(make_display(sys.stderr, args.file, force_plain=args.plain), sys.stderr), redactor)
     trace.write("run", file=args.file, mode=venue.kind, clock=program.clock.name)
     simulator: dict[str, Any] = {"time_scale": args.time_scale}
     if args.size:
@@ -186,42 +242,117 @@ def run_command(args: argparse.Namespace) -> int:
     return _report(result, args, redactor)
 
 
+class Quiet:
+    """Passes everything to a display until its terminal goes away, then says nothing more.
+
+    A closed pipe (`llv run … 2>&1 | head`) or a hung-up terminal must not end the take: the run
+    goes on silently, its video and trace complete, and the exit code is the run's. The stream is
+    pointed at /dev/null so nothing fails again on the way out.
+    """
+
+    def __init__(self, display: Any, stream: Any):
+        self.display, self.stream = display, stream
+        self.gone = False
+
+    def _do(self, name: str, *args: Any) -> None:
+        if self.gone:
+            return
+        try:
+            getattr(self.display, name)(*args)
+        except (OSError, ValueError):  # EPIPE, EIO; ValueError: the stream was closed
+            self.gone = True
+            silence(self.stream)
+
+    def status(self, status: Any, detail: str) -> None:
+        self._do("status", status, detail)
+
+    def info(self, text: str) -> None:
+        self._do("info", text)
+
+    def progress(self, progress: Any) -> None:
+        self._do("progress", progress)
+
+    def problem(self, text: str) -> None:
+        self._do("problem", text)
+
+    def close(self) -> None:
+        self._do("close")
+
+
+def silence(stream: Any) -> None:
+    """Point a broken output stream at /dev/null (its fd too), so later writes and the exit flush succeed."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def say(text: str, stream: Any = None) -> None:
+    """Print a line to stderr; a stderr that is gone is silenced instead."""
+    stream = stream or sys.stderr
+    try:
+        print(text, file=stream, flush=True)
+    except (OSError, ValueError):
+        silence(stream)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with terminal control characters (escape sequences, bells, carriage returns) made visible as U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
+
+
 class Redacting:
-    """Passes every text for the terminal through the trace's redactor first (a server could echo a key)."""
+    """Passes every text for the terminal through the trace's redactor first (a server could echo a key),
+    and defuses control characters (a server could send escape sequences to the terminal)."""
 
     def __init__(self, display: Any, redactor: Any):
         self.display, self.redactor = display, redactor
 
+    def _clean(self, text: str) -> str:
+        return printable(self.redactor.text(text))
+
     def status(self, status: Any, detail: str) -> None:
-        self.display.status(status, self.redactor.text(detail))
+        self.display.status(status, self._clean(detail))
 
     def info(self, text: str) -> None:
-        self.display.info(self.redactor.text(text))
+        self.display.info(self._clean(text))
 
     def progress(self, progress: Any) -> None:
+        if progress.prompt:
+            progress = dataclasses.replace(progress, prompt=self._clean(progress.prompt))
         self.display.progress(progress)
 
     def problem(self, text: str) -> None:
-        self.display.problem(self.redactor.text(text))
+        self.display.problem(self._clean(text))
 
     def close(self) -> None:
         self.display.close()
 
 
 def _report(result: Any, args: argparse.Namespace, redactor: Any) -> int:
-    out = sys.stderr
-    result.message = redactor.text(result.message)
+    result.message = printable(redactor.text(result.message))
+    frames = f"{result.frames_received} frames"
+    if result.frames_expected is not None and result.frames_dropped:
+        frames = f"{result.frames_received} of {result.frames_expected} frames ({result.frames_dropped} dropped)"
     if result.failure is None:
-        print(f"llv run: {result.message}; {result.chunks_done} chunks, {result.frames_received} frames", file=out)
+        say(f"llv run: {result.message}; {result.chunks_done} chunks, {frames}")
     else:
-        print(f"llv run: error: {result.message} (exit {result.exit_code})", file=out)
-        print(f"llv run: stopped after {result.chunks_done} chunks, {result.frames_received} frames", file=out)
+        say(f"llv run: error: {result.message} (exit {result.exit_code})")
+        say(f"llv run: stopped after {result.chunks_done} chunks, {frames}")
     if args.video and result.frames_recorded:
-        print(f"llv run: video: {args.video} ({result.frames_recorded} frames)", file=out)
+        say(f"llv run: video: {args.video} ({result.frames_recorded} frames)")
     elif args.video:
-        print(f"llv run: no frames arrived, so no video was written to {args.video}", file=out)
+        say(f"llv run: no frames were recorded, so no video was written to {args.video}")
     if args.trace:
-        print(f"llv run: trace: {args.trace}", file=out)
+        say(f"llv run: trace: {args.trace}")
     return result.exit_code
 
 

@@ -23,7 +23,9 @@ class Failure(enum.Enum):
     TIMEOUT = exits.EXIT_TIMEOUT  # the session, the answer or the connection took too long
     CONNECTION_LOST = exits.EXIT_CONNECTION_LOST  # the peer, a channel or the server went away mid-run
     COMMAND_ERROR = exits.EXIT_COMMAND_ERROR  # the model refused a command of the program
-    SERVER = exits.EXIT_SERVER  # any other unexpected answer from the server
+    SERVER = exits.EXIT_SERVER  # any other unexpected answer from the server (a refusal, a malformed answer)
+    OUTPUT = exits.EXIT_OUTPUT  # the video or the trace cannot be written (a full disk, a file-size limit)
+    HANGUP = exits.EXIT_HANGUP  # SIGHUP: the terminal closed or the ssh connection dropped
     INTERRUPTED = exits.EXIT_INTERRUPTED  # Ctrl-C / SIGINT / SIGTERM
 
 

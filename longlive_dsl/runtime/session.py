@@ -6,12 +6,18 @@ order and each is acknowledged by its message (`shot_set`, `shot_scheduled`, ...
 `state` snapshot; then `start`. A `command_error` is mapped back through the Program's source map
 to the `.llv` line that produced the command and shown like a compiler diagnostic. The run ends
 when the session has completed `Program.end` chunks, or at `generation_complete`.
+
+Every phase has a deadline (`RunOptions`): signalling (session to SDP answer), the connection
+(ICE and both channels open), the first video frame after `start`, then the silence allowed
+between messages. A video or trace that cannot be written ends the run at once (`Failure.OUTPUT`),
+whatever phase it is in.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,7 +75,14 @@ class RunOptions:
     video: str | os.PathLike[str] | None = None
     fps: int = model.FPS
     time_scale: float = 1.0
+    signalling_timeout: float = 60.0
+    """Seconds from the first call to the SDP answer, not counting waits for capacity (429)."""
+    call_timeout: float = 30.0
+    """Seconds one HTTP call may take in all."""
     connect_timeout: float = 20.0
+    """Seconds from the answer until the peer is connected and both channels are open (ICE)."""
+    first_frame_timeout: float | None = None
+    """Seconds from `start` acknowledged to the first video frame (default: 4 chunks, at least 30 s)."""
     ack_timeout: float = 10.0
     schema_timeout: float = 5.0
     silence_timeout: float | None = None
@@ -85,6 +98,11 @@ class RunOptions:
             return self.silence_timeout
         return max(10.0, 8 * self.chunk_wall_seconds())
 
+    def first_frame(self) -> float:
+        if self.first_frame_timeout is not None:
+            return self.first_frame_timeout
+        return max(30.0, 4 * self.chunk_wall_seconds())
+
 
 @dataclass
 class RunResult:
@@ -95,6 +113,10 @@ class RunResult:
     chunks_done: int = 0
     frames_received: int = 0
     frames_recorded: int = 0
+    frames_expected: int | None = None
+    """Frames the model says it sent up to the end (None when it did not say)."""
+    frames_dropped: int = 0
+    """Of those, frames that never arrived."""
     command_errors: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -213,6 +235,11 @@ class Session:
         self._done_reason: str | None = None
         self._frames_emitted = 0
         self._frame_limit: int | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._output_failed = asyncio.Event()
+        self._output_message: str | None = None
+        self._started_at: float | None = None
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -257,17 +284,30 @@ class Session:
 
     async def run(self) -> RunResult:
         """Play the Program; never raises for a known failure: the result carries it."""
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self.trace.on_error = self._output_error
         try:
-            await self._run()
+            if self.trace.error is not None:
+                raise RunError(Failure.OUTPUT, self.trace.message() or "cannot write the trace")
+            await self._until_output_fails(self._run())
         except RunError as e:
             self.result.failure, self.result.message = e.failure, e.message
-        except asyncio.CancelledError:
-            self.result.failure, self.result.message = Failure.INTERRUPTED, "interrupted"
-            self.trace.write("event", what="interrupted")
+        except asyncio.CancelledError as e:
+            hangup = bool(e.args) and e.args[0] == "SIGHUP"
+            self.result.failure = Failure.HANGUP if hangup else Failure.INTERRUPTED
+            self.result.message = "the terminal hung up (SIGHUP)" if hangup else "interrupted"
+            if hangup:
+                self.trace.write("event", what="hangup")
+            else:
+                self.trace.write("event", what="interrupted")
         finally:
             await self._teardown()
         self.result.chunks_done = self.progress.chunks_done
         self.result.frames_received = self.progress.frames
+        self._count_dropped()
+        if self.result.failure is None and self._output_message is not None:
+            self.result.failure, self.result.message = Failure.OUTPUT, self._output_message
         self.trace.write(
             "end",
             exit_code=self.result.exit_code,
@@ -276,26 +316,99 @@ class Session:
             chunks_done=self.result.chunks_done,
             frames_received=self.result.frames_received,
             frames_recorded=self.result.frames_recorded,
+            frames_expected=self.result.frames_expected,
+            frames_dropped=self.result.frames_dropped,
         )
+        if self.result.failure is None and self.trace.error is not None:  # the `end` record itself failed
+            self.result.failure, self.result.message = Failure.OUTPUT, self.trace.message() or "cannot write the trace"
         return self.result
+
+    def _output_error(self, message: str) -> None:
+        """The video or the trace cannot be written: end the run (callable from any thread)."""
+
+        def mark() -> None:
+            if self._output_message is None:
+                self._output_message = message
+            self._output_failed.set()
+
+        if self._loop is None or threading.get_ident() == self._loop_thread:
+            mark()
+            return
+        try:
+            self._loop.call_soon_threadsafe(mark)
+        except RuntimeError:  # the loop is gone: the run is over anyway
+            pass
+
+    async def _until_output_fails(self, work: Any) -> None:
+        """Run `work`, ending it with a `Failure.OUTPUT` as soon as an output cannot be written."""
+        main = asyncio.ensure_future(work)
+        watch = asyncio.ensure_future(self._output_failed.wait())
+        try:
+            await asyncio.wait({main, watch}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watch.cancel()
+            if not main.done():
+                main.cancel()
+                try:
+                    await main
+                except (asyncio.CancelledError, Exception):
+                    pass
+        if main.done() and not main.cancelled():
+            main.result()  # a RunError of the run itself
+            return
+        raise RunError(Failure.OUTPUT, self._output_message or "an output cannot be written")
+
+    def _count_dropped(self) -> None:
+        """Frames the model says it sent but that never arrived, warned about when any are missing."""
+        expected = self._frames_emitted
+        if self._frame_limit is not None:
+            expected = min(expected, self._frame_limit)
+        if expected <= 0:
+            return
+        self.result.frames_expected = expected
+        self.result.frames_dropped = max(0, expected - self.progress.frames)
+        dropped = self.result.frames_dropped
+        if dropped and self.result.failure is None:
+            share = 100 * dropped / expected
+            self.listener.info(
+                f"{dropped} of {expected} video frames never arrived ({share:.1f} %): the video is shorter than the take"
+            )
+            self.trace.write("event", what="frames dropped", frames_dropped=dropped, frames_expected=expected)
+        if self.recorder is not None and self.recorder.frames_dropped:
+            self.listener.info(f"{self.recorder.frames_dropped} frames were not recorded: the encoder fell behind")
 
     async def _run(self) -> None:
         # aiortc takes ~0.5 s to import: do it while the session is being opened.
         importing = asyncio.get_running_loop().run_in_executor(None, _import_webrtc)
-        await self.signalling.open()
-        ice = await self.signalling.ice_servers()
-        await importing
-        if self.options.video:
-            from .recorder import Recorder
+        limit = self.options.signalling_timeout
+        try:
+            async with asyncio.timeout(limit) as phase:
+                # Waiting for capacity (429, Retry-After) has its own limit, --capacity-wait.
+                self.signalling.on_capacity_wait = lambda seconds: phase.reschedule((phase.when() or 0) + seconds)
+                await self.signalling.open()
+                ice = await self.signalling.ice_servers()
+                await importing
+                if self.options.video:
+                    from .recorder import Recorder
 
-            self.recorder = Recorder(self.options.video, fps=self.options.fps)
-        self.peer = Peer(self.trace, self._on_message, self._on_frame, self._on_closed, ice)
-        cid = await self.signalling.create_connection()
-        sdp, mapping = await self.peer.offer()
-        await self.signalling.send_offer(cid, sdp, mapping)
-        answer = await self.signalling.wait_answer(cid)
-        await self.peer.accept(answer)
-        await self._wait_open()
+                    self.recorder = Recorder(self.options.video, fps=self.options.fps, on_error=self._output_error)
+                self.peer = Peer(self.trace, self._on_message, self._on_frame, self._on_closed, ice)
+                cid = await self.signalling.create_connection()
+                sdp, mapping = await self.peer.offer()
+                await self.signalling.send_offer(cid, sdp, mapping)
+                answer = await self.signalling.wait_answer(cid)
+        except TimeoutError:
+            raise RunError(
+                Failure.TIMEOUT, f"signalling did not finish within {limit:g} s (session to SDP answer, capacity waits aside)"
+            ) from None
+        try:
+            async with asyncio.timeout(self.options.connect_timeout):
+                await self.peer.accept(answer)
+                await self._wait_open()
+        except TimeoutError:
+            raise RunError(
+                Failure.TIMEOUT, f"the WebRTC connection did not open within {self.options.connect_timeout:g} s"
+            ) from None
         self._status(Status.READY, f"session {self.signalling.session_id}")
         self.peer.resume_track()
         self.peer.start_pinging()
@@ -304,6 +417,7 @@ class Session:
         await self._send_setup()
         self._mark("setup_acked")
         await self._start()
+        self._started_at = time.monotonic()
         await self._follow()
 
     async def _wait_open(self) -> None:
@@ -413,12 +527,22 @@ class Session:
             self._send(i, cmd.type, cmd.data.model_dump(mode="json"))
 
     async def _follow(self) -> None:
-        """Follow the chunk clock until the end, a failure, or silence."""
+        """Follow the chunk clock until the end, a failure, silence, or no first frame in time."""
         silence = self.options.silence()
+        first_frame = self.options.first_frame()
         while self._done_reason is None:
+            wait = silence
+            waiting_for_video = "first_frame" not in self.result.timings and self._started_at is not None
+            if waiting_for_video:
+                left = self._started_at + first_frame - time.monotonic()  # type: ignore[operator]
+                if left <= 0:
+                    raise RunError(Failure.TIMEOUT, f"no video frame arrived within {first_frame:g} s of `start`")
+                wait = min(wait, left)
             try:
-                kind, payload = await asyncio.wait_for(self._events.get(), silence)
+                kind, payload = await asyncio.wait_for(self._events.get(), wait)
             except TimeoutError:
+                if waiting_for_video and wait < silence:
+                    continue  # the first-frame deadline, checked at the top
                 raise RunError(
                     Failure.CONNECTION_LOST,
                     f"the data channel went silent: no message from the model for {silence:g} s",
@@ -529,18 +653,36 @@ class Session:
     # -- teardown ----------------------------------------------------------------------------
 
     async def _teardown(self) -> None:
+        """Close the peer, finish the video, end the session; each step bounded, none raising."""
         if self.peer is not None:
             await self.peer.close()
         if self.recorder is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self.recorder.close)
+            await _shielded(asyncio.get_running_loop().run_in_executor(None, self.recorder.close))
             self.result.frames_recorded = self.recorder.frames_written
             if self.recorder.error is not None:
-                self.trace.write("event", what="recorder error", error=repr(self.recorder.error))
+                self.trace.write("event", what="recorder error", error=self.recorder.message())
+                if self.result.failure is None:
+                    self.result.failure = Failure.OUTPUT
+                    self.result.message = self.recorder.message() or "cannot write the video"
         try:
-            await asyncio.wait_for(self.signalling.close(), 10)
+            await _shielded(asyncio.wait_for(self.signalling.close(), 10))
         except (TimeoutError, Exception) as e:
             self.trace.write("event", what="closing the session failed", error=type(e).__name__)
+        gone = self.signalling.end_error
+        if gone and "cannot reach" in gone and self.result.failure in (Failure.CONNECTION_LOST, Failure.TIMEOUT):
+            self.result.message += f"; the server itself is gone ({gone})"
         self._status(Status.DISCONNECTED, self.result.message if self.result.failure else "")
+
+
+async def _shielded(work: Any) -> Any:
+    """Await `work` to its end even when a second signal cancels the teardown waiting on it."""
+    task = asyncio.ensure_future(work)
+    while True:
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                return task.result()
 
 
 def _import_webrtc() -> None:
@@ -571,35 +713,41 @@ def play(
 
     signalling: Signalling
     if api_key:
-        signalling = CloudSignalling(url, trace, api_key, capacity_wait=capacity_wait)
+        signalling = CloudSignalling(url, trace, api_key, capacity_wait=capacity_wait, call_timeout=options.call_timeout)
     else:
-        signalling = LocalSignalling(url, trace)
+        signalling = LocalSignalling(url, trace, call_timeout=options.call_timeout)
     return run_with_signals(lambda: run_program(program, signalling, options, listener))
 
 
 def run_with_signals(main: Callable[[], Any]) -> Any:
-    """Run coroutine factory `main` under asyncio; SIGINT/SIGTERM cancel it once (cleanup still runs)."""
+    """Run coroutine factory `main` under asyncio; SIGINT/SIGTERM/SIGHUP cancel it once (cleanup still runs).
+
+    The cancellation carries the signal's name (`"SIGHUP"`, ...) so the run can tell a closed
+    terminal from Ctrl-C; later signals are ignored while the run tears down.
+    """
     import signal
+
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     async def runner() -> Any:
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(main())
         hits = {"n": 0}
 
-        def interrupt() -> None:
+        def interrupt(sig: signal.Signals) -> None:
             hits["n"] += 1
             if hits["n"] == 1:
-                task.cancel()
+                task.cancel(sig.name)
 
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in handled:
             try:
-                loop.add_signal_handler(sig, interrupt)
-            except (NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, interrupt, sig)
+            except (NotImplementedError, RuntimeError, ValueError):
                 pass
         try:
             return await task
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in handled:
                 try:
                     loop.remove_signal_handler(sig)
                 except Exception:

@@ -9,6 +9,12 @@ Two front doors, one signalling group:
   session is ready, and `DELETE /sessions/{id}` at the end.
 Both then use `/sessions/{sid}/transport/webrtc/connections[...]` to swap offer and answer.
 Every call is traced (method, path, status); keys and tokens never reach the trace.
+
+Every call has a total deadline (`call_timeout`, 30 s: connecting, sending and reading the whole
+body, so a server dribbling a byte every few seconds fails too) and reads at most `MAX_BODY`
+bytes of its answer. Every answer is validated against a pydantic model of what the protocol
+says it holds (`responses`); anything else is a `Failure.SERVER` naming the step and what was
+wrong with the answer.
 """
 
 from __future__ import annotations
@@ -16,14 +22,30 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+import zlib
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import pydantic
 
 from .. import model
 from . import Failure, RunError, Status
+from .responses import (
+    AnswerReady,
+    ConnectionCreated,
+    IceServers,
+    LocalSessionStarted,
+    ModelSchema,
+    OfferAccepted,
+    SessionCreated,
+    SessionDescriptor,
+    TokenMinted,
+    describe_invalid,
+)
 from .trace import Trace
+
+M = TypeVar("M", bound=pydantic.BaseModel)
 
 API_VERSION_HEADERS = {"Reactor-API-Version": "1", "Reactor-API-Accept-Version": "1"}
 WEBRTC_HEADERS = {"Reactor-WebRTC-Version": "1.0"}
@@ -31,6 +53,12 @@ CLIENT_INFO = {"sdk_type": "llv", "sdk_version": "0.1.0"}
 DEFAULT_CLOUD_URL = "https://api.reactor.inc"
 END_TIMEOUT = 5.0
 """Seconds allowed for stopping or deleting the session on the way out."""
+CALL_TIMEOUT = 30.0
+"""Seconds one HTTP call may take in all: connecting, sending, and reading the whole answer."""
+CONNECT_TIMEOUT = 10.0
+"""Seconds allowed for opening the TCP (and TLS) connection of a call."""
+MAX_BODY = 4 * 1024 * 1024
+"""Bytes of an answer read at most; a longer successful answer is a server failure."""
 
 StatusCallback = Callable[[Status, str], None]
 Sleep = Callable[[float], Awaitable[None]]
@@ -64,11 +92,22 @@ def retry_after_seconds(resp: httpx.Response, default: float) -> float:
         return default
 
 
-def failure_for(resp: httpx.Response, what: str) -> RunError:
-    """The RunError for a refused HTTP call, with a message a person can act on."""
+def failure_for(resp: httpx.Response, what: str, *, cloud: bool = True, retried: bool = True) -> RunError:
+    """The RunError for a refused HTTP call, with a message a person can act on.
+
+    `cloud`: the call went to Reactor's cloud (a refusal is about the API key); `retried`: a 429
+    was retried before giving up.
+    """
     status, detail = resp.status_code, _body_message(resp)
     suffix = f": {detail}" if detail else ""
     if status in (401, 403):
+        if not cloud:
+            return RunError(
+                Failure.AUTH,
+                f"{what} was refused ({status}): the runtime wants credentials llv does not send to a --server URL"
+                + suffix,
+                status=status,
+            )
         return RunError(
             Failure.AUTH,
             f"{what} was refused ({status}): the API key or token is not valid. "
@@ -78,12 +117,52 @@ def failure_for(resp: httpx.Response, what: str) -> RunError:
     if status == 402:
         return RunError(Failure.BILLING, f"{what} was refused (402): out of credits or billing is not set up" + suffix, status=status)
     if status == 429:
-        return RunError(Failure.NO_CAPACITY, f"{what}: no capacity (429), still busy after retrying" + suffix, status=status)
+        busy = "still busy after retrying" if retried else "the runtime is busy"
+        return RunError(Failure.NO_CAPACITY, f"{what}: no capacity (429), {busy}" + suffix, status=status)
     if status == 426:
         return RunError(Failure.VERSION, f"{what} was refused (426): this client is too old for the server; upgrade llv" + suffix, status=status)
     if status == 501:
         return RunError(Failure.VERSION, f"{what} was refused (501): the server is too old for this client" + suffix, status=status)
     return RunError(Failure.SERVER, f"{what} failed with HTTP {status}" + suffix, status=status)
+
+
+async def _once(data: bytes) -> Any:
+    yield data
+
+
+class _Undecodable(Exception):
+    """An answer's body in an encoding llv cannot (or will not) read."""
+
+
+async def _read_capped(resp: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """At most `limit` bytes of a streamed body (inflated, if gzip or deflate), and whether there was more.
+
+    Inflation is bounded too: a small compressed body that would inflate to gigabytes stops at the cap.
+    """
+    encoding = resp.headers.get("content-encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        inflate = None
+    elif encoding in ("gzip", "x-gzip", "deflate"):
+        inflate = zlib.decompressobj(47)  # gzip or zlib, told apart by the header
+    else:
+        raise _Undecodable(f"the answer is encoded as {encoding!r}, which llv does not read")
+    body = bytearray()
+    # (A response built in memory, as a test's mock transport makes, has no raw stream left.)
+    chunks = resp.aiter_raw() if not resp.is_stream_consumed else _once(resp.content)
+    async for raw in chunks:
+        if inflate is None:
+            body += raw
+        else:
+            data = raw
+            try:
+                while data and len(body) <= limit:
+                    body += inflate.decompress(data, limit + 1 - len(body))
+                    data = inflate.unconsumed_tail
+            except zlib.error:
+                raise _Undecodable(f"the answer's {encoding} encoding is broken") from None
+        if len(body) > limit:
+            return bytes(body[:limit]), True
+    return bytes(body), False
 
 
 class Signalling:
@@ -98,16 +177,26 @@ class Signalling:
         on_status: StatusCallback | None = None,
         sleep: Sleep = asyncio.sleep,
         answer_timeout: float = 20.0,
+        call_timeout: float = CALL_TIMEOUT,
     ):
         self.base_url = base_url.rstrip("/")
         self.trace = trace
         self._own_client = client is None
-        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0))
+        self.call_timeout = call_timeout
+        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(call_timeout, connect=min(CONNECT_TIMEOUT, call_timeout)))
         self.on_status = on_status or (lambda s, d: None)
         self.sleep = sleep
         self.answer_timeout = answer_timeout
         self.session_id: str | None = None
         self.descriptor: dict[str, Any] = {}
+        self.end_error: str | None = None
+        """Why stopping or deleting the session failed (a network error name), if it did."""
+
+        self.on_capacity_wait: Callable[[float], None] = lambda seconds: None
+        """Told of each wait for capacity, which does not count against the signalling deadline."""
+
+    cloud = False
+    """Whether this front door is Reactor's cloud (refusals are then about the API key)."""
 
     def _auth_headers(self) -> dict[str, str]:
         return {}
@@ -122,25 +211,56 @@ class Signalling:
         what: str | None = None,
         timeout: float | None = None,
     ) -> httpx.Response:
-        """One traced HTTP call; network failures become RunErrors."""
+        """One traced HTTP call within its total deadline, the body read up to `MAX_BODY`.
+
+        Network failures and deadlines become RunErrors; the response returned holds the whole
+        (capped) body. A successful answer over the cap is a server failure.
+        """
         what = what or f"{method} {path}"
-        hdrs = {**self._auth_headers(), **(headers or {})}
+        hdrs = {"Accept-Encoding": "identity", **self._auth_headers(), **(headers or {})}
         kwargs: dict[str, Any] = {"headers": hdrs}
         if json is not None:
             kwargs["json"] = json
-        if timeout is not None:
-            kwargs["timeout"] = timeout
+        limit = self.call_timeout if timeout is None else min(timeout, self.call_timeout)
         t = time.monotonic()
         try:
-            resp = await self.client.request(method, self.base_url + path, **kwargs)
-        except httpx.TimeoutException:
+            async with asyncio.timeout(limit):
+                request = self.client.build_request(method, self.base_url + path, **kwargs)
+                resp = await self.client.send(request, stream=True)
+                try:
+                    body, truncated = await _read_capped(resp, MAX_BODY)
+                finally:
+                    await resp.aclose()
+        except (TimeoutError, httpx.TimeoutException):
             self.trace.http(method, path, None, error="timeout")
-            raise RunError(Failure.TIMEOUT, f"{what}: the server did not answer in time ({self.base_url})") from None
-        except httpx.HTTPError as e:
+            raise RunError(
+                Failure.TIMEOUT, f"{what}: the server did not answer within {limit:g} s ({self.base_url})"
+            ) from None
+        except _Undecodable as e:
+            self.trace.http(method, path, None, error=str(e))
+            raise RunError(Failure.SERVER, f"{what}: {e}") from None
+        except (httpx.HTTPError, OSError, OverflowError, ExceptionGroup) as e:  # the transport's own, unwrapped
             self.trace.http(method, path, None, error=type(e).__name__)
             raise RunError(Failure.CONNECTION_LOST, f"{what}: cannot reach {self.base_url} ({type(e).__name__})") from None
-        self.trace.http(method, path, resp.status_code, ms=round(1000 * (time.monotonic() - t), 1))
-        return resp
+        ms = round(1000 * (time.monotonic() - t), 1)
+        if truncated:
+            self.trace.http(method, path, resp.status_code, ms=ms, error=f"answer over {MAX_BODY} bytes")
+            if resp.status_code < 400:
+                raise RunError(
+                    Failure.SERVER, f"{what}: the server's answer is larger than {MAX_BODY // (1024 * 1024)} MiB; gave up reading it"
+                )
+        else:
+            self.trace.http(method, path, resp.status_code, ms=ms)
+        return httpx.Response(resp.status_code, headers=resp.headers, content=body, request=resp.request)
+
+    def parse(self, resp: httpx.Response, shape: type[M], what: str) -> M:
+        """The answer's body as `shape`, or a server failure saying what was wrong with it."""
+        try:
+            return shape.model_validate_json(resp.content or b"null")
+        except pydantic.ValidationError as e:
+            problem = describe_invalid(e, resp.content)
+            self.trace.write("event", what="malformed answer", step=what, problem=problem)
+            raise RunError(Failure.SERVER, f"{what}: the server's answer is malformed: {problem}", status=resp.status_code) from None
 
     # -- the part both front doors share -----------------------------------------------------
 
@@ -159,14 +279,16 @@ class Signalling:
     async def create_connection(self) -> int | str:
         resp = await self.call("POST", f"{self._rtc}/connections", json={}, headers=WEBRTC_HEADERS, what="registering the connection")
         if resp.status_code not in (200, 201):
-            raise failure_for(resp, "registering the connection")
-        return resp.json()["connection_id"]
+            raise self.refused(resp, "registering the connection")
+        return self.parse(resp, ConnectionCreated, "registering the connection").connection_id
 
     async def send_offer(self, cid: int | str, sdp: str, mapping: list[dict[str, str]]) -> None:
         body = {"sdp_offer": sdp, "client_info": CLIENT_INFO, "track_mapping": mapping, "ice_servers": []}
         resp = await self.call("POST", f"{self._rtc}/connections/{cid}/sdp_params", json=body, headers=WEBRTC_HEADERS, what="sending the offer")
         if resp.status_code not in (200, 201, 202):
-            raise failure_for(resp, "sending the offer")
+            raise self.refused(resp, "sending the offer")
+        if resp.content.strip():  # an empty body is fine; anything else must be an object
+            self.parse(resp, OfferAccepted, "sending the offer")
 
     async def wait_answer(self, cid: int | str) -> str:
         """Poll for the SDP answer (202 while pending; handed out once)."""
@@ -175,16 +297,17 @@ class Signalling:
         while True:
             resp = await self.call("GET", f"{self._rtc}/connections/{cid}/sdp_params", headers=WEBRTC_HEADERS, what="waiting for the answer")
             if resp.status_code == 200:
-                answer = resp.json().get("sdp_answer")
-                if not answer:
-                    raise RunError(Failure.SERVER, "the server answered without an SDP answer")
-                return answer
+                return self.parse(resp, AnswerReady, "waiting for the answer").sdp_answer
             if resp.status_code != 202:
-                raise failure_for(resp, "waiting for the answer")
+                raise self.refused(resp, "waiting for the answer")
             if time.monotonic() + delay > deadline:
                 raise RunError(Failure.TIMEOUT, f"no SDP answer within {self.answer_timeout:g} s")
             await self.sleep(delay)
             delay = min(delay * 1.5, 1.0)
+
+    def refused(self, resp: httpx.Response, what: str, *, retried: bool = False) -> RunError:
+        """The RunError for a refused call of this front door (`retried`: after retrying a 429)."""
+        return failure_for(resp, what, cloud=self.cloud, retried=retried)
 
     async def open(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -193,8 +316,8 @@ class Signalling:
         """End the session (errors are traced, never raised) and release the HTTP client."""
         try:
             await self._end_session()
-        except RunError:
-            pass
+        except RunError as e:
+            self.end_error = e.message
         finally:
             if self._own_client:
                 await self.client.aclose()
@@ -229,16 +352,19 @@ class LocalSignalling(Signalling):
                 continue
             if resp.status_code == 409:
                 raise RunError(Failure.SERVER, "the runtime's session stays busy (409) even after stopping it", status=409)
-            raise failure_for(resp, "starting the session")
-        self.descriptor = resp.json()
-        self.session_id = self.descriptor["session_id"]
+            raise self.refused(resp, "starting the session")
+        started = self.parse(resp, LocalSessionStarted, "starting the session")
+        self.descriptor = started.model_dump(mode="json")
+        self.session_id = started.session_id
         self.on_status(Status.WAITING, f"session {self.session_id}")
         return self.descriptor
 
     async def model_schema(self) -> dict[str, Any] | None:
         """`GET /schema`: the runtime serves the schema it would send as `modelSchema`."""
         resp = await self.call("GET", "/schema", what="reading the model's schema")
-        return resp.json() if resp.status_code == 200 else None
+        if resp.status_code != 200:
+            return None
+        return self.parse(resp, ModelSchema, "reading the model's schema").root
 
     async def _end_session(self) -> None:
         if self.session_id is not None:
@@ -259,6 +385,8 @@ class CloudSignalling(Signalling):
         self.capacity_wait = capacity_wait
         self.expires_at: float | None = None
 
+    cloud = True
+
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._jwt}"} if self._jwt else {}
 
@@ -272,14 +400,11 @@ class CloudSignalling(Signalling):
             what="getting a token for the API key",
         )
         if resp.status_code != 200:
-            raise failure_for(resp, "getting a token for the API key")
-        body = resp.json()
-        jwt = body.get("jwt")
-        if not isinstance(jwt, str) or not jwt:
-            raise RunError(Failure.SERVER, "the token endpoint answered without a token")
-        self.trace.redactor.add(jwt)
-        self._jwt = jwt
-        self.expires_at = body.get("expires_at")
+            raise self.refused(resp, "getting a token for the API key")
+        minted = self.parse(resp, TokenMinted, "getting a token for the API key")
+        self.trace.redactor.add(minted.jwt)
+        self._jwt = minted.jwt
+        self.expires_at = minted.expires_at
 
     async def open(self) -> dict[str, Any]:
         self.on_status(Status.CONNECTING, self.base_url)
@@ -290,6 +415,7 @@ class CloudSignalling(Signalling):
             "supported_transports": [{"protocol": "webrtc", "version": "1.0"}],
         }
         deadline = time.monotonic() + self.capacity_wait
+        retried = False
         while True:
             resp = await self.call("POST", "/sessions", json=body, headers=API_VERSION_HEADERS, what="creating the session")
             if resp.status_code in (200, 201):
@@ -299,27 +425,29 @@ class CloudSignalling(Signalling):
                 if time.monotonic() + wait <= deadline:
                     self.trace.write("event", what="no capacity, retrying", retry_after=wait)
                     self.on_status(Status.CONNECTING, f"no capacity yet, retrying in {wait:g} s")
+                    self.on_capacity_wait(wait)
                     await self.sleep(wait)
+                    retried = True
                     continue
-            raise failure_for(resp, "creating the session")
-        created = resp.json()
-        self.session_id = created["session_id"]
+            raise self.refused(resp, "creating the session", retried=retried)
+        created = self.parse(resp, SessionCreated, "creating the session")
+        self.session_id = created.session_id
         self.on_status(Status.WAITING, f"session {self.session_id}: waiting for a GPU")
-        self.descriptor = await self._poll_ready(created)
+        self.descriptor = await self._poll_ready()
         return self.descriptor
 
-    async def _poll_ready(self, created: dict[str, Any]) -> dict[str, Any]:
+    async def _poll_ready(self) -> dict[str, Any]:
         delay = 0.2
         for _ in range(20):
             resp = await self.call("GET", f"/sessions/{self.session_id}", headers=API_VERSION_HEADERS, what="waiting for the session")
             if resp.status_code != 200:
-                raise failure_for(resp, "waiting for the session")
-            desc = resp.json()
-            state = str(desc.get("state", "")).upper()
+                raise self.refused(resp, "waiting for the session")
+            desc = self.parse(resp, SessionDescriptor, "waiting for the session")
+            state = desc.state.upper()
             if state in ("CLOSED", "INACTIVE"):
                 raise RunError(Failure.CONNECTION_LOST, f"the session became {state} before it was ready")
-            if desc.get("capabilities") and desc.get("selected_transport"):
-                return desc
+            if desc.capabilities and desc.selected_transport:
+                return desc.model_dump(mode="json")
             await self.sleep(delay)
             delay = min(delay * 2, 10.0)
         raise RunError(Failure.TIMEOUT, "the session was not ready after 20 polls")
@@ -328,8 +456,8 @@ class CloudSignalling(Signalling):
         resp = await self.call("GET", f"{self._rtc}/ice_servers", headers=WEBRTC_HEADERS, what="getting ICE servers")
         if resp.status_code != 200:
             return []
-        servers = resp.json().get("ice_servers") or []
-        return servers if isinstance(servers, list) else []
+        listed = self.parse(resp, IceServers, "getting ICE servers")
+        return [server.model_dump(mode="json", exclude_none=True) for server in listed.ice_servers]
 
     async def _end_session(self) -> None:
         if self.session_id is not None and self._jwt:

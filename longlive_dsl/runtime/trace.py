@@ -9,6 +9,10 @@ the table docs/run.md and docs/formats.md carry. Records carry `t` (seconds sinc
 opened) and `mono` (the monotonic clock itself). API keys and JWTs are replaced by `[REDACTED]`
 wherever they appear, in any string.
 
+Writing never raises for the file's sake: when it cannot be written (a full disk, a file-size
+limit) the trace is cut back to its last whole record, closed, keeps `error`, and calls `on_error`
+once with a message, so the run can end at once; what was written stays valid JSON Lines.
+
 To add a record kind: write its model below (a `kind: Literal[...]` and its fields), add it to
 `TraceRecord`; to add an `event`, write an `_Event` subclass with its `what` and add it to
 `EventRecord`. Then regenerate the docs' tables (`.venv/bin/python scripts/trace-tables`).
@@ -21,7 +25,8 @@ import os
 import re
 import threading
 import time
-from typing import Annotated, Any, Literal, TextIO, get_args, get_origin
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -215,6 +220,28 @@ class InterruptedEvent(_Event):
     what: Literal["interrupted"]
 
 
+class HangupEvent(_Event):
+    """The terminal hung up (SIGHUP): the session was torn down."""
+
+    what: Literal["hangup"]
+
+
+class MalformedAnswerEvent(_Event):
+    """A signalling answer did not have the shape the protocol gives it (the run ends, exit 10)."""
+
+    what: Literal["malformed answer"]
+    step: str = Field(description="the signalling step, e.g. `creating the session`")
+    problem: str = Field(description="what was wrong with the answer (its values are never echoed)")
+
+
+class FramesDroppedEvent(_Event):
+    """Fewer video frames arrived than the model said it emitted."""
+
+    what: Literal["frames dropped"]
+    frames_dropped: int
+    frames_expected: int = Field(description="the frames the model said it emitted (`frames_emitted`)")
+
+
 class NoSchemaEvent(_Event):
     """The model sent no command schema: commands went unchecked."""
 
@@ -259,16 +286,19 @@ class EndRecord(_Record):
     # The names of runtime.Failure (a test keeps them equal).
     failure: Literal[
         "STORYBOARD", "USAGE", "AUTH", "BILLING", "NO_CAPACITY", "VERSION", "TIMEOUT", "CONNECTION_LOST",
-        "COMMAND_ERROR", "SERVER", "INTERRUPTED",
+        "COMMAND_ERROR", "SERVER", "OUTPUT", "HANGUP", "INTERRUPTED",
     ] | None = Field(description="null when the run succeeded")
     message: str
     chunks_done: int
     frames_received: int
     frames_recorded: int
+    frames_expected: int | None = Field(description="the frames the model said it emitted; null when it did not say")
+    frames_dropped: int = Field(description="frames the model emitted that never arrived (a lower bound)")
 
 
 EventRecord = Annotated[
-    CapacityRetryEvent | DeleteRefusedEvent | InterruptedEvent | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | RecorderErrorEvent | CloseFailedEvent,
+    CapacityRetryEvent | DeleteRefusedEvent | InterruptedEvent | HangupEvent | MalformedAnswerEvent | FramesDroppedEvent
+    | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | RecorderErrorEvent | CloseFailedEvent,
     Field(discriminator="what"),
 ]
 """A note in the trace; `what` says which."""
@@ -301,12 +331,19 @@ class Trace:
         self.redactor = redactor or Redactor()
         self.t0 = time.monotonic()
         self._lock = threading.Lock()
-        self._file: TextIO | None = open(path, "w", encoding="utf-8") if path else None  # noqa: SIM115
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644) if path else None
+        self._size = 0  # bytes of whole records written
         self.path = path
+        self.error: OSError | None = None
+        self.on_error: Callable[[str], None] | None = None
 
     def write(self, kind: str, **fields: Any) -> None:
-        """Append one record and flush it to disk; a record the models do not describe raises TraceRecordError."""
-        if self._file is None:
+        """Append one record and hand it to the kernel.
+
+        A record the models do not describe raises TraceRecordError (a bug in llv); a file that cannot
+        be written never raises (see `error`).
+        """
+        if self._fd is None:
             return
         now = time.monotonic()
         record = {"t": round(now - self.t0, 6), "mono": round(now, 6), "kind": kind}
@@ -315,11 +352,47 @@ class Trace:
             TRACE_RECORD.validate_python(record, strict=True)
         except ValidationError as e:
             raise TraceRecordError(f"not a trace record: {_problems(e)}") from None
-        line = json.dumps(record, ensure_ascii=False, default=str)
+        data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         with self._lock:
-            if self._file is not None:
-                self._file.write(line + "\n")
-                self._file.flush()
+            if self._fd is None:
+                return
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except OSError as e:
+                self._fail(e)
+            else:
+                self._size += len(data)
+                return
+        self._report()
+
+    def _fail(self, error: OSError) -> None:
+        """Cut a torn record off and stop writing (under the lock)."""
+        self.error = error
+        assert self._fd is not None
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            pass
+        try:
+            os.close(self._fd)
+        except OSError:
+            pass
+        self._fd = None
+
+    def message(self) -> str | None:
+        """What went wrong with the trace, for a person, or None."""
+        if self.error is None:
+            return None
+        return f"cannot write the trace {self.path}: {self.error.strerror or self.error}"
+
+    def _report(self) -> None:
+        if self.on_error is not None and self.error is not None:
+            try:
+                self.on_error(self.message() or "the trace failed")
+            except Exception:
+                pass
 
     def http(self, method: str, path: str, status: int | None, **extra: Any) -> None:
         """Record an HTTP call (`ms` when it was answered, `error` when not)."""
@@ -330,11 +403,14 @@ class Trace:
         self.write(direction, channel=channel, frame=frame)
 
     def close(self) -> None:
-        """Close the file; later writes record nothing."""
+        """Close the file (each record is already written); later writes record nothing."""
         with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            if self._fd is not None:
+                try:
+                    os.close(self._fd)
+                except OSError:
+                    pass
+                self._fd = None
 
 
 class TraceFileError(ValueError):

@@ -67,6 +67,7 @@ class VerifyReport:
     planned_chunks: int = 0
     run_end: str | None = None
     clock: ClockReport | None = None
+    frames_dropped: tuple[int, int] | None = None  # (dropped, expected) from the trace's `end`, when any were
 
     @property
     def ok(self) -> bool:
@@ -82,6 +83,7 @@ class _Evidence:
     complete: int | None = None
     end_message: str | None = None
     frames_recorded: int | None = None
+    frames_dropped: tuple[int, int] | None = None
 
 
 def _evidence(records: list[dict[str, Any]]) -> _Evidence:
@@ -91,6 +93,8 @@ def _evidence(records: list[dict[str, Any]]) -> _Evidence:
             ev.end_message = r.get("message")
             if isinstance(r.get("frames_recorded"), int) and r["frames_recorded"] > 0:
                 ev.frames_recorded = r["frames_recorded"]
+            if r.get("frames_dropped") and isinstance(r.get("frames_expected"), int):
+                ev.frames_dropped = (r["frames_dropped"], r["frames_expected"])
         if r.get("kind") != "recv":
             continue
         frame = r.get("frame") or {}
@@ -118,6 +122,7 @@ def verify(program: Program, records: list[dict[str, Any]]) -> VerifyReport:
         planned_chunks=program.stops_at,
         run_end=ev.end_message,
         clock=_clock_report(program, ev),
+        frames_dropped=ev.frames_dropped,
     )
     beats = [(scene, beat) for scene in program.scenes for beat in scene.beats]
     beats.sort(key=lambda sb: sb[1].chunk)
@@ -195,6 +200,8 @@ def render(report: VerifyReport, program_name: str, trace_name: str) -> str:
         lines += _render_clock(report.clock)
     if report.run_end:
         lines.append(f"  the run ended: {report.run_end}")
+    if report.frames_dropped:
+        lines.append("  warning: {} of {} video frames never arrived: the video is shorter than the take".format(*report.frames_dropped))
     good = sum(1 for b in report.beats if b.ok)
     if report.ok:
         lines.append(f"OK: all {good} beats fired on their planned chunks")

@@ -158,6 +158,8 @@ class Simulator:
         self._log_arg = log
         self._log_file: IO[str] | None = None
         self._own_log = False
+        self._temp_log = False
+        self._kept_log = ""  # the tail of a temporary log, kept when the file is removed
         self.log_path: Path | None = None
         self.procs: list[subprocess.Popen] = []
 
@@ -190,6 +192,9 @@ class Simulator:
         for port in {self.port, self.runtime_port}:
             try:
                 with in_netns(self.netns), socket.socket() as probe:
+                    # As the server itself binds: a port whose last connections linger in
+                    # TIME_WAIT (a server just stopped) is free to serve again.
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                     probe.bind((HOST, port))
             except OSError:
                 raise SimulatorError(f"port {port} on {HOST} is in use (pick another with --port)") from None
@@ -203,6 +208,7 @@ class Simulator:
             self.log_path = Path(name)
             self._log_file = open(self.log_path, "a")
             self._own_log = True
+            self._temp_log = True
         else:
             self._log_file = self._log_arg
         env = {
@@ -267,9 +273,9 @@ class Simulator:
         return ""
 
     def log_text(self) -> str:
-        """Everything the processes wrote so far (when they write to a file)."""
+        """Everything the processes wrote so far (when they write to a file; after `stop`, the last 64 KiB)."""
         if self.log_path is None:
-            return ""
+            return self._kept_log
         if self._log_file:
             self._log_file.flush()
         return self.log_path.read_text(errors="replace")
@@ -301,6 +307,12 @@ class Simulator:
         if self._log_file and self._own_log:
             self._log_file.close()
             self._log_file = None
+        if self._temp_log and self.log_path is not None:  # a log we made up: gone with the server
+            with contextlib.suppress(OSError):
+                self._kept_log = self.log_path.read_text(errors="replace")[-65536:]
+                self.log_path.unlink()
+            self._temp_log = False
+            self.log_path = None
         return code or 0
 
     def __enter__(self) -> Simulator:

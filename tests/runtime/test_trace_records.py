@@ -57,13 +57,16 @@ def every_kind(trace: Trace) -> None:
     trace.write("event", what="no capacity, retrying", retry_after=6.0)
     trace.write("event", what="DELETE refused", status=500)
     trace.write("event", what="interrupted")
+    trace.write("event", what="hangup")
+    trace.write("event", what="malformed answer", step="creating the session", problem="not JSON")
+    trace.write("event", what="frames dropped", frames_dropped=3, frames_expected=90)
     trace.write("event", what="no schema")
     trace.write("event", what="unacknowledged", commands=[2, 3])
     trace.write("event", what="command_error", command="schedule_shot", reason="past chunk", command_index=4)
     trace.write("event", what="recorder error", error="OSError(28)")
     trace.write("event", what="closing the session failed", error="TimeoutError")
     trace.write("end", exit_code=0, failure=None, message="done", chunks_done=3, frames_received=87,
-                frames_recorded=87)
+                frames_recorded=87, frames_expected=90, frames_dropped=3)
 
 
 @pytest.fixture

@@ -1,0 +1,266 @@
+"""End to end: a take already playing meets failing outputs and vanishing terminals.
+
+On the real simulator, in a network namespace: a video or trace that cannot be written (/dev/full,
+a tiny tmpfs in a private mount namespace, a file-size limit) ends the run promptly with exit 11
+and leaves what was written valid; a closed stderr does not end the take (it goes on silently and
+exits with the run's own code); SIGHUP and SIGTERM tear the session down (deleted on the cloud)
+and close the trace with `end`; a server that dies is reported as gone. Every case asserts the
+exit code, a time bound, the process's peak memory and the trace.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import av
+import pytest
+from hostile.runner import bounded, finish, llv, run_llv, start_llv
+from runtime.programs import make_program, write_source
+
+from longlive_dsl.runtime.trace import read_trace
+from longlive_dsl.sim.server import Simulator
+
+BEATS = ((0, "opener", "a red fox in the snow"), (4, "shot", "the fox leaps"), (12, "cut", "a city at night"))
+KEY = "rk_outputs_0123456789"
+END = 24
+
+
+@pytest.fixture(scope="module")
+def sim(netns_module, require_runtime):
+    with Simulator(0, time_scale=2.0, frames_per_chunk=6, size=(320, 176), netns=netns_module.name) as s:
+        yield netns_module, s
+
+
+@pytest.fixture(scope="module")
+def cloud_sim(netns_module, require_runtime):
+    with Simulator(0, cloud=True, api_keys=[KEY], time_scale=2.0, frames_per_chunk=6, size=(320, 176),
+                   netns=netns_module.name) as s:
+        yield netns_module, s
+
+
+@pytest.fixture
+def program(tmp_path) -> Path:
+    src = write_source(tmp_path / "story.llv", BEATS)
+    path = tmp_path / "story.program.json"
+    path.write_text(make_program(BEATS, end=END, file=src).model_dump_json())
+    return path
+
+
+def long_program(tmp_path: Path, end: int) -> Path:
+    src = write_source(tmp_path / "long.llv", BEATS)
+    path = tmp_path / "long.program.json"
+    path.write_text(make_program(BEATS, end=end, file=src).model_dump_json())
+    return path
+
+
+def frames_in(video: Path) -> int:
+    with av.open(str(video)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def wait_for_chunks(trace: Path, n: int, proc, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "llv run ended early"
+        if trace.exists() and sum(1 for r in read_trace(trace) if r["kind"] == "recv"
+                                  and r["frame"].get("type") == "chunk_complete") >= n:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no {n} chunks within {timeout} s")
+
+
+def on_small_disk(size: str, directory: Path, keep: Path, argv: list[str]) -> list[str]:
+    """`argv` with `directory` a tmpfs of `size` in a private mount namespace; its files copied to `keep` after."""
+    script = ('d=$1; keep=$2; shift 2; mount -t tmpfs -o size="$SIZE" llv-small "$d" || exit 99; '
+              '"$@"; rc=$?; cp -a "$d"/. "$keep"/; exit $rc')
+    return ["unshare", "--mount", "--propagation", "private", "env", f"SIZE={size}",
+            "sh", "-c", script, "sh", str(directory), str(keep), *argv]
+
+
+# ------------------------------------------------------------------------ outputs that fail: exit 11
+
+
+def test_a_video_to_a_full_device_ends_the_run_with_exit_11(sim, tmp_path, program):
+    ns, s = sim
+    out = run_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", "/dev/full", timeout=60)
+    assert out.code == 11, out.err
+    assert "cannot write the video /dev/full: No space left on device" in out.err
+    end = out.ends_cleanly()
+    assert end["failure"] == "OUTPUT" and end["chunks_done"] < END, "ended promptly, not at the storyboard's end"
+    assert "Traceback" not in out.err and "never retrieved" not in out.err
+    bounded(out, 45)
+
+
+def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_path):
+    """A 60-chunk take makes some 85 kB of video: a 32 kB disk fills a third of the way in."""
+    ns, s = sim
+    program = long_program(tmp_path, 60)
+    small, keep = tmp_path / "small", tmp_path / "kept"
+    small.mkdir()
+    keep.mkdir()
+    trace = tmp_path / "run.jsonl"
+    argv = llv("run", str(program), "--server", s.base_url, "--video", str(small / "take.mp4"),
+               "--trace", str(trace), "--plain")
+    t0 = time.monotonic()
+    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
+    proc = ns.popen(on_small_disk("32k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
+    err.close()
+    out = finish(proc, tmp_path, trace, t0, 60)
+    assert out.code == 11, out.err
+    assert "No space left on device" in out.err and "take.mp4" in out.err
+    end = out.ends_cleanly()
+    kept = frames_in(keep / "take.mp4")
+    assert kept == end["frames_recorded"] >= 1, "the fragments written before the disk filled still play"
+    bounded(out, 45)
+
+
+def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_path):
+    """A 60-chunk take writes some 60 kB of trace (16 kB before `start`): a 32 kB disk fills mid-take."""
+    ns, s = sim
+    program = long_program(tmp_path, 60)
+    small, keep = tmp_path / "small", tmp_path / "kept"
+    small.mkdir()
+    keep.mkdir()
+    video = tmp_path / "take.mp4"
+    argv = llv("run", str(program), "--server", s.base_url, "--video", str(video),
+               "--trace", str(small / "run.jsonl"), "--plain")
+    t0 = time.monotonic()
+    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
+    proc = ns.popen(on_small_disk("32k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
+    err.close()
+    out = finish(proc, tmp_path, keep / "run.jsonl", t0, 60)
+    assert out.code == 11, out.err
+    assert "cannot write the trace" in out.err and "No space left on device" in out.err
+    assert "Traceback" not in out.err and "never retrieved" not in out.err
+    records = out.records()  # cut back to its last whole record: every line parses
+    assert records and records[-1]["kind"] != "end", "a full disk leaves no room for `end`: the exit code says it"
+    assert frames_in(video) >= 1, "the video is finished properly"
+    bounded(out, 45)
+
+
+def test_a_file_size_limit_ends_the_run_with_exit_11(netns, require_runtime, tmp_path):
+    """RLIMIT_FSIZE in the child: writes past 100 kB fail (EFBIG). A 60-chunk take at 640x352 makes
+    some 350 kB of video and 60 kB of trace, so the video hits the limit first, a third of the way in."""
+    video = tmp_path / "take.mp4"
+    end_chunk = 60
+    program = long_program(tmp_path, end_chunk)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    with Simulator(0, time_scale=2.0, frames_per_chunk=6, size=(640, 352), netns=netns.name) as s:
+        t0 = time.monotonic()
+        proc, trace = start_llv(netns, tmp_path, str(program), "--server", s.base_url, "--video", str(video),
+                                preexec_fn=limit)
+        out = finish(proc, tmp_path, trace, t0, 60)
+    assert out.code == 11, out.err
+    assert "cannot write the video" in out.err and "File too large" in out.err
+    end = out.ends_cleanly()
+    assert end["chunks_done"] < end_chunk
+    assert frames_in(video) == end["frames_recorded"] >= 24, "whole fragments only, each a second of video"
+    assert video.stat().st_size <= 100_000
+    bounded(out, 45)
+
+
+# ------------------------------------------------------------------ terminals that go away
+
+
+def test_a_closed_stderr_does_not_end_the_take(sim, tmp_path, program):
+    """`llv run … 2>&1 | head -3`: the run goes on silently and exits with its own code."""
+    ns, s = sim
+    video = tmp_path / "take.mp4"
+    t0 = time.monotonic()
+    proc, trace = start_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", str(video),
+                            stderr=subprocess.PIPE)
+    for _ in range(3):
+        proc.stderr.readline()
+    proc.stderr.close()  # like `head` exiting
+    out = finish(proc, tmp_path, trace, t0, 90)
+    assert out.code == 0
+    end = out.ends_cleanly()
+    assert end["chunks_done"] == END, "the whole take played"
+    assert end["frames_expected"] == END * 6, "the model's own count of the frames it sent"
+    assert frames_in(video) == end["frames_recorded"] > 0
+    bounded(out, 80)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGHUP, 129), (signal.SIGTERM, 130)])
+def test_a_hangup_or_terminate_stops_the_session_and_closes_the_trace(sim, tmp_path, program, sig, code):
+    ns, s = sim
+    video = tmp_path / "take.mp4"
+    t0 = time.monotonic()
+    proc, trace = start_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", str(video))
+    wait_for_chunks(trace, 3, proc)
+    proc.send_signal(sig)
+    out = finish(proc, tmp_path, trace, t0, 60)
+    assert out.code == code, out.err
+    out.ends_cleanly()
+    calls = [(r["method"], r["path"]) for r in out.records() if r["kind"] == "http"]
+    assert calls[-1] == ("POST", "/stop_session")
+    assert frames_in(video) > 0
+    bounded(out, 80)
+
+
+def test_a_hangup_deletes_the_cloud_session(cloud_sim, tmp_path, program):
+    ns, s = cloud_sim
+    t0 = time.monotonic()
+    proc, trace = start_llv(ns, tmp_path, str(program), "--cloud", "--api-url", s.base_url,
+                            env={"REACTOR_API_KEY": KEY})
+    wait_for_chunks(trace, 3, proc)
+    proc.send_signal(signal.SIGHUP)
+    out = finish(proc, tmp_path, trace, t0, 60)
+    assert out.code == 129 and "hung up" in out.err, out.err
+    out.ends_cleanly()
+    deletes = [r for r in out.records() if r["kind"] == "http" and r["method"] == "DELETE"]
+    assert deletes and deletes[-1]["status"] == 200, "the session was deleted on the cloud"
+    assert KEY not in out.trace.read_text()
+    bounded(out, 80)
+
+
+def test_a_server_that_dies_is_reported_as_gone(netns, require_runtime, tmp_path, program):
+    with Simulator(0, time_scale=2.0, frames_per_chunk=6, size=(320, 176), netns=netns.name) as s:
+        t0 = time.monotonic()
+        proc, trace = start_llv(netns, tmp_path, str(program), "--server", s.base_url, "--silence-timeout", "3")
+        wait_for_chunks(trace, 3, proc)
+        for p in s.procs:
+            p.kill()
+        out = finish(proc, tmp_path, trace, t0, 60)
+    assert out.code == 8, out.err
+    assert "the server itself is gone" in out.err and "ConnectError" in out.err
+    out.ends_cleanly()
+    bounded(out, 60)
+
+
+# ------------------------------------------------------------------------------ dropped frames
+
+
+def test_frames_lost_while_the_client_is_starved_are_counted_warned_about_and_verified(netns, require_runtime,
+                                                                                       tmp_path):
+    """The client stopped (SIGSTOP) for 5 s mid-take: the video packets sent meanwhile overflow its
+    socket buffer. The run still ends 0, but says how many frames never arrived, and so do the
+    trace and `llv verify`."""
+    end_chunk = 60
+    program = long_program(tmp_path, end_chunk)
+    with Simulator(0, time_scale=1.0, frames_per_chunk=6, size=(1280, 704), netns=netns.name) as s:
+        t0 = time.monotonic()
+        proc, trace = start_llv(netns, tmp_path, str(program), "--server", s.base_url, "--silence-timeout", "30")
+        wait_for_chunks(trace, 3, proc)
+        os.kill(proc.pid, signal.SIGSTOP)
+        time.sleep(5)
+        os.kill(proc.pid, signal.SIGCONT)
+        out = finish(proc, tmp_path, trace, t0, 120)
+    assert out.code == 0, out.err
+    end = out.ends_cleanly()
+    expected = end_chunk * 6
+    assert end["frames_expected"] == expected and end["frames_dropped"] > 0, end
+    assert end["frames_received"] + end["frames_dropped"] >= expected
+    assert f"{end['frames_dropped']} of {expected} video frames never arrived" in out.err
+    assert f"({end['frames_dropped']} dropped)" in out.err
+    verified = netns.run(llv("verify", str(trace), str(program)), capture_output=True, text=True, timeout=60)
+    assert f"warning: {end['frames_dropped']} of {expected} video frames never arrived" in verified.stdout
+    bounded(out, 110)

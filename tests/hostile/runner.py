@@ -1,0 +1,89 @@
+"""Running `llv run` as a user would, inside a network namespace, and measuring how it ended.
+
+`run_llv` starts the process, reaps it with `os.wait4` (its own peak memory, not the test's), and
+returns an `Outcome`: exit code, seconds, peak RSS, stderr, and the trace to check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PEAK_MB = 300  # a whole llv run (aiortc, PyAV, libx264) peaks near 100 MB
+
+
+def llv(*args: str) -> list[str]:
+    """The argv of `llv ARGS` with this Python."""
+    return [sys.executable, "-m", "longlive_dsl.cli", *args]
+
+
+@dataclass
+class Outcome:
+    code: int
+    seconds: float
+    peak_mb: float
+    err: str
+    trace: Path
+
+    def records(self) -> list[dict]:
+        lines = self.trace.read_text().splitlines()
+        return [json.loads(line) for line in lines]  # every line whole JSON
+
+    def ends_cleanly(self) -> dict:
+        """The trace is valid and closed by `end` with the exit code; returns that record."""
+        end = self.records()[-1]
+        assert end["kind"] == "end" and end["exit_code"] == self.code, end
+        return end
+
+
+def wait_with_rusage(proc: subprocess.Popen, timeout: float) -> tuple[int, float]:
+    """Reap `proc` within `timeout` (killing it past that); (exit code, peak RSS in MB)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, usage.ru_maxrss / 1024
+        if time.monotonic() > deadline:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            raise AssertionError(f"llv run did not end within {timeout} s")
+        time.sleep(0.05)
+
+
+def start_llv(ns, tmp_path: Path, *args: str, env: dict | None = None, trace: Path | None = None, **popen):
+    """Start `llv run ARGS --trace TRACE --plain` inside namespace `ns`, stderr to tmp_path/stderr.txt."""
+    trace = trace or tmp_path / "run.jsonl"
+    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
+    popen.setdefault("stderr", err)
+    proc = ns.popen(llv("run", *args, "--trace", str(trace), "--plain"), stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}, **popen)
+    err.close()
+    return proc, trace
+
+
+def finish(proc, tmp_path: Path, trace: Path, t0: float, timeout: float) -> Outcome:
+    """Reap a process from `start_llv` and say how it ended."""
+    code, peak = wait_with_rusage(proc, timeout)
+    err = (tmp_path / "stderr.txt").read_text()
+    return Outcome(code, time.monotonic() - t0, peak, err, trace)
+
+
+def run_llv(ns, tmp_path: Path, *args: str, timeout: float = 90, **kw) -> Outcome:
+    """`llv run ARGS` to its end."""
+    t0 = time.monotonic()
+    proc, trace = start_llv(ns, tmp_path, *args, **kw)
+    return finish(proc, tmp_path, trace, t0, timeout)
+
+
+def bounded(outcome: Outcome, seconds: float, peak_mb: float = PEAK_MB) -> None:
+    """The run ended within `seconds` and never held more than `peak_mb`."""
+    assert outcome.seconds < seconds, f"took {outcome.seconds:.1f} s"
+    assert outcome.peak_mb < peak_mb, f"peak memory {outcome.peak_mb:.0f} MB"
+
+

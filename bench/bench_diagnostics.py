@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import time
 
+from timing import best_of  # bench/timing.py
+
 from longlive_dsl import check
 from longlive_dsl.config import apply
 from longlive_dsl.diagnostics import render_json, render_text
@@ -37,12 +39,8 @@ def storyboard(kb: int) -> str:
 
 
 def cpu(fn) -> float:
-    best = float("inf")
-    for _ in range(2):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
+    """Best CPU time of two runs."""
+    return best_of(fn, 2)
 
 
 def main() -> None:

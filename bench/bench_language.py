@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+from timing import best_of  # bench/timing.py
+
 from longlive_dsl import compile
 from longlive_dsl.program import Program
 
@@ -34,14 +36,6 @@ def storyboard(beats: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def best_of(fn, repeat: int, clock=time.process_time) -> float:
-    """Best of `repeat` runs, by CPU time of this process (steadier than wall time on a busy machine)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = clock()
-        fn()
-        best = min(best, clock() - t0)
-    return best
 
 
 def pipeline_vs_baseline() -> dict[int, float]:

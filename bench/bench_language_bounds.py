@@ -12,7 +12,7 @@ Run: `.venv/bin/python bench/bench_language_bounds.py` (under a minute).
 
 from __future__ import annotations
 
-import time
+from timing import best_of  # bench/timing.py
 
 from longlive_dsl import check, parse
 
@@ -21,14 +21,6 @@ PROMPT = ("amber light drifts over a quiet harbour while a slow dolly glides pas
 SIZES = (10_000, 100_000, 1_000_000)
 
 
-def best_of(fn, repeat: int) -> float:
-    """Best CPU time of `repeat` runs (steadier than wall time on a busy machine)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
 
 
 def repeats(size: int) -> int:

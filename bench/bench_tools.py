@@ -10,7 +10,8 @@ Run: `make bench` or `.venv/bin/python bench/bench_tools.py`.
 from __future__ import annotations
 
 import sys
-import time
+
+from timing import best_of  # bench/timing.py
 
 from longlive_dsl import check
 from longlive_dsl.tools.fmt import format_source
@@ -20,14 +21,6 @@ PROMPT = ("A red fox trots across a frosted meadow at sunrise, breath steaming, 
           "with warm amber backlight and soft mist")
 
 
-def best_of(fn, repeat: int) -> float:
-    """Best of `repeat` runs, by CPU time of this process."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t0)
-    return best
 
 
 def messy(scenes: int) -> str:

@@ -143,17 +143,7 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
         artifacts.append(artifact)
     results = []
     for d in diagnostics:
-        s = d.span
-        region = {
-            "startLine": max(1, s.line),
-            "startColumn": max(1, s.column),
-            "endLine": max(1, s.end_line),
-            "endColumn": max(1, s.end_column),
-            "charOffset": max(0, s.start),
-            "charLength": max(0, s.end - s.start),
-        }
-        if (region["endLine"], region["endColumn"]) < (region["startLine"], region["startColumn"]):
-            region["endLine"], region["endColumn"] = region["startLine"], region["startColumn"]
+        region = _region(d.span)
         uri = artifact_uri(d.file)
         result: dict = {
             "ruleId": d.code,

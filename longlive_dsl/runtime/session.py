@@ -499,7 +499,7 @@ class Session:
             self._settle(target, reason)
         text = render_command_error(self.program, index, command, reason, sources=self._sources)
         self.result.command_errors.append(text)
-        self.trace.write("event", what=model.COMMAND_ERROR, command=command, reason=reason, command_index=index)
+        self.trace.write("event", what="command_error", command=command, reason=reason, command_index=index)
         self.listener.problem(text)
 
     def _chunk(self, d: dict[str, Any]) -> None:

@@ -37,6 +37,8 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("sim/server.py", "Simulator.wait_available", "state"): "the runtime's health state",
     # Names that are not on the wire at all.
     ("runtime/session.py", "Session._start", "started"): "the trace's `started` mark (runtime/trace.py)",
+    ("runtime/session.py", "Session._command_error", "command_error"):
+        "the trace event's `what` (runtime/trace.py), which test_trace_records reads as a literal",
     ("sim/frames.py", "", "session_chunk"): "a FrameInfo attribute stamped into the picture",
     ("review/animatic.py", "viewer", "start"): "the Windows shell's `start` program",
 }

@@ -11,6 +11,7 @@ from fractions import Fraction
 from . import model
 from .diagnostics import ERROR, NOTE, WARNING
 
+
 def _s(frames: int, digits: int = 1) -> str:
     return f"{frames / model.FPS:.{digits}f}".rstrip("0").rstrip(".")
 

@@ -27,22 +27,22 @@ def build_program(tl: Timeline) -> Program:
         return len(commands) - 1
 
     if tl.seed is not None and tl.seed_node is not None:
-        emit(model.SET_SEED, {"seed": tl.seed}, tl.seed_node.span)
+        emit(model.SET_SEED, {model.SEED: tl.seed}, tl.seed_node.span)
     beats = tl.beats
     opener = beats[0]
-    index_of = {id(opener): emit(model.SET_SHOT, {"prompt": opener.prompt}, opener.span)}
+    index_of = {id(opener): emit(model.SET_SHOT, {model.PROMPT: opener.prompt}, opener.span)}
     for beat in sorted(beats[1:], key=lambda b: b.start or 0):  # every beat is placed here
         kind = model.SCHEDULE_SCENE_CUT if beat.kind == CUT else model.SCHEDULE_SHOT
-        index_of[id(beat)] = emit(kind, {"prompt": beat.prompt, model.AT_SESSION_CHUNK: beat.start}, beat.span)
+        index_of[id(beat)] = emit(kind, {model.PROMPT: beat.prompt, model.AT_SESSION_CHUNK: beat.start}, beat.span)
     emit(model.START, {}, tl.end_node.span if tl.end_node is not None else beats[-1].span)
 
     scenes = [
-        {
-            "number": s.index + 1, "name": s.name, "start": s.start, "end": s.end,
-            "completes_at": s.completes_at, "span": _span(file, s.node.span),
-            "beats": [{"kind": b.kind, "chunk": b.start, "prompt": b.prompt, "command_index": index_of[id(b)],
-                       "span": _span(file, b.span)} for b in s.beats],
-        }
+        dict(
+            number=s.index + 1, name=s.name, start=s.start, end=s.end,
+            completes_at=s.completes_at, span=_span(file, s.node.span),
+            beats=[dict(kind=b.kind, chunk=b.start, prompt=b.prompt, command_index=index_of[id(b)],
+                        span=_span(file, b.span)) for b in s.beats],
+        )
         for s in tl.scenes
     ]
     stops_at = tl.stops_at

@@ -4,6 +4,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Final
 
 MODEL_NAME = "longlive-v2"
 """The model's name on Reactor (published: the docs' model API reference)."""
@@ -139,34 +140,126 @@ MAX_TIME_SECONDS = 1_000_000
 """The largest chunk count and the largest seconds value llv reads in a time (ours: about two weeks
 of video, far past any session; larger values are refused by E306 rather than planned)."""
 
-VIDEO_TRACK = "main_video"
-DATA_CHANNEL = "data"
-CONTROL_CHANNEL = "control"
+# ---- the wire --------------------------------------------------------------------------------
+# LongLive's commands and messages, as Reactor's runtime carries them (published: the LongLive-2.0
+# model API reference and its reference app). Each name is spelled here once; every other module
+# (program, compiler, simulator, runtime, verify, language server, pictures) uses these constants,
+# and tests/language/test_vocabulary.py fails on a stray spelling. The runtime's own framing
+# (`{"scope", "data": {"type", "data"}}`, HTTP bodies) belongs to Reactor, not to the model, and is
+# not listed here.
+
+VIDEO_TRACK: Final = "main_video"
+"""The model's output video track."""
+DATA_CHANNEL: Final = "data"
+"""The data channel commands and messages travel on."""
+CONTROL_CHANNEL: Final = "control"
+"""The control channel track verbs travel on."""
 
 # Commands, client -> model.
-SET_SEED = "set_seed"
-SET_SHOT = "set_shot"
-SCENE_CUT = "scene_cut"
-SCHEDULE_SHOT = "schedule_shot"
-SCHEDULE_SCENE_CUT = "schedule_scene_cut"
-START = "start"
-PAUSE = "pause"
-RESUME = "resume"
-RESET = "reset"
+SET_SEED: Final = "set_seed"
+SET_SHOT: Final = "set_shot"
+SCENE_CUT: Final = "scene_cut"
+SCHEDULE_SHOT: Final = "schedule_shot"
+SCHEDULE_SCENE_CUT: Final = "schedule_scene_cut"
+START: Final = "start"
+PAUSE: Final = "pause"
+RESUME: Final = "resume"
+RESET: Final = "reset"
 COMMANDS = (SET_SEED, SET_SHOT, SCENE_CUT, SCHEDULE_SHOT, SCHEDULE_SCENE_CUT, START, PAUSE, RESUME, RESET)
 
-AT_SESSION_CHUNK = "at_session_chunk"
+# Command fields.
+SEED: Final = "seed"
+PROMPT: Final = "prompt"
+AT_SESSION_CHUNK: Final = "at_session_chunk"
+
+COMMAND_FIELDS: dict[str, tuple[str, ...]] = {
+    SET_SEED: (SEED,),
+    SET_SHOT: (PROMPT,),
+    SCENE_CUT: (PROMPT,),
+    SCHEDULE_SHOT: (PROMPT, AT_SESSION_CHUNK),
+    SCHEDULE_SCENE_CUT: (PROMPT, AT_SESSION_CHUNK),
+    START: (),
+    PAUSE: (),
+    RESUME: (),
+    RESET: (),
+}
+"""The data fields of each command: all required, no others allowed."""
 
 # Messages, model -> client.
-STATE = "state"
-COMMAND_ERROR = "command_error"
-SHOT_SET = "shot_set"
-SHOT_SCHEDULED = "shot_scheduled"
-SCENE_CUT_SCHEDULED = "scene_cut_scheduled"
-SCENE_CUT_FIRED = "scene_cut"
-CHUNK_COMPLETE = "chunk_complete"
-GENERATION_STARTED = "generation_started"
-GENERATION_PAUSED = "generation_paused"
-GENERATION_RESUMED = "generation_resumed"
-GENERATION_RESET = "generation_reset"
-GENERATION_COMPLETE = "generation_complete"
+STATE: Final = "state"
+COMMAND_ERROR: Final = "command_error"
+SHOT_SET: Final = "shot_set"
+SHOT_SCHEDULED: Final = "shot_scheduled"
+SCENE_CUT_SCHEDULED: Final = "scene_cut_scheduled"
+SCENE_CUT_FIRED: Final = "scene_cut"
+"""The message a hard cut sends when it fires; spelled like the command that cuts live."""
+CHUNK_COMPLETE: Final = "chunk_complete"
+GENERATION_STARTED: Final = "generation_started"
+GENERATION_PAUSED: Final = "generation_paused"
+GENERATION_RESUMED: Final = "generation_resumed"
+GENERATION_RESET: Final = "generation_reset"
+GENERATION_COMPLETE: Final = "generation_complete"
+
+# Message fields (`seed`, `prompt` and `at_session_chunk` above are shared with the commands).
+PAUSED: Final = "paused"
+RUNNING: Final = "running"
+STARTED: Final = "started"
+HAS_PROMPT: Final = "has_prompt"
+CURRENT_CHUNK: Final = "current_chunk"
+"""Chunk index within the current scene (state)."""
+CURRENT_FRAME: Final = "current_frame"
+SESSION_CHUNK: Final = "session_chunk"
+"""Cumulative chunk index since start (state, chunk_complete)."""
+CURRENT_PROMPT: Final = "current_prompt"
+SCHEDULED_SHOTS: Final = "scheduled_shots"
+SCHEDULED_SCENE_CUTS: Final = "scheduled_scene_cuts"
+COMMAND: Final = "command"
+REASON: Final = "reason"
+CHUNK_INDEX: Final = "chunk_index"
+"""Chunk index within its scene (chunk_complete): 0 on the chunk a scene opens on."""
+ACTIVE_PROMPT: Final = "active_prompt"
+FRAMES_EMITTED: Final = "frames_emitted"
+"""Frames emitted since start, the whole session (measured; chunk_complete)."""
+FRAME_NUM: Final = "frame_num"
+TOTAL_CHUNKS: Final = "total_chunks"
+
+MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
+    STATE: (
+        SEED, PAUSED, RUNNING, STARTED, HAS_PROMPT, CURRENT_CHUNK, CURRENT_FRAME, SESSION_CHUNK,
+        CURRENT_PROMPT, SCHEDULED_SHOTS, SCHEDULED_SCENE_CUTS,
+    ),
+    COMMAND_ERROR: (COMMAND, REASON),
+    SHOT_SET: (PROMPT,),
+    SHOT_SCHEDULED: (PROMPT, AT_SESSION_CHUNK),
+    SCENE_CUT_SCHEDULED: (PROMPT, AT_SESSION_CHUNK),
+    SCENE_CUT_FIRED: (PROMPT, AT_SESSION_CHUNK),
+    CHUNK_COMPLETE: (CHUNK_INDEX, SESSION_CHUNK, ACTIVE_PROMPT, FRAMES_EMITTED),
+    GENERATION_STARTED: (FRAME_NUM,),
+    GENERATION_PAUSED: (),
+    GENERATION_RESUMED: (),
+    GENERATION_RESET: (),
+    GENERATION_COMPLETE: (TOTAL_CHUNKS,),
+}
+"""The data fields of each message the model sends."""
+MESSAGES = tuple(MESSAGE_FIELDS)
+
+# ---- beat kinds ------------------------------------------------------------------------------
+# A storyboard's beats, in the user's words. A `cut` beat is sent as `schedule_scene_cut` and fires
+# as the `scene_cut` message: the plan says `cut`, the wire says `scene_cut`, each spelled once here.
+
+OPENER: Final = "opener"
+"""The scene's first prompt, sent with `set_shot` before `start`."""
+CUT: Final = "cut"
+"""A hard cut: a new scene (memory purged, budget reset), sent with `schedule_scene_cut`."""
+SHOT: Final = "shot"
+"""A soft shot: the prompt changes, the scene goes on, sent with `schedule_shot`."""
+BEAT_KINDS = (OPENER, CUT, SHOT)
+BEAT_COMMANDS = {OPENER: SET_SHOT, CUT: SCHEDULE_SCENE_CUT, SHOT: SCHEDULE_SHOT}
+"""The command each beat kind is sent with."""
+
+WIRE_NAMES = frozenset(
+    (VIDEO_TRACK, CONTROL_CHANNEL, *COMMANDS, *MESSAGES, *BEAT_KINDS)
+    + tuple(f for fields in (*COMMAND_FIELDS.values(), *MESSAGE_FIELDS.values()) for f in fields)
+)
+"""Every name above that no module but this one may spell (`data`, the channel, is also the
+runtime framing's key and is left out)."""

@@ -32,28 +32,32 @@ class EmptyData(_Strict):
     pass
 
 
+# Literal types must spell their values (mypy); tests/language/test_vocabulary.py checks that each
+# equals its model.py constant.
+
+
 class SetSeed(_Strict):
-    type: Literal["set_seed"] = "set_seed"
+    type: Literal["set_seed"] = model.SET_SEED
     data: SeedData
 
 
 class SetShot(_Strict):
-    type: Literal["set_shot"] = "set_shot"
+    type: Literal["set_shot"] = model.SET_SHOT
     data: PromptData
 
 
 class ScheduleShot(_Strict):
-    type: Literal["schedule_shot"] = "schedule_shot"
+    type: Literal["schedule_shot"] = model.SCHEDULE_SHOT
     data: ScheduledPromptData
 
 
 class ScheduleSceneCut(_Strict):
-    type: Literal["schedule_scene_cut"] = "schedule_scene_cut"
+    type: Literal["schedule_scene_cut"] = model.SCHEDULE_SCENE_CUT
     data: ScheduledPromptData
 
 
 class Start(_Strict):
-    type: Literal["start"] = "start"
+    type: Literal["start"] = model.START
     data: EmptyData = EmptyData()
 
 

@@ -27,7 +27,7 @@ MAX_TEXT_ERRORS = 10
 MAX_SUGGESTIONS = 200
 """Bounds the "did you mean" search for unknown names (distinct names looked up, candidates each)."""
 
-OPENER, CUT, SHOT = "opener", "cut", "shot"
+OPENER, CUT, SHOT = model.OPENER, model.CUT, model.SHOT
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 
+from .. import model
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from .files import add_clock_option
 from .files import display_name as _name
@@ -245,7 +246,7 @@ def _export_v2(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"error: cannot write {args.output}: {e.strerror or e}; nothing written", file=sys.stderr)
         return EXIT_USAGE
-    cuts = sum(1 for s in v2.shots if s.beat.kind == "cut")
+    cuts = sum(1 for s in v2.shots if s.beat.kind == model.CUT)
     soft = len(v2.soft_shots)
     print(f"wrote {args.output}: caption/{v2.sample}/ with {len(v2.shots)} shot{'s' if len(v2.shots) != 1 else ''} "
           f"over {v2.chunks} chunks ({cuts} scene cut{'s' if cuts != 1 else ''}, {soft} soft shot"

@@ -54,7 +54,7 @@ def _engine_on_clock(clock: model.Clock):
     from ..sim.engine import Engine
 
     engine = Engine(frames_per_chunk=clock)
-    return engine, lambda: engine.chunk_frames(engine.snapshot()["current_chunk"])
+    return engine, lambda: engine.chunk_frames(engine.snapshot()[model.CURRENT_CHUNK])
 
 
 def _load(engine, program: Program) -> None:
@@ -62,7 +62,7 @@ def _load(engine, program: Program) -> None:
         data = command.data.model_dump(mode="json")
         for message in engine.handle(command.type, data):
             if message.type == model.COMMAND_ERROR:
-                raise PreviewError(f"the simulator refused {command.type}: {message.data.get('reason')}")
+                raise PreviewError(f"the simulator refused {command.type}: {message.data.get(model.REASON)}")
 
 
 def render_preview(

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from .. import model
 from .report import ReportError, read_take
 
 CRF = 18
@@ -75,7 +76,7 @@ def _scan(video: str) -> _Frames:
 def _segments(fired: list, per: str) -> list[tuple[str, int]]:
     """(kind, first chunk) of each clip, in order, from the beats the trace shows firing."""
     if per == "scene":
-        return [("scene", f.chunk) for f in fired if f.kind in ("opener", "cut")]
+        return [("scene", f.chunk) for f in fired if f.kind in (model.OPENER, model.CUT)]
     return [(f.kind, f.chunk) for f in fired]
 
 

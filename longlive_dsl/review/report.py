@@ -126,7 +126,7 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
             type_, data = _app_frame(r)
             if type_ is None:
                 continue
-            sent = Sent(float(t), type_, data.get("prompt"), data.get(model.AT_SESSION_CHUNK))
+            sent = Sent(float(t), type_, data.get(model.PROMPT), data.get(model.AT_SESSION_CHUNK))
             sent.live = type_ in PROMPT_COMMANDS and (started or sent.prompt not in planned_prompts)
             started = started or type_ == model.START
             take.sent.append(sent)
@@ -134,16 +134,16 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
                 waiting.append(sent)
         elif kind == "recv":
             type_, data = _app_frame(r)
-            if type_ == model.CHUNK_COMPLETE and isinstance(data.get("session_chunk"), int):
-                c = data["session_chunk"]
-                if isinstance(data.get("active_prompt"), str):
-                    prompt_at[c] = data["active_prompt"]
-                if isinstance(data.get("chunk_index"), int):
-                    index_at[c] = data["chunk_index"]
-                if isinstance(data.get("frames_emitted"), int):
-                    take.emitted[c] = data["frames_emitted"]
+            if type_ == model.CHUNK_COMPLETE and isinstance(data.get(model.SESSION_CHUNK), int):
+                c = data[model.SESSION_CHUNK]
+                if isinstance(data.get(model.ACTIVE_PROMPT), str):
+                    prompt_at[c] = data[model.ACTIVE_PROMPT]
+                if isinstance(data.get(model.CHUNK_INDEX), int):
+                    index_at[c] = data[model.CHUNK_INDEX]
+                if isinstance(data.get(model.FRAMES_EMITTED), int):
+                    take.emitted[c] = data[model.FRAMES_EMITTED]
             for sent in waiting:
-                if ACK_OF[sent.type] == type_ and sent.prompt == data.get("prompt", sent.prompt) and \
+                if ACK_OF[sent.type] == type_ and sent.prompt == data.get(model.PROMPT, sent.prompt) and \
                         sent.at == data.get(model.AT_SESSION_CHUNK, sent.at):
                     sent.ack_t = float(t)
                     waiting.remove(sent)
@@ -152,9 +152,9 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
     for c in sorted(prompt_at):
         prompt = prompt_at[c]
         if c == 0:
-            take.fired.append(Fired(0, "opener", prompt, prompt in planned_prompts))
+            take.fired.append(Fired(0, model.OPENER, prompt, prompt in planned_prompts))
         elif index_at.get(c) == 0 or prompt != previous:
-            kind = "cut" if index_at.get(c) == 0 else "shot"
+            kind = model.CUT if index_at.get(c) == 0 else model.SHOT
             take.fired.append(Fired(c, kind, prompt, prompt in planned_prompts))
         previous = prompt
     return take
@@ -307,7 +307,7 @@ def _marks(program: Program, take: Take, verdict: VerifyReport, footage: Footage
         if not sent.live and sent.type in ACK_OF and sent.prompt is not None:
             acks[(sent.prompt, sent.at)] = sent.latency_ms
     for b in verdict.beats:
-        at = None if b.beat.kind == "opener" else b.beat.chunk
+        at = None if b.beat.kind == model.OPENER else b.beat.chunk
         marks.append(Mark("planned", b.beat.chunk, chunk_time(footage, b.beat.chunk, clock), b.beat.kind,
                           b.beat.prompt, b.ok, b.note, acks.get((b.beat.prompt, at))))
     on_plan = {(b.fired_at, b.beat.prompt) for b in verdict.beats if b.ok}
@@ -442,7 +442,7 @@ def _timeline_svg(program: Program, marks: list[Mark], footage: Footage, clock: 
     for i, m in enumerate(marks):
         y = top[m.row]
         colour = colours[m.row] if m.ok else "#cf222e"
-        heavy = m.kind in ("opener", "cut")
+        heavy = m.kind in (model.OPENER, model.CUT)
         tip = f"{m.kind} at chunk {m.chunk} ({_mmss(m.time)}): {m.note}\n{m.prompt}"
         if m.latency_ms is not None:
             tip += f"\nacknowledged in {m.latency_ms:g} ms"
@@ -481,7 +481,7 @@ def build_report(program: Program, records: list[dict[str, Any]], *, video: str 
     wanted = {b.chunk for b in beats} | {f.chunk for f in take.fired}
     wanted |= {b.fired_at for b in verdict.beats if b.fired_at is not None}
     last = max([stop, *wanted, *take.emitted])
-    scene_starts = [f.chunk for f in take.fired if f.kind in ("opener", "cut")] or [s.start for s in program.scenes]
+    scene_starts = [f.chunk for f in take.fired if f.kind in (model.OPENER, model.CUT)] or [s.start for s in program.scenes]
     footage = read_footage(video, take, wanted, clock, scene_starts, last)
     marks = _marks(program, take, verdict, footage, clock)
     video_seconds = footage.times[-1] + 1 / model.FPS if footage.times else 0.0

@@ -56,13 +56,13 @@ class Message:
 
 # Integer fields of the model's messages (lists: every item is an integer).
 INT_FIELDS: dict[str, tuple[str, ...]] = {
-    model.STATE: ("seed", "current_chunk", "current_frame", "session_chunk", "scheduled_shots", "scheduled_scene_cuts"),
-    model.CHUNK_COMPLETE: ("chunk_index", "session_chunk", "frames_emitted"),
+    model.STATE: (model.SEED, model.CURRENT_CHUNK, model.CURRENT_FRAME, model.SESSION_CHUNK, model.SCHEDULED_SHOTS, model.SCHEDULED_SCENE_CUTS),
+    model.CHUNK_COMPLETE: (model.CHUNK_INDEX, model.SESSION_CHUNK, model.FRAMES_EMITTED),
     model.SHOT_SCHEDULED: (model.AT_SESSION_CHUNK,),
     model.SCENE_CUT_SCHEDULED: (model.AT_SESSION_CHUNK,),
     model.SCENE_CUT_FIRED: (model.AT_SESSION_CHUNK,),
-    model.GENERATION_STARTED: ("frame_num",),
-    model.GENERATION_COMPLETE: ("total_chunks",),
+    model.GENERATION_STARTED: (model.FRAME_NUM,),
+    model.GENERATION_COMPLETE: (model.TOTAL_CHUNKS,),
 }
 
 

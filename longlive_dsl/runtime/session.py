@@ -571,17 +571,17 @@ class Session:
         msg: Message = payload
         t, d = msg.type, msg.data
         if t == model.COMMAND_ERROR:
-            self._command_error(str(d.get("command", "?")), str(d.get("reason", "no reason given")))
+            self._command_error(str(d.get(model.COMMAND, "?")), str(d.get(model.REASON, "no reason given")))
         elif t == model.STATE:
             self._ack_from_state(d)
-            if d.get("current_prompt"):
-                self.progress.prompt = d.get("current_prompt")
+            if d.get(model.CURRENT_PROMPT):
+                self.progress.prompt = d.get(model.CURRENT_PROMPT)
         elif t in (model.SHOT_SET, model.SHOT_SCHEDULED, model.SCENE_CUT_SCHEDULED, model.GENERATION_STARTED):
             self._ack(t, d)
         elif t == model.CHUNK_COMPLETE:
             self._chunk(d)
         elif t == model.GENERATION_COMPLETE:
-            self._done_reason = f"the model completed the run ({d.get('total_chunks', self.progress.chunks_done)} chunks)"
+            self._done_reason = f"the model completed the run ({d.get(model.TOTAL_CHUNKS, self.progress.chunks_done)} chunks)"
 
     def _ack(self, message: str, data: dict[str, Any]) -> None:
         for s in self._waiting.values():
@@ -589,7 +589,7 @@ class Session:
                 continue
             if model.AT_SESSION_CHUNK in data and data.get(model.AT_SESSION_CHUNK) != s.data.get(model.AT_SESSION_CHUNK):
                 continue
-            if "prompt" in data and "prompt" in s.data and data["prompt"] != s.data["prompt"]:
+            if model.PROMPT in data and model.PROMPT in s.data and data[model.PROMPT] != s.data[model.PROMPT]:
                 continue
             self._settle(s)
             return
@@ -597,18 +597,18 @@ class Session:
     def _ack_from_state(self, st: dict[str, Any]) -> None:
         if not self._waiting:
             return
-        seed, prompt, started = st.get("seed"), st.get("current_prompt"), bool(st.get("started"))
-        shots = set(st.get("scheduled_shots") or ())  # ints: the peer checked them
-        cuts = set(st.get("scheduled_scene_cuts") or ())
+        seed, prompt, started = st.get(model.SEED), st.get(model.CURRENT_PROMPT), bool(st.get(model.STARTED))
+        shots = set(st.get(model.SCHEDULED_SHOTS) or ())  # ints: the peer checked them
+        cuts = set(st.get(model.SCHEDULED_SCENE_CUTS) or ())
         for s in list(self._waiting.values()):
             if s.type == model.SCHEDULE_SHOT:
                 done = s.data.get(model.AT_SESSION_CHUNK) in shots
             elif s.type == model.SCHEDULE_SCENE_CUT:
                 done = s.data.get(model.AT_SESSION_CHUNK) in cuts
             elif s.type == model.SET_SEED:
-                done = seed == s.data.get("seed")
+                done = seed == s.data.get(model.SEED)
             elif s.type == model.SET_SHOT:
-                done = prompt == s.data.get("prompt")
+                done = prompt == s.data.get(model.PROMPT)
             else:
                 done = s.type == model.START and started
             if done:
@@ -627,15 +627,15 @@ class Session:
         self.listener.problem(text)
 
     def _chunk(self, d: dict[str, Any]) -> None:
-        if isinstance(d.get("frames_emitted"), int):
-            self._frames_emitted = d["frames_emitted"]
-        session_chunk = d.get("session_chunk")
+        if isinstance(d.get(model.FRAMES_EMITTED), int):
+            self._frames_emitted = d[model.FRAMES_EMITTED]
+        session_chunk = d.get(model.SESSION_CHUNK)
         if isinstance(session_chunk, int):
             self.progress.chunks_done = max(self.progress.chunks_done, session_chunk + 1)
-        if isinstance(d.get("chunk_index"), int):
-            self.progress.chunk_in_scene = d["chunk_index"] + 1
-        if d.get("active_prompt"):
-            self.progress.prompt = d["active_prompt"]
+        if isinstance(d.get(model.CHUNK_INDEX), int):
+            self.progress.chunk_in_scene = d[model.CHUNK_INDEX] + 1
+        if d.get(model.ACTIVE_PROMPT):
+            self.progress.prompt = d[model.ACTIVE_PROMPT]
         scene = self._scene_at(self.progress.chunks_done - 1)
         if scene is not None:
             self.progress.scene_number, self.progress.scene_name = scene.number, scene.name

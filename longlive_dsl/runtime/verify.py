@@ -101,16 +101,16 @@ def _evidence(records: list[dict[str, Any]]) -> _Evidence:
         if frame.get("scope") != "application":
             continue
         t, d = frame.get("type"), frame.get("data") or {}
-        if t == model.CHUNK_COMPLETE and isinstance(d.get("session_chunk"), int):
-            ev.prompt_at[d["session_chunk"]] = d.get("active_prompt")
-            if isinstance(d.get("chunk_index"), int):
-                ev.index_at[d["session_chunk"]] = d["chunk_index"]
-            if isinstance(d.get("frames_emitted"), int):
-                ev.frames_at[d["session_chunk"]] = d["frames_emitted"]
+        if t == model.CHUNK_COMPLETE and isinstance(d.get(model.SESSION_CHUNK), int):
+            ev.prompt_at[d[model.SESSION_CHUNK]] = d.get(model.ACTIVE_PROMPT)
+            if isinstance(d.get(model.CHUNK_INDEX), int):
+                ev.index_at[d[model.SESSION_CHUNK]] = d[model.CHUNK_INDEX]
+            if isinstance(d.get(model.FRAMES_EMITTED), int):
+                ev.frames_at[d[model.SESSION_CHUNK]] = d[model.FRAMES_EMITTED]
         elif t == model.SCENE_CUT_FIRED and isinstance(d.get(model.AT_SESSION_CHUNK), int):
-            ev.cuts.append((d[model.AT_SESSION_CHUNK], d.get("prompt")))
-        elif t == model.GENERATION_COMPLETE and isinstance(d.get("total_chunks"), int):
-            ev.complete = d["total_chunks"]
+            ev.cuts.append((d[model.AT_SESSION_CHUNK], d.get(model.PROMPT)))
+        elif t == model.GENERATION_COMPLETE and isinstance(d.get(model.TOTAL_CHUNKS), int):
+            ev.complete = d[model.TOTAL_CHUNKS]
     return ev
 
 
@@ -130,9 +130,9 @@ def verify(program: Program, records: list[dict[str, Any]]) -> VerifyReport:
     for scene, beat in beats:
         c = beat.chunk
         on_plan = ev.prompt_at.get(c) == beat.prompt
-        if on_plan and beat.kind == "shot" and c - 1 in ev.prompt_at:
+        if on_plan and beat.kind == model.SHOT and c - 1 in ev.prompt_at:
             on_plan = ev.prompt_at[c - 1] != beat.prompt
-        if on_plan and beat.kind == "cut":
+        if on_plan and beat.kind == model.CUT:
             on_plan = ev.index_at.get(c) == 0 or (c, beat.prompt) in ev.cuts
         fired: int | None
         if on_plan:
@@ -172,7 +172,7 @@ def _clock_report(program: Program, ev: _Evidence) -> ClockReport:
 
 
 def _where_it_fired(ev: _Evidence, beat: Beat, after: int) -> int | None:
-    if beat.kind == "cut":
+    if beat.kind == model.CUT:
         for at, prompt in ev.cuts:
             if prompt == beat.prompt and at > after:
                 return at

@@ -316,24 +316,24 @@ class LongLiveSim(ReactorApp):
 
     @event(name=model.SET_SEED, description="Set the seed (signed 32-bit), read at start")
     async def set_seed(self, seed: int = InputField(description="the seed")) -> None:
-        await self._command(model.SET_SEED, {"seed": seed})
+        await self._command(model.SET_SEED, {model.SEED: seed})
 
     @event(name=model.SET_SHOT, description="Before start: the opener; while running: a soft shot at the next chunk")
     async def set_shot(self, prompt: str = _PROMPT) -> None:
-        await self._command(model.SET_SHOT, {"prompt": prompt})
+        await self._command(model.SET_SHOT, {model.PROMPT: prompt})
 
     @event(name=model.SCENE_CUT, description="Hard cut at the next chunk boundary")
     async def scene_cut(self, prompt: str = _PROMPT) -> None:
-        await self._command(model.SCENE_CUT, {"prompt": prompt})
+        await self._command(model.SCENE_CUT, {model.PROMPT: prompt})
 
     @event(name=model.SCHEDULE_SHOT, description="Soft shot when session_chunk reaches at_session_chunk")
     async def schedule_shot(self, prompt: str = _PROMPT, at_session_chunk: int = _AT) -> None:
-        await self._command(model.SCHEDULE_SHOT, {"prompt": prompt, model.AT_SESSION_CHUNK: at_session_chunk})
+        await self._command(model.SCHEDULE_SHOT, {model.PROMPT: prompt, model.AT_SESSION_CHUNK: at_session_chunk})
 
     @event(name=model.SCHEDULE_SCENE_CUT, description="Hard cut when session_chunk reaches at_session_chunk")
     async def schedule_scene_cut(self, prompt: str = _PROMPT, at_session_chunk: int = _AT) -> None:
         await self._command(
-            model.SCHEDULE_SCENE_CUT, {"prompt": prompt, model.AT_SESSION_CHUNK: at_session_chunk}
+            model.SCHEDULE_SCENE_CUT, {model.PROMPT: prompt, model.AT_SESSION_CHUNK: at_session_chunk}
         )
 
     @event(name=model.START, description="Start generating from the opener")

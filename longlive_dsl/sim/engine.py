@@ -20,9 +20,9 @@ from longlive_dsl import model
 DEFAULT_SEED = 0
 """The seed a fresh (or reset) engine reports. The hosted model's default is unpublished."""
 
-SHOT = "shot"
+SHOT = model.SHOT
 """Kind of a soft beat (``set_shot`` while started, ``schedule_shot``)."""
-CUT = "scene_cut"
+CUT = model.CUT
 """Kind of a hard beat (``scene_cut`` while started, ``schedule_scene_cut``)."""
 
 
@@ -63,11 +63,11 @@ class Beat:
 
 # Command schemas: field name -> required Python type. Every field is required, no other is allowed.
 _SCHEMAS: dict[str, dict[str, type]] = {
-    model.SET_SEED: {"seed": int},
-    model.SET_SHOT: {"prompt": str},
-    model.SCENE_CUT: {"prompt": str},
-    model.SCHEDULE_SHOT: {"prompt": str, model.AT_SESSION_CHUNK: int},
-    model.SCHEDULE_SCENE_CUT: {"prompt": str, model.AT_SESSION_CHUNK: int},
+    model.SET_SEED: {model.SEED: int},
+    model.SET_SHOT: {model.PROMPT: str},
+    model.SCENE_CUT: {model.PROMPT: str},
+    model.SCHEDULE_SHOT: {model.PROMPT: str, model.AT_SESSION_CHUNK: int},
+    model.SCHEDULE_SCENE_CUT: {model.PROMPT: str, model.AT_SESSION_CHUNK: int},
     model.START: {},
     model.PAUSE: {},
     model.RESUME: {},
@@ -182,17 +182,17 @@ class Engine:
     def snapshot(self) -> dict:
         """The ``state`` message's data."""
         return {
-            "seed": self._seed,
-            "paused": self._paused,
-            "running": self._started and not self._paused,
-            "started": self._started,
-            "has_prompt": self._prompt is not None,
-            "current_chunk": self._scene_chunk,
-            "current_frame": self._frame,
-            "session_chunk": self._session_chunk,
-            "current_prompt": self._prompt,
-            "scheduled_shots": sorted(c for c, b in self._beats.items() if b.kind == SHOT),
-            "scheduled_scene_cuts": sorted(c for c, b in self._beats.items() if b.kind == CUT),
+            model.SEED: self._seed,
+            model.PAUSED: self._paused,
+            model.RUNNING: self._started and not self._paused,
+            model.STARTED: self._started,
+            model.HAS_PROMPT: self._prompt is not None,
+            model.CURRENT_CHUNK: self._scene_chunk,
+            model.CURRENT_FRAME: self._frame,
+            model.SESSION_CHUNK: self._session_chunk,
+            model.CURRENT_PROMPT: self._prompt,
+            model.SCHEDULED_SHOTS: sorted(c for c, b in self._beats.items() if b.kind == SHOT),
+            model.SCHEDULED_SCENE_CUTS: sorted(c for c, b in self._beats.items() if b.kind == CUT),
         }
 
     def _state(self) -> Message:
@@ -231,7 +231,7 @@ class Engine:
         return handler(data)
 
     def _set_seed(self, data: dict) -> list[Message]:
-        seed = data["seed"]
+        seed = data[model.SEED]
         if not model.SEED_MIN <= seed <= model.SEED_MAX:
             return _error(
                 model.SET_SEED,
@@ -243,7 +243,7 @@ class Engine:
         return [self._state()]
 
     def _set_shot(self, data: dict) -> list[Message]:
-        prompt = data["prompt"]
+        prompt = data[model.PROMPT]
         problem = _prompt_problem(prompt)
         if problem:
             return _error(model.SET_SHOT, problem)
@@ -253,10 +253,10 @@ class Engine:
             refused = self._add_beat(model.SET_SHOT, SHOT, prompt, self._session_chunk + 1)
             if refused:
                 return refused
-        return [Message(model.SHOT_SET, {"prompt": prompt}), self._state()]
+        return [Message(model.SHOT_SET, {model.PROMPT: prompt}), self._state()]
 
     def _scene_cut(self, data: dict) -> list[Message]:
-        prompt = data["prompt"]
+        prompt = data[model.PROMPT]
         problem = _prompt_problem(prompt)
         if problem:
             return _error(model.SCENE_CUT, problem)
@@ -278,7 +278,7 @@ class Engine:
         return self._schedule(model.SCHEDULE_SCENE_CUT, CUT, model.SCENE_CUT_SCHEDULED, data)
 
     def _schedule(self, command: str, kind: str, ack: str, data: dict) -> list[Message]:
-        prompt = data["prompt"]
+        prompt = data[model.PROMPT]
         at = data[model.AT_SESSION_CHUNK]
         problem = _prompt_problem(prompt)
         if problem:
@@ -286,7 +286,7 @@ class Engine:
         refused = self._add_beat(command, kind, prompt, at)
         if refused:
             return refused
-        return [Message(ack, {"prompt": prompt, model.AT_SESSION_CHUNK: at}), self._state()]
+        return [Message(ack, {model.PROMPT: prompt, model.AT_SESSION_CHUNK: at}), self._state()]
 
     def _add_beat(self, command: str, kind: str, prompt: str, at: int) -> list[Message]:
         """Queue a beat at session chunk ``at``; return a command_error if refused, else []."""
@@ -314,7 +314,7 @@ class Engine:
         self._started = True
         self._paused = False
         frame_num = self.first_chunk_frames + (self.scene_budget - 1) * self.later_chunk_frames
-        return [Message(model.GENERATION_STARTED, {"frame_num": frame_num}), self._state()]
+        return [Message(model.GENERATION_STARTED, {model.FRAME_NUM: frame_num}), self._state()]
 
     def _pause(self, data: dict) -> list[Message]:
         if not self._started:
@@ -368,10 +368,10 @@ class Engine:
             Message(
                 model.CHUNK_COMPLETE,
                 {
-                    "chunk_index": self._scene_chunk,
-                    "session_chunk": self._session_chunk,
-                    "active_prompt": self._prompt,
-                    "frames_emitted": self._frames_emitted,
+                    model.CHUNK_INDEX: self._scene_chunk,
+                    model.SESSION_CHUNK: self._session_chunk,
+                    model.ACTIVE_PROMPT: self._prompt,
+                    model.FRAMES_EMITTED: self._frames_emitted,
                 },
             )
         ]
@@ -386,7 +386,7 @@ class Engine:
             self._started = False
             self._paused = False
             self._beats.clear()
-            messages.append(Message(model.GENERATION_COMPLETE, {"total_chunks": self._session_chunk}))
+            messages.append(Message(model.GENERATION_COMPLETE, {model.TOTAL_CHUNKS: self._session_chunk}))
         elif beat is not None:
             messages.extend(self._fire(beat))
         messages.append(self._state())
@@ -402,7 +402,7 @@ class Engine:
         return [
             Message(
                 model.SCENE_CUT_FIRED,
-                {"prompt": beat.prompt, model.AT_SESSION_CHUNK: beat.at_session_chunk},
+                {model.PROMPT: beat.prompt, model.AT_SESSION_CHUNK: beat.at_session_chunk},
             )
         ]
 
@@ -417,4 +417,4 @@ def _prompt_problem(prompt: str) -> str | None:
 
 
 def _error(command: str, reason: str) -> list[Message]:
-    return [Message(model.COMMAND_ERROR, {"command": command, "reason": reason})]
+    return [Message(model.COMMAND_ERROR, {model.COMMAND: command, model.REASON: reason})]

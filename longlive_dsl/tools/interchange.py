@@ -304,7 +304,7 @@ def web_to_llv(beats: list[WebBeat], title: str | None = None, origin: str | Non
     used: dict[str, int] = {}
     for i, beat in enumerate(beats):
         prompt = " ".join(beat.prompt.split())
-        if i == 0 or beat.kind == "cut":
+        if i == 0 or beat.kind == model.CUT:
             name = scene_name(prompt) or f"Scene {len(used) + 1}"
             count = used.get(name.lower(), 0) + 1
             used[name.lower()] = count
@@ -444,7 +444,7 @@ def export_longlive_v1(program: Program) -> V1Export:
         prompts=[b.prompt for b in beats],
         switch_frame_indices=[chunk_to_v1_latent(b.chunk, clock, starts) for b in beats[1:]],
         num_output_frames=max(total, V1_FRAMES_PER_BLOCK),
-        cuts=sum(1 for b in beats if b.kind == "cut"),
+        cuts=sum(1 for b in beats if b.kind == model.CUT),
         seed=_seed_value(program),
     )
 
@@ -496,7 +496,7 @@ class V2Export:
     @property
     def soft_shots(self) -> list[V2Shot]:
         """The shot entries that are soft shots in the storyboard (LongLive 2.0 plays them as cuts)."""
-        return [s for s in self.shots if s.beat.kind == "shot"]
+        return [s for s in self.shots if s.beat.kind == model.SHOT]
 
     def block_prompts(self) -> list[str]:
         """The per-chunk prompts LongLive 2.0 builds from the folder: the marker on each later shot's first chunk."""

@@ -205,9 +205,9 @@ def hover_scene(tl: Timeline, scene: Scene) -> str:
 
 def hover_beat(tl: Timeline, scene: Scene, beat: Beat, fires: bool) -> str:
     """Markdown for a shot: its chunks, seconds, place in the budget and whether it fires."""
-    kinds = {"opener": "opener (`set_shot`)", "cut": "cut (`schedule_scene_cut`)", "shot": "soft shot (`schedule_shot`)"}
+    kind = "soft shot" if beat.kind == model.SHOT else beat.kind
     where = f'scene "{scene.name}"' if scene.name else f"scene {scene.index + 1}"
-    lines = [f"**{kinds[beat.kind]}** in {where}"]
+    lines = [f"**{kind} (`{model.BEAT_COMMANDS[beat.kind]}`)** in {where}"]
     if beat.start is None:
         lines.append("Its position cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)
@@ -500,7 +500,7 @@ def document_symbols(result: Analysis, text: _Text) -> list[types.DocumentSymbol
             children = scene_symbol.children = []
             out.append(scene_symbol)
         elif isinstance(st, ast.Shot):
-            start, kind = starts.get(st.span.start, (None, "shot"))
+            start, kind = starts.get(st.span.start, (None, model.SHOT))
             symbol = types.DocumentSymbol(
                 name=_shorten(" ".join(st.prompt.value.split()), 40) or "(empty prompt)",
                 kind=types.SymbolKind.Event, range=text.range(st.span), selection_range=text.range(st.keyword_span),

@@ -19,7 +19,7 @@ from .. import model
 from ..checks import firing_beats
 from ..diagnostics import ERROR, NOTE, WARNING, Diagnostic, sort_key
 from ..plan import clock, completes_at, placed_start
-from ..timeline import CUT, OPENER, Beat, Scene, Timeline
+from ..timeline import CUT, OPENER, SHOT, Beat, Scene, Timeline
 
 BUDGET = model.SCENE_BUDGET_CHUNKS
 
@@ -32,7 +32,7 @@ LANE = 40
 TARGET_WIDTH = 900
 
 SCENE_COLOURS = ["#4e79a7", "#59a14f", "#b07aa1", "#f28e2b", "#76b7b2", "#edc948", "#9c755f", "#e15759"]
-KIND_COLOURS = {OPENER: "#1b1b1b", CUT: "#1b1b1b", "shot": "#3a3a3a"}
+KIND_COLOURS = {OPENER: "#1b1b1b", CUT: "#1b1b1b", SHOT: "#3a3a3a"}
 SEVERITY_COLOURS = {ERROR: "#d62728", WARNING: "#e8a317", NOTE: "#2a7fb8"}
 INK = "#222222"
 MUTED = "#6b6b6b"

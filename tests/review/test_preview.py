@@ -68,7 +68,7 @@ def test_the_stamps_read_back_match_the_plan_chunk_by_chunk(tmp_path, clock):
     assert got == _planned(program, clock)
     assert done.chunks == 10 and done.frames_written == len(stamps)
     assert seconds == pytest.approx(clock.session_frames([0, 3, 7], 10) / model.FPS, abs=1e-6)
-    assert done.fired == [("scene_cut", 3), ("shot", 5), ("scene_cut", 7)]
+    assert done.fired == [(model.CUT, 3), (model.SHOT, 5), (model.CUT, 7)]
 
 
 def test_the_measured_clock_makes_a_scenes_first_chunk_29_frames_and_later_ones_32(tmp_path):

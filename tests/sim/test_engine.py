@@ -503,7 +503,7 @@ def test_a_beat_fires_at_most_once():
     engine.handle(model.SCHEDULE_SCENE_CUT, {"prompt": "c", AT: 2})
     engine.handle(model.START, {})
     _, messages = run_chunks(engine, 4)
-    assert [(b.kind, b.at_session_chunk) for b in engine.fired] == [("shot", 1), ("scene_cut", 2)]
+    assert [(b.kind, b.at_session_chunk) for b in engine.fired] == [(model.SHOT, 1), (model.CUT, 2)]
     assert types(messages).count(model.SCENE_CUT_FIRED) == 1
 
 

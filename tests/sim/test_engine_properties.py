@@ -48,8 +48,8 @@ class EngineMachine(RuleBasedStateMachine):
 
     def _pending(self) -> dict[int, str]:
         state = self.engine.snapshot()
-        out = {c: "shot" for c in state["scheduled_shots"]}
-        out.update({c: "scene_cut" for c in state["scheduled_scene_cuts"]})
+        out = {c: model.SHOT for c in state["scheduled_shots"]}
+        out.update({c: model.CUT for c in state["scheduled_scene_cuts"]})
         return out
 
     def _forget_history(self) -> None:
@@ -201,7 +201,7 @@ class EngineMachine(RuleBasedStateMachine):
                     total = messages[1].data["total_chunks"]
                     assert total == self.engine.snapshot()["session_chunk"] == info.session_chunk + 1
                     assert self.engine.snapshot()["current_chunk"] == self.engine.scene_budget
-                    assert self.pending.get(total) != "scene_cut", "a cut on the budget edge rescues the run"
+                    assert self.pending.get(total) != model.CUT, "a cut on the budget edge rescues the run"
                 else:
                     assert self.engine.snapshot()["current_chunk"] < self.engine.scene_budget
             self._check_beats(messages)

@@ -30,7 +30,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     # Reactor's HTTP API and runtime notices, not LongLive's messages.
     ("runtime/signalling.py", "LocalSignalling.open", "reason"): "the runtime's /stop_session body",
     ("runtime/signalling.py", "LocalSignalling._end_session", "reason"): "the runtime's /stop_session body",
-    ("runtime/signalling.py", "CloudSignalling._poll_ready", "state"): "the cloud API's session state",
     ("runtime/session.py", "Session._on_message", "reason"): "the runtime's sessionEnded notice",
     ("sim/cloud.py", "*", "state"): "the cloud API's session state",
     ("sim/cloud.py", "*", "reason"): "the runtime's /stop_session body",

@@ -131,7 +131,11 @@ _ACK_MESSAGE = {
     model.SCHEDULE_SHOT: model.SHOT_SCHEDULED,
     model.SCHEDULE_SCENE_CUT: model.SCENE_CUT_SCHEDULED,
     model.START: model.GENERATION_STARTED,
+    model.PAUSE: model.GENERATION_PAUSED,
+    model.RESUME: model.GENERATION_RESUMED,
+    model.RESET: model.GENERATION_RESET,
 }
+_ACKS = frozenset(_ACK_MESSAGE.values())
 
 
 @dataclass
@@ -141,6 +145,8 @@ class _Sent:
     data: dict[str, Any]
     acked: bool = False
     error: str | None = None
+    settled: asyncio.Future[str | None] | None = None
+    """Resolved when the command is acknowledged (None) or refused (the reason); a live action awaits it."""
 
 
 def render_command_error(
@@ -230,6 +236,7 @@ class Session:
         self.result = RunResult()
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._schema_doc: dict[str, Any] | None = None
+        self.schema: CommandSchema | None = None  # the model's, once read
         self._schema_event = asyncio.Event()
         self._t0 = time.monotonic()
         self._done_reason: str | None = None
@@ -378,6 +385,15 @@ class Session:
             self.listener.info(f"{self.recorder.frames_dropped} frames were not recorded: the encoder fell behind")
 
     async def _run(self) -> None:
+        await self._open()
+        await self._send_setup()
+        self._mark("setup_acked")
+        await self._start()
+        self._started_at = time.monotonic()
+        await self._follow()
+
+    async def _open(self) -> None:
+        """Open the session and the peer, up to `ready` and the schema checked."""
         # aiortc takes ~0.5 s to import: do it while the session is being opened.
         importing = asyncio.get_running_loop().run_in_executor(None, _import_webrtc)
         limit = self.options.signalling_timeout
@@ -414,11 +430,6 @@ class Session:
         self.peer.start_pinging()
         if self.options.check_schema:
             await self._check_schema()
-        await self._send_setup()
-        self._mark("setup_acked")
-        await self._start()
-        self._started_at = time.monotonic()
-        await self._follow()
 
     async def _wait_open(self) -> None:
         assert self.peer is not None
@@ -449,7 +460,7 @@ class Session:
             self.listener.info("the model sent no schema: commands are not checked before sending")
             self.trace.write("event", what="no schema")
             return
-        schema = CommandSchema(self._schema_doc)
+        schema = self.schema = CommandSchema(self._schema_doc)
         problems = []
         for i, cmd in enumerate(self.program.commands):
             data = cmd.data.model_dump(mode="json")
@@ -488,6 +499,8 @@ class Session:
         else:
             s.error = error
         self._waiting.pop(s.index, None)
+        if s.settled is not None and not s.settled.done():
+            s.settled.set_result(error)
 
     async def _await_acks(self) -> None:
         deadline = time.monotonic() + self.options.ack_timeout
@@ -576,7 +589,7 @@ class Session:
             self._ack_from_state(d)
             if d.get("current_prompt"):
                 self.progress.prompt = d.get("current_prompt")
-        elif t in (model.SHOT_SET, model.SHOT_SCHEDULED, model.SCENE_CUT_SCHEDULED, model.GENERATION_STARTED):
+        elif t in _ACKS:
             self._ack(t, d)
         elif t == model.CHUNK_COMPLETE:
             self._chunk(d)

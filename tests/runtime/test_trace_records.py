@@ -54,6 +54,8 @@ def every_kind(trace: Trace) -> None:
     trace.write("track", track_kind="video", state="ended")
     trace.write("video", event="first_frame", width=320, height=176)
     trace.write("mark", what="first_frame")
+    trace.write("live", action="shot", outcome="sent", command="schedule_shot", command_index=6, prompt="x", at=9,
+                asked="+3")
     trace.write("event", what="no capacity, retrying", retry_after=6.0)
     trace.write("event", what="DELETE refused", status=500)
     trace.write("event", what="interrupted")

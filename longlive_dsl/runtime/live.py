@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -192,6 +192,9 @@ class LiveSession(Session):
         self._next_index = len(program.commands)
         self._cut_sent_at: dict[int, int] = {}  # live `scene_cut` index -> the earliest chunk it can land on
         self._last_frames_event = 0.0
+        self.status, self.status_detail = Status.DISCONNECTED, ""
+        self.on_frame: Callable[[Any], None] | None = None
+        """Called with every received video frame (e.g. to keep the last seconds for a snap clip)."""
         self.started = False
         self.paused = False
         self.complete = False
@@ -252,8 +255,14 @@ class LiveSession(Session):
 
     # -- callbacks -----------------------------------------------------------------------------
 
+    def _status(self, status: Status, detail: str = "") -> None:
+        self.status, self.status_detail = status, detail
+        super()._status(status, detail)
+
     def _on_frame(self, frame: Any) -> None:
         super()._on_frame(frame)
+        if self.on_frame is not None:
+            self.on_frame(frame)
         now = time.monotonic()
         if now - self._last_frames_event >= FRAME_EVENT_SECONDS:
             self._last_frames_event = now
@@ -332,6 +341,7 @@ class LiveSession(Session):
         self.pending.clear()
         self._pending_now.clear()
         self.scene_starts = [0]
+        self.fired.clear()  # what fired belongs to the take before the reset (the trace keeps it)
         self._cut_fired_at.clear()
         self._last_prompt = None
         self.progress.chunks_done = 0

@@ -178,6 +178,12 @@ class _Publisher:
 
 
 FRAME_EVENT_SECONDS = 0.25
+WATCH_SECONDS = 0.25
+"""How often the session looks at the peer's liveness."""
+PROBE_SECONDS = 1.0
+"""After this long with no frame and no message, the peer is probed (`requestSchema`)."""
+FAULT_SECONDS = 2.5
+"""After this long with no frame, no message and no answer to the probes, the peer is given up on."""
 EVENT_QUEUE_LIMIT = 10_000
 
 
@@ -193,6 +199,9 @@ class LiveSession(Session):
         self._cut_sent_at: dict[int, int] = {}  # live `scene_cut` index -> the earliest chunk it can land on
         self._last_frames_event = 0.0
         self.status, self.status_detail = Status.DISCONNECTED, ""
+        self._last_heard = time.monotonic()
+        self._probed = 0.0
+        self._fault: Fault | None = None
         self.on_frame: Callable[[Any], None] | None = None
         """Called with every received video frame (e.g. to keep the last seconds for a snap clip)."""
         self.started = False
@@ -259,7 +268,12 @@ class LiveSession(Session):
         self.status, self.status_detail = status, detail
         super()._status(status, detail)
 
+    def _on_message(self, msg: Message) -> None:
+        self._last_heard = time.monotonic()
+        super()._on_message(msg)
+
     def _on_frame(self, frame: Any) -> None:
+        self._last_heard = time.monotonic()
         super()._on_frame(frame)
         if self.on_frame is not None:
             self.on_frame(frame)
@@ -387,30 +401,52 @@ class LiveSession(Session):
         await self._follow()
 
     async def _follow(self) -> None:
-        """Follow the model until closed; silence counts only while the model should be generating."""
-        silence = self.options.silence()
+        """Follow the model until closed, watching that the peer is alive (see `_check_alive`)."""
         closing = asyncio.ensure_future(self._closing.wait())
+        self._last_heard = time.monotonic()
+        getter: asyncio.Future[Any] | None = None
         try:
             while not self._closing.is_set():
-                generating = self.started and not self.paused and not self.complete
-                getter = asyncio.ensure_future(self._events.get())
-                done, _ = await asyncio.wait({getter, closing}, timeout=silence if generating else None,
+                if getter is None:
+                    getter = asyncio.ensure_future(self._events.get())
+                done, _ = await asyncio.wait({getter, closing}, timeout=WATCH_SECONDS,
                                              return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    if closing in done:
-                        break
-                    if self.started and not self.paused and not self.complete:
-                        raise RunError(Failure.CONNECTION_LOST,
-                                       f"the data channel went silent: no message from the model for {silence:g} s")
-                    continue
-                kind, payload = getter.result()
-                self._handle(kind, payload)
-                self._raise_command_errors()
+                if getter in done:
+                    kind, payload = getter.result()
+                    getter = None
+                    self._handle(kind, payload)
+                    self._raise_command_errors()
+                elif closing not in done:
+                    self._check_alive()
         finally:
             closing.cancel()
+            if getter is not None:
+                getter.cancel()
         self.result.message = "closed by the director"
         await self._drain_frames()
+
+    def _check_alive(self) -> None:
+        """A peer that sends neither frames nor messages is probed, then given up on: a dead or frozen
+        server is reported within FAULT_SECONDS (the data channel itself only notices after ~30 s).
+
+        The runtime's `ping` is one-way, so the probe is its one request with an answer, `requestSchema`.
+        """
+        assert self.peer is not None
+        quiet = time.monotonic() - self._last_heard
+        if quiet >= FAULT_SECONDS:
+            what = "frames and messages" if self.started and not self.paused else "messages"
+            message = (f"the server stopped answering: no {what} for {quiet:.1f} s and a liveness probe "
+                       "went unanswered (the server died, froze, or the network went away)")
+            self._fault = Fault(Failure.CONNECTION_LOST, message)
+            self.trace.write("event", what="peer unresponsive", seconds=round(quiet, 3))
+            self._publish(self._fault)
+            raise RunError(Failure.CONNECTION_LOST, message)
+        if quiet >= PROBE_SECONDS and time.monotonic() - self._probed >= PROBE_SECONDS:
+            self._probed = time.monotonic()
+            try:
+                self.peer.send_runtime("requestSchema")
+            except RunError:
+                pass  # a closed channel is reported by the peer itself
 
     async def run(self) -> RunResult:
         """Run until closed or failed; the last event is `Ended`."""
@@ -418,7 +454,8 @@ class LiveSession(Session):
             result = await super().run()
         finally:
             self._ready.set()
-        if result.failure is not None and result.failure not in (Failure.INTERRUPTED, Failure.HANGUP):
+        if result.failure is not None and result.failure not in (Failure.INTERRUPTED, Failure.HANGUP) \
+                and self._fault is None:
             self._publish(Fault(result.failure, result.message))
         self._ready.set()
         self._publish(Ended(result))

@@ -281,6 +281,13 @@ class CommandErrorEvent(_Event):
     command_index: int | None = Field(description="the refused command's index in the Program, if known")
 
 
+class PeerUnresponsiveEvent(_Event):
+    """A directed session gave up on a peer that sent nothing and answered no liveness probe."""
+
+    what: Literal["peer unresponsive"]
+    seconds: float = Field(description="how long it had been silent")
+
+
 class RecorderErrorEvent(_Event):
     """Recording the video failed."""
 
@@ -315,7 +322,8 @@ class EndRecord(_Record):
 
 EventRecord = Annotated[
     CapacityRetryEvent | DeleteRefusedEvent | InterruptedEvent | HangupEvent | MalformedAnswerEvent | FramesDroppedEvent
-    | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | RecorderErrorEvent | CloseFailedEvent,
+    | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | PeerUnresponsiveEvent | RecorderErrorEvent
+    | CloseFailedEvent,
     Field(discriminator="what"),
 ]
 """A note in the trace; `what` says which."""

@@ -116,6 +116,7 @@ class Director(App[int]):
         Binding("ctrl+p", "pause", "pause/resume", priority=True),
         Binding("ctrl+r", "reset", "reset", priority=True),
         Binding("ctrl+s", "snap", "snap clip", priority=True),
+        Binding("ctrl+n", "reconnect", "reconnect", priority=True),
         Binding("ctrl+q", "quit_session", "quit", priority=True),
         Binding("ctrl+c", "quit_session", "quit", priority=True, show=False),
     ]
@@ -132,6 +133,9 @@ class Director(App[int]):
         self.exit_code = 0
         self.confirming_reset = False
         self._quit = asyncio.Event()
+        self._choice: asyncio.Queue[str] = asyncio.Queue()
+        self.offering_reconnect = False
+        self.traces: list[str] = []
         self._clips = 0
         self.written: list[str] = []
 
@@ -165,28 +169,70 @@ class Director(App[int]):
     # -- the session -----------------------------------------------------------------------------
 
     async def _direct(self) -> None:
-        from .api import connect
+        from .api import connect, rest_of_plan
 
-        try:
-            async with connect(self.options.plan, trace=self.options.trace, **self.options.connect) as session:
-                self.session = session
-                session.on_frame = self.ring.add
-                self.transport = "playing" if session.started else "type a shot to start"
-                watcher = asyncio.ensure_future(self._watch(session))
-                await self._quit.wait()
-                self.say("closing the session…")
-            await watcher
-        except DirectError as e:
-            self.say(f"error: {e}", "red")
-            self.exit_code = 1
-        except Exception as e:  # a RunError opening the session, a PlanError
-            failure = getattr(e, "failure", None)
-            self.exit_code = failure.value if failure is not None else 2
-            self.say(f"error: {getattr(e, 'message', e)}", "bold red")
+        plan: Any = self.options.plan
+        number = 1
+        while True:
+            trace, video = self._outputs(number)
+            self.traces += [trace] if trace else []
+            options = dict(self.options.connect, video=video)
+            faulted = False
+            try:
+                async with connect(plan, trace=trace, **options) as session:
+                    self.session = session
+                    session.on_frame = self.ring.add
+                    self.transport = "playing" if session.started else "type a shot to start"
+                    watcher = asyncio.ensure_future(self._watch(session))
+                    ended = asyncio.ensure_future(session.wait_ended())
+                    quit_ = asyncio.ensure_future(self._quit.wait())
+                    await asyncio.wait({ended, quit_}, return_when=asyncio.FIRST_COMPLETED)
+                    ended.cancel()
+                    quit_.cancel()
+                    faulted = session.faulted and not self._quit.is_set()
+                    self.say("closing the session…")
+                await watcher
+            except DirectError as e:
+                self.say(f"error: {e}", "red")
+                self.exit_code = 1
+            except Exception as e:  # a RunError opening the session, a PlanError
+                failure = getattr(e, "failure", None)
+                self.exit_code = failure.value if failure is not None else 2
+                self.say(f"error: {getattr(e, 'message', e)}", "bold red")
+                self.refresh_panels()
+                await asyncio.sleep(1.0)
+            if not faulted or self.session is None:
+                break
+            try:
+                plan = rest_of_plan(self.session)
+            except ValueError as e:
+                self.say(f"cannot continue: {e}", "red")
+                break
+            self.say(f"Ctrl-N: reconnect to a new session continuing the plan from chunk "
+                     f"{self.session.session_chunk} · Ctrl-Q: quit", "bold yellow")
+            self.offering_reconnect = True
             self.refresh_panels()
-            await asyncio.sleep(1.0)
+            choice = await self._choice.get()
+            self.offering_reconnect = False
+            if choice != "reconnect":
+                break
+            number += 1
+            self.exit_code = 0
+            self.say(f"reconnecting: session {number}")
         self._write_take()
         self.exit(self.exit_code)
+
+    def _outputs(self, number: int) -> tuple[str | None, str | None]:
+        """The trace and video of session `number` (the first as given; later ones beside them, `.sessionN`)."""
+        trace, video = self.options.trace, self.options.connect.get("video")
+        if number == 1:
+            return trace, video
+        def beside(path: str | None) -> str | None:
+            if not path:
+                return None
+            stem, ext = os.path.splitext(path)
+            return f"{stem}.session{number}{ext}"
+        return beside(trace), beside(video)
 
     async def _watch(self, session: LiveSession) -> None:
         async for event in session.events():
@@ -209,8 +255,8 @@ class Director(App[int]):
             self.say(event.text)
         elif isinstance(event, Fault):
             self.exit_code = event.failure.value
+            self.transport = "FAULT"
             self.say(f"FAULT: {event.message}", "bold red")
-            self._quit.set()
         elif isinstance(event, Ended):
             if event.result.failure is not None and not self.exit_code:
                 self.exit_code = event.result.exit_code
@@ -218,15 +264,17 @@ class Director(App[int]):
             self.refresh_panels()
 
     def _write_take(self) -> None:
-        if not self.options.take or not self.options.trace:
+        if not self.options.take or not self.traces:
             return
         from ..runtime.trace import read_trace
         from .take import read_take, write_take
 
         try:
-            take = read_take(read_trace(self.options.trace))
+            takes = [read_take(read_trace(trace)) for trace in self.traces]
+            take = takes[0]
+            take.segments = [seg for t in takes for seg in t.segments]  # a reconnect continues in the next file
             if take.segments:
-                self.written = write_take(take, self.options.take, self.options.trace)
+                self.written = write_take(take, self.options.take, self.traces[0])
         except (OSError, ValueError) as e:
             self.say(f"error: cannot write the take: {e}", "red")
             self.exit_code = self.exit_code or 11
@@ -332,7 +380,15 @@ class Director(App[int]):
         self.say(f"snap clip: {path} ({n} frames, {n / model.FPS:.1f} s)", "cyan")
 
     def action_quit_session(self) -> None:
+        if self.offering_reconnect:
+            self._choice.put_nowait("quit")
         self._quit.set()
+
+    def action_reconnect(self) -> None:
+        if self.offering_reconnect:
+            self._choice.put_nowait("reconnect")
+        else:
+            self.say("Ctrl-N reconnects after a fault; the session is fine")
 
     async def _do(self, action: str, text: str | None) -> None:
         s = self.session

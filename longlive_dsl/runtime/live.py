@@ -195,6 +195,7 @@ class LiveSession(Session):
         self._subscribers: list[asyncio.Queue[Event]] = []
         self._closing = asyncio.Event()
         self._ready = asyncio.Event()
+        self._ended = asyncio.Event()
         self._next_index = len(program.commands)
         self._cut_sent_at: dict[int, int] = {}  # live `scene_cut` index -> the earliest chunk it can land on
         self._last_frames_event = 0.0
@@ -458,8 +459,19 @@ class LiveSession(Session):
                 and self._fault is None:
             self._publish(Fault(result.failure, result.message))
         self._ready.set()
+        self._ended.set()
         self._publish(Ended(result))
         return result
+
+    @property
+    def faulted(self) -> bool:
+        """The session ended on a fault (connection lost, silence, an unresponsive server, an output)."""
+        return self.result.failure is not None and self.result.failure not in (Failure.INTERRUPTED, Failure.HANGUP) \
+            or self._fault is not None
+
+    async def wait_ended(self) -> None:
+        """Wait until the session has ended (closed or failed)."""
+        await self._ended.wait()
 
     async def wait_ready(self) -> None:
         """Wait until the plan is set up and started (or the session failed: see `result`)."""

@@ -108,3 +108,44 @@ def test_a_server_killed_while_paused_is_found_by_the_liveness_probe(sim, tmp_pa
     probes = [r for r in records if r["kind"] == "send" and (r["frame"].get("data") or {}).get("type") == "requestSchema"]
     assert len(probes) >= 2  # the first at connection, then the probes while paused
     assert records[-1]["kind"] == "end"
+
+
+def test_llv_direct_says_what_happened_and_reconnects_continuing_the_plan(sim, tmp_path):
+    from direct_terminal import Terminal
+
+    from longlive_dsl.runtime.trace import read_trace
+
+    ns, s = sim
+    story = tmp_path / "story.llv"
+    story.write_text('seed 3\nscene\n  shot "A red fox trots across a frosted meadow at sunrise, warm light, 35mm lens"\n'
+                     '  shot at 20 "The fox stops and lifts its head towards the tree line, breath steaming"\n'
+                     'scene at 40\n  shot "A rain-soaked city street at night, neon reflections, a tram passing"\n',
+                     encoding="utf-8")
+    take = tmp_path / "take.llv"
+    term = Terminal(ns.argv([sys.executable, "-m", "longlive_dsl.cli", "direct", str(story), "--server", s.base_url,
+                             "--take", str(take)]))
+    term.wait_for(r"session chunk [3-9]", 40)
+    frozen = [p.pid for p in s.procs]
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        term.wait_for(r"FAULT: the server stopped answering", 15)
+        noticed = time.monotonic() - stopped
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+    assert noticed < 6.0
+    offer = term.wait_for(r"continuing the plan from chunk (\d+)", 40)
+    k = int(offer.group(1))
+    term.type("\x0e")  # Ctrl-N
+    term.wait_for(r"reconnecting: session 2")
+    term.wait_for(r"ready .* · playing · session chunk [2-9]", 40)
+    term.type("\x11")
+    assert term.finish() in (0, 8)
+    second = read_trace(tmp_path / "take.session2.jsonl")
+    sends = [r["frame"]["data"] for r in second if r["kind"] == "send" and r["frame"].get("scope") == "application"]
+    assert {"type": "schedule_scene_cut", "data": {"prompt": "A rain-soaked city street at night, neon reflections, "
+                                                   "a tram passing", "at_session_chunk": 40 - k}} in sends
+    assert sends[0] == {"type": "set_seed", "data": {"seed": 3}}
+    assert take.exists()

@@ -20,6 +20,7 @@ class Terminal:
         self.stream = pyte.ByteStream(self.screen)
         env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(COLS), "LINES": str(ROWS)}
         self.child = pexpect.spawn(argv[0], argv[1:], dimensions=(ROWS, COLS), env=env)
+        self.child.delaybeforesend = None  # pexpect sleeps 50 ms before each send unless told not to
         self.log = b""
 
     def pump(self, seconds: float) -> None:

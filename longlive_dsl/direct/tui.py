@@ -155,7 +155,7 @@ class Director(App[int]):
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
             try:
-                loop.add_signal_handler(sig, self._quit.set)
+                loop.add_signal_handler(sig, self._signalled, sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
         self.run_worker(self._direct(), exclusive=True)
@@ -378,6 +378,13 @@ class Director(App[int]):
             self.say(f"no clip: {e}", "red")
             return
         self.say(f"snap clip: {path} ({n} frames, {n / model.FPS:.1f} s)", "cyan")
+
+    def _signalled(self, sig: signal.Signals) -> None:
+        """SIGTERM, SIGINT or SIGHUP: close the session cleanly and exit as `llv run` would (130, 129)."""
+        from ..runtime import Failure
+
+        self.exit_code = (Failure.HANGUP if sig == signal.SIGHUP else Failure.INTERRUPTED).value
+        self.action_quit_session()
 
     def action_quit_session(self) -> None:
         if self.offering_reconnect:

@@ -176,3 +176,25 @@ def test_ctrl_c_ends_the_session_with_a_valid_trace_and_video(netns_module, requ
     with av.open(str(tmp_path / "v.mp4")) as container:
         assert sum(1 for _ in container.decode(video=0)) > 0
     assert json.loads(json.dumps(records))  # every line whole JSON
+
+
+def test_sigterm_closes_the_session_cleanly_with_the_interrupted_exit_code(netns_module, require_runtime, tmp_path):
+    import signal
+
+    story = tmp_path / "story.llv"
+    story.write_text(STORY, encoding="utf-8")
+    term = Terminal(netns_module.argv(llv("direct", str(story), "--trace", str(tmp_path / "t.jsonl"), *SIM)))
+    term.wait_for(r"session chunk [2-9]", 40)
+    term.child.kill(signal.SIGTERM)
+    assert term.finish() == 130
+    records = read_trace(tmp_path / "t.jsonl")
+    assert records[-1]["kind"] == "end"
+
+
+def test_the_documented_example_script_runs(netns_module, require_runtime, tmp_path):
+    example = Path(__file__).resolve().parents[2] / "examples" / "direct.py"
+    done = netns_module.run([sys.executable, str(example), "", str(tmp_path / "t.jsonl")],
+                            capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "declined: chunk" in done.stdout and "Transport(what='paused')" in done.stdout
+    assert "BeatFired(kind='cut'" in done.stdout

@@ -202,6 +202,7 @@ class LiveSession(Session):
         self.status, self.status_detail = Status.DISCONNECTED, ""
         self._last_heard = time.monotonic()
         self._probed = 0.0
+        self._probe_answered = False  # the runtime has answered `requestSchema` on the channel
         self._fault: Fault | None = None
         self.on_frame: Callable[[Any], None] | None = None
         """Called with every received video frame (e.g. to keep the last seconds for a snap clip)."""
@@ -271,6 +272,8 @@ class LiveSession(Session):
 
     def _on_message(self, msg: Message) -> None:
         self._last_heard = time.monotonic()
+        if msg.scope == "runtime" and msg.type == "modelSchema":
+            self._probe_answered = True
         super()._on_message(msg)
 
     def _on_frame(self, frame: Any) -> None:
@@ -434,7 +437,11 @@ class LiveSession(Session):
         """
         assert self.peer is not None
         quiet = time.monotonic() - self._last_heard
-        if quiet >= FAULT_SECONDS:
+        flowing = self.started and not self.paused and not self.complete and "first_frame" in self.result.timings
+        # A runtime that never answers the probe cannot be told from a dead one while nothing flows:
+        # then only the run's silence timeout applies (docs/direct.md).
+        limit = FAULT_SECONDS if self._probe_answered or flowing else self.options.silence()
+        if quiet >= limit:
             what = "frames and messages" if self.started and not self.paused else "messages"
             message = (f"the server stopped answering: no {what} for {quiet:.1f} s and a liveness probe "
                        "went unanswered (the server died, froze, or the network went away)")

@@ -23,7 +23,7 @@ from .. import checks, model
 from ..program import Program
 from . import Failure, RunError, Status
 from .peer import Message
-from .session import Progress, RunOptions, RunResult, Session, _Sent
+from .session import WATCH_SECONDS, Progress, RunOptions, RunResult, Session, _Sent
 from .signalling import Signalling
 from .trace import Trace
 
@@ -178,12 +178,6 @@ class _Publisher:
 
 
 FRAME_EVENT_SECONDS = 0.25
-WATCH_SECONDS = 0.25
-"""How often the session looks at the peer's liveness."""
-PROBE_SECONDS = 1.0
-"""After this long with no frame and no message, the peer is probed (`requestSchema`)."""
-FAULT_SECONDS = 2.5
-"""After this long with no frame, no message and no answer to the probes, the peer is given up on."""
 EVENT_QUEUE_LIMIT = 10_000
 
 
@@ -200,9 +194,6 @@ class LiveSession(Session):
         self._cut_sent_at: dict[int, int] = {}  # live `scene_cut` index -> the earliest chunk it can land on
         self._last_frames_event = 0.0
         self.status, self.status_detail = Status.DISCONNECTED, ""
-        self._last_heard = time.monotonic()
-        self._probed = 0.0
-        self._probe_answered = False  # the runtime has answered `requestSchema` on the channel
         self._fault: Fault | None = None
         self.on_frame: Callable[[Any], None] | None = None
         """Called with every received video frame (e.g. to keep the last seconds for a snap clip)."""
@@ -270,14 +261,7 @@ class LiveSession(Session):
         self.status, self.status_detail = status, detail
         super()._status(status, detail)
 
-    def _on_message(self, msg: Message) -> None:
-        self._last_heard = time.monotonic()
-        if msg.scope == "runtime" and msg.type == "modelSchema":
-            self._probe_answered = True
-        super()._on_message(msg)
-
     def _on_frame(self, frame: Any) -> None:
-        self._last_heard = time.monotonic()
         super()._on_frame(frame)
         if self.on_frame is not None:
             self.on_frame(frame)
@@ -429,32 +413,19 @@ class LiveSession(Session):
         self.result.message = "closed by the director"
         await self._drain_frames()
 
-    def _check_alive(self) -> None:
-        """A peer that sends neither frames nor messages is probed, then given up on: a dead or frozen
-        server is reported within FAULT_SECONDS (the data channel itself only notices after ~30 s).
+    def _generating(self) -> bool:
+        return self.started and not self.paused and not self.complete
 
-        The runtime's `ping` is one-way, so the probe is its one request with an answer, `requestSchema`.
-        """
-        assert self.peer is not None
-        quiet = time.monotonic() - self._last_heard
-        flowing = self.started and not self.paused and not self.complete and "first_frame" in self.result.timings
-        # A runtime that never answers the probe cannot be told from a dead one while nothing flows:
-        # then only the run's silence timeout applies (docs/direct.md).
-        limit = FAULT_SECONDS if self._probe_answered or flowing else self.options.silence()
-        if quiet >= limit:
-            what = "frames and messages" if self.started and not self.paused else "messages"
-            message = (f"the server stopped answering: no {what} for {quiet:.1f} s and a liveness probe "
-                       "went unanswered (the server died, froze, or the network went away)")
+    def _check_alive(self) -> None:
+        """Give up on a dead or frozen peer (Session._unresponsive), telling the director first."""
+        message = self._unresponsive()
+        silence = self.options.silence()
+        if message is None and self._generating() and time.monotonic() - self._last_message >= silence:
+            message = f"the data channel went silent: no message from the model for {silence:g} s"
+        if message is not None:
             self._fault = Fault(Failure.CONNECTION_LOST, message)
-            self.trace.write("event", what="peer unresponsive", seconds=round(quiet, 3))
             self._publish(self._fault)
             raise RunError(Failure.CONNECTION_LOST, message)
-        if quiet >= PROBE_SECONDS and time.monotonic() - self._probed >= PROBE_SECONDS:
-            self._probed = time.monotonic()
-            try:
-                self.peer.send_runtime("requestSchema")
-            except RunError:
-                pass  # a closed channel is reported by the peer itself
 
     async def run(self) -> RunResult:
         """Run until closed or failed; the last event is `Ended`."""

@@ -31,6 +31,13 @@ from .schema import CommandSchema
 from .signalling import Signalling
 from .trace import Trace
 
+WATCH_SECONDS = 0.25
+"""How often a session looks at the peer's liveness."""
+PROBE_SECONDS = 1.0
+"""After this long with no frame and no message, the peer is probed (`requestSchema`)."""
+FAULT_SECONDS = 2.5
+"""After this long with no frame, no message and no answer to the probes, the peer is given up on."""
+
 
 @dataclass
 class Progress:
@@ -247,6 +254,10 @@ class Session:
         self._output_failed = asyncio.Event()
         self._output_message: str | None = None
         self._started_at: float | None = None
+        self._last_heard = time.monotonic()  # the last frame or message from the peer
+        self._last_message = time.monotonic()  # the model's last message (the silence timeout counts from it)
+        self._probed = 0.0
+        self._probe_answered = False  # the runtime has answered `requestSchema` on the channel
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -263,8 +274,10 @@ class Session:
     # -- callbacks from the peer (event loop thread) -----------------------------------------
 
     def _on_message(self, msg: Message) -> None:
+        self._last_heard = time.monotonic()
         if msg.scope == "runtime":
             if msg.type == "modelSchema":
+                self._probe_answered = True
                 self._schema_doc = msg.data
                 self._schema_event.set()
             elif msg.type == "sessionEnded":
@@ -272,9 +285,11 @@ class Session:
             elif msg.type == "moderation":
                 self._events.put_nowait(("ended", f"moderation: {msg.data.get('message') or msg.data}"))
             return
+        self._last_message = time.monotonic()  # the model's own messages: a probe's answer is not one
         self._events.put_nowait(("message", msg))
 
     def _on_frame(self, frame: Any) -> None:
+        self._last_heard = time.monotonic()
         if "first_frame" not in self.result.timings:
             self._mark("first_frame")
             self.trace.write("video", event="first_frame", width=frame.width, height=frame.height)
@@ -540,9 +555,15 @@ class Session:
             self._send(i, cmd.type, cmd.data.model_dump(mode="json"))
 
     async def _follow(self) -> None:
-        """Follow the chunk clock until the end, a failure, silence, or no first frame in time."""
+        """Follow the chunk clock until the end, a failure, silence, an unresponsive peer, or no first frame in time.
+
+        Without an explicit `silence_timeout`, the peer's liveness is watched (`_unresponsive`): a dead or
+        frozen server ends the run within FAULT_SECONDS rather than after the silence timeout.
+        """
         silence = self.options.silence()
         first_frame = self.options.first_frame()
+        watch = self.options.silence_timeout is None
+        self._last_heard = self._last_message = time.monotonic()
         while self._done_reason is None:
             wait = silence
             waiting_for_video = "first_frame" not in self.result.timings and self._started_at is not None
@@ -551,11 +572,15 @@ class Session:
                 if left <= 0:
                     raise RunError(Failure.TIMEOUT, f"no video frame arrived within {first_frame:g} s of `start`")
                 wait = min(wait, left)
+            if watch:
+                wait = min(wait, WATCH_SECONDS)
             try:
                 kind, payload = await asyncio.wait_for(self._events.get(), wait)
             except TimeoutError:
-                if waiting_for_video and wait < silence:
-                    continue  # the first-frame deadline, checked at the top
+                if watch:
+                    self._raise_if_unresponsive()
+                if time.monotonic() - self._last_message < silence - 1e-3:
+                    continue  # a deadline checked at the top, or the watch's own tick
                 raise RunError(
                     Failure.CONNECTION_LOST,
                     f"the data channel went silent: no message from the model for {silence:g} s",
@@ -564,6 +589,42 @@ class Session:
             self._raise_command_errors()
         self.result.message = self._done_reason
         await self._drain_frames()
+
+    def _generating(self) -> bool:
+        """Whether the model should be sending video now (started, not paused, not complete)."""
+        return self._started_at is not None and self._done_reason is None
+
+    def _unresponsive(self) -> str | None:
+        """Why the peer is given up on, or None: it sent neither frames nor messages for too long.
+
+        After PROBE_SECONDS of quiet the peer is probed with the runtime's one request that has an
+        answer, `requestSchema` (its `ping` is one-way; WebRTC consent checks take ~30 s to fail). The
+        limit is FAULT_SECONDS once the runtime has answered a probe or while video flows; a runtime
+        that never answers cannot be told from a dead one while nothing flows, so there the silence
+        timeout applies.
+        """
+        if self.peer is None:
+            return None  # nothing to watch yet
+        quiet = time.monotonic() - self._last_heard
+        flowing = self._generating() and "first_frame" in self.result.timings
+        limit = FAULT_SECONDS if self._probe_answered or flowing else self.options.silence()
+        if quiet >= limit:
+            what = "frames and messages" if flowing else "messages"
+            self.trace.write("event", what="peer unresponsive", seconds=round(quiet, 3))
+            return (f"the server stopped answering: no {what} for {quiet:.1f} s and a liveness probe "
+                    "went unanswered (the server died, froze, or the network went away)")
+        if quiet >= PROBE_SECONDS and time.monotonic() - self._probed >= PROBE_SECONDS:
+            self._probed = time.monotonic()
+            try:
+                self.peer.send_runtime("requestSchema")
+            except RunError:
+                pass  # a closed channel is reported by the peer itself
+        return None
+
+    def _raise_if_unresponsive(self) -> None:
+        message = self._unresponsive()
+        if message is not None:
+            raise RunError(Failure.CONNECTION_LOST, message)
 
     async def _drain_frames(self) -> None:
         """Video lags the data channel by a few frames: give the last chunk's frames time to land."""

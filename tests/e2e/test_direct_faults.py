@@ -149,3 +149,36 @@ def test_llv_direct_says_what_happened_and_reconnects_continuing_the_plan(sim, t
                                                    "a tram passing", "at_session_chunk": 40 - k}} in sends
     assert sends[0] == {"type": "set_seed", "data": {"seed": 3}}
     assert take.exists()
+
+
+def test_llv_run_too_reports_a_frozen_server_within_seconds(sim, tmp_path):
+    ns, s = sim
+    story = tmp_path / "story.llv"
+    story.write_text('scene\n  shot "A red fox trots across a frosted meadow at sunrise, warm light, 35mm lens"\n',
+                     encoding="utf-8")
+    trace = tmp_path / "t.jsonl"
+    proc = ns.popen([sys.executable, "-m", "longlive_dsl.cli", "run", str(story), "--server", s.base_url,
+                     "--trace", str(trace), "--plain"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not trace.exists() or trace.read_text().count('"chunk_complete"') < 3:
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    frozen = [p.pid for p in s.procs]
+    for pid in frozen:
+        os.kill(pid, signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        while proc.poll() is None and time.monotonic() - stopped < 30:
+            records = [json.loads(line) for line in trace.read_text().splitlines() if line.endswith("}")]
+            if any(r["kind"] == "event" and r["what"] == "peer unresponsive" for r in records):
+                break
+            time.sleep(0.05)
+        noticed = time.monotonic() - stopped
+    finally:
+        for pid in frozen:
+            os.kill(pid, signal.SIGCONT)
+    _, err = proc.communicate(timeout=60)
+    print(f"llv run: frozen server noticed after {noticed:.2f} s")
+    assert proc.returncode == 8, err
+    assert "the server stopped answering" in err
+    assert noticed < 6.0

@@ -5,6 +5,7 @@
     >>> timeline, diagnostics = check(text, "story.llv")
     >>> program, diagnostics = compile(text, "story.llv")
     >>> result = run(program, video="out.mp4", trace="run.jsonl")   # needs the `run` and `sim` extras
+    >>> async with connect("story.llv") as session: await session.shot("...")   # direct it live
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
     from .syntax.ast import Document
     from .timeline import Timeline
 
-__all__ = ["parse", "analyse", "Analysis", "check", "compile", "compile_file", "run", "read_source", "SourceError"]
+__all__ = ["parse", "analyse", "Analysis", "check", "compile", "compile_file", "run", "connect", "read_source",
+           "SourceError"]
 
 from .analysis import Analysis, analyse  # noqa: E402
 from .source import SourceError, read_source  # noqa: E402
@@ -74,3 +76,10 @@ def run(
     with venue_url(venue, time_scale=time_scale) as url:
         return run_at(program, url, api_key=venue.api_key, video=video, trace=trace, time_scale=time_scale,
                       listener=listener)
+
+
+def connect(plan: object = None, **options: object) -> object:
+    """Open a directed session (an async context manager): see longlive_dsl.direct.api.connect."""
+    from .direct.api import connect as _connect
+
+    return _connect(plan, **options)  # type: ignore[arg-type]

@@ -84,8 +84,8 @@ class _Checker:
     def soft_shot(self, scene: Scene, before: Beat, beat: Beat, index: int) -> None:
         if beat.start is None or scene.start is None:
             return
-        completes = scene.start + BUDGET  # scene.completes_at, placed
-        if beat.start >= completes:
+        completes = scene_completes_at(scene.start)
+        if not shot_fires(scene.start, beat.start):
             self.error("E505", f"this shot at chunk {beat.start} never fires: {scene.label} began at chunk "
                                f"{scene.start} and completes at chunk {completes}",
                        beat.position_span, label="the model has completed the scene by then",
@@ -178,8 +178,8 @@ class _Checker:
                        related=tuple(Related(t.span, f"{prev.label} ends at chunk {prev.end} here") for t in
                                      [prev.length if prev.end_from == "for" else prev.beats[-1].length] if t is not None))
             return
-        completes = prev.start + BUDGET  # prev.completes_at, placed
-        if scene.start > completes:
+        completes = scene_completes_at(prev.start)
+        if not cut_plays(prev.start, scene.start):
             self.error("E506", f"{prev.label} completes at chunk {completes}, before this cut at chunk {scene.start}: "
                                f"the video ends first and {scene.label} never plays",
                        where, label="never reached", help=self.cut_hint(prev, last),
@@ -357,9 +357,53 @@ def firing_beats(timeline: Timeline) -> list[bool]:
     for i, scene in enumerate(timeline.scenes):
         if i:
             prev = timeline.scenes[i - 1]
-            playing = playing and scene.start is not None and prev.completes_at is not None and \
-                scene.start <= prev.completes_at
+            playing = playing and scene.start is not None and prev.start is not None and cut_plays(prev.start, scene.start)
         for beat in scene.beats:
-            completes = scene.completes_at
-            fates.append(playing and beat.start is not None and completes is not None and beat.start < completes)
+            fates.append(playing and beat.start is not None and scene.start is not None
+                         and shot_fires(scene.start, beat.start))
     return fates
+
+
+# -- the rules themselves, shared by the checks above and a live session's refusals (runtime/live.py) --
+
+
+def scene_completes_at(scene_start: int) -> int:
+    """The session chunk at which the model completes a scene that opened at `scene_start`."""
+    return scene_start + BUDGET
+
+
+def shot_fires(scene_start: int, at: int) -> bool:
+    """Whether a shot at session chunk `at` fires in a scene that opened at `scene_start` (E505)."""
+    return at < scene_completes_at(scene_start)
+
+
+def cut_plays(prev_start: int, at: int) -> bool:
+    """Whether a cut at `at` comes in time after a scene that opened at `prev_start` (E506); the edge itself plays."""
+    return at <= scene_completes_at(prev_start)
+
+
+def live_beat_problem(kind: str, at: int, scene_starts: list[int], taken: dict[int, str]) -> tuple[str, str] | None:
+    """Why a beat fired live at session chunk `at` would not play as asked, and the fix; None when it would.
+
+    `kind` is `shot` or `cut`; `scene_starts` are the chunks where scenes open (played and pending,
+    the first 0); `taken` maps the chunks already holding a beat to a description of it. The rules
+    are those of the checks: one beat per chunk (E508), a shot fires only before its scene completes
+    (E505), a cut only reaches a scene that has not completed (E506).
+    """
+    if at in taken:
+        free = next(c for c in range(at + 1, at + len(taken) + 2) if c not in taken)
+        return (f"chunk {at} already holds {taken[at]}; only one prompt change can take effect per chunk",
+                f"fire it at chunk {free} (`@{free}`), or let the beat already there play")
+    start = max((s for s in scene_starts if s <= at), default=0)
+    completes = scene_completes_at(start)
+    if kind == "cut":
+        if not cut_plays(start, at):
+            return (f"the scene that began at chunk {start} completes at chunk {completes}, before this cut at "
+                    f"chunk {at}: the video ends first and the cut never plays",
+                    f"cut at chunk {completes} or earlier (`@{completes}`)")
+        return None
+    if not shot_fires(start, at):
+        return (f"this shot at chunk {at} never fires: the scene began at chunk {start} and completes at "
+                f"chunk {completes}",
+                f"fire it as a cut instead (a cut resets the budget), or cut before chunk {completes} first")
+    return None

@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("review", "render the storyboard's animatic to an MP4, faster than real time"),
     "report": ("review", "one self-contained HTML page about a take: video, timeline, verdict"),
     "clips": ("review", "cut a take into one MP4 per scene or per beat"),
+    "direct": ("direct", "direct a running session from the terminal: shots, cuts, pause, reset, snap clips"),
+    "take": ("direct", "write what played in a session (its trace) as a storyboard that replays it"),
 }
 
 from .exits import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE  # noqa: E402

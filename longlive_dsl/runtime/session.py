@@ -31,6 +31,13 @@ from .schema import CommandSchema
 from .signalling import Signalling
 from .trace import Trace
 
+WATCH_SECONDS = 0.25
+"""How often a session looks at the peer's liveness."""
+PROBE_SECONDS = 1.0
+"""After this long with no frame and no message, the peer is probed (`requestSchema`)."""
+FAULT_SECONDS = 2.5
+"""After this long with no frame, no message and no answer to the probes, the peer is given up on."""
+
 
 @dataclass
 class Progress:
@@ -131,7 +138,11 @@ _ACK_MESSAGE = {
     model.SCHEDULE_SHOT: model.SHOT_SCHEDULED,
     model.SCHEDULE_SCENE_CUT: model.SCENE_CUT_SCHEDULED,
     model.START: model.GENERATION_STARTED,
+    model.PAUSE: model.GENERATION_PAUSED,
+    model.RESUME: model.GENERATION_RESUMED,
+    model.RESET: model.GENERATION_RESET,
 }
+_ACKS = frozenset(_ACK_MESSAGE.values())
 
 
 @dataclass
@@ -141,6 +152,8 @@ class _Sent:
     data: dict[str, Any]
     acked: bool = False
     error: str | None = None
+    settled: asyncio.Future[str | None] | None = None
+    """Resolved when the command is acknowledged (None) or refused (the reason); a live action awaits it."""
 
 
 def render_command_error(
@@ -230,6 +243,7 @@ class Session:
         self.result = RunResult()
         self._events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._schema_doc: dict[str, Any] | None = None
+        self.schema: CommandSchema | None = None  # the model's, once read
         self._schema_event = asyncio.Event()
         self._t0 = time.monotonic()
         self._done_reason: str | None = None
@@ -240,6 +254,10 @@ class Session:
         self._output_failed = asyncio.Event()
         self._output_message: str | None = None
         self._started_at: float | None = None
+        self._last_heard = time.monotonic()  # the last frame or message from the peer
+        self._last_message = time.monotonic()  # the model's last message (the silence timeout counts from it)
+        self._probed = 0.0
+        self._probe_answered = False  # the runtime has answered `requestSchema` on the channel
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -256,8 +274,10 @@ class Session:
     # -- callbacks from the peer (event loop thread) -----------------------------------------
 
     def _on_message(self, msg: Message) -> None:
+        self._last_heard = time.monotonic()
         if msg.scope == "runtime":
             if msg.type == "modelSchema":
+                self._probe_answered = True
                 self._schema_doc = msg.data
                 self._schema_event.set()
             elif msg.type == "sessionEnded":
@@ -265,9 +285,11 @@ class Session:
             elif msg.type == "moderation":
                 self._events.put_nowait(("ended", f"moderation: {msg.data.get('message') or msg.data}"))
             return
+        self._last_message = time.monotonic()  # the model's own messages: a probe's answer is not one
         self._events.put_nowait(("message", msg))
 
     def _on_frame(self, frame: Any) -> None:
+        self._last_heard = time.monotonic()
         if "first_frame" not in self.result.timings:
             self._mark("first_frame")
             self.trace.write("video", event="first_frame", width=frame.width, height=frame.height)
@@ -378,6 +400,15 @@ class Session:
             self.listener.info(f"{self.recorder.frames_dropped} frames were not recorded: the encoder fell behind")
 
     async def _run(self) -> None:
+        await self._open()
+        await self._send_setup()
+        self._mark("setup_acked")
+        await self._start()
+        self._started_at = time.monotonic()
+        await self._follow()
+
+    async def _open(self) -> None:
+        """Open the session and the peer, up to `ready` and the schema checked."""
         # aiortc takes ~0.5 s to import: do it while the session is being opened.
         importing = asyncio.get_running_loop().run_in_executor(None, _import_webrtc)
         limit = self.options.signalling_timeout
@@ -414,11 +445,6 @@ class Session:
         self.peer.start_pinging()
         if self.options.check_schema:
             await self._check_schema()
-        await self._send_setup()
-        self._mark("setup_acked")
-        await self._start()
-        self._started_at = time.monotonic()
-        await self._follow()
 
     async def _wait_open(self) -> None:
         assert self.peer is not None
@@ -449,7 +475,7 @@ class Session:
             self.listener.info("the model sent no schema: commands are not checked before sending")
             self.trace.write("event", what="no schema")
             return
-        schema = CommandSchema(self._schema_doc)
+        schema = self.schema = CommandSchema(self._schema_doc)
         problems = []
         for i, cmd in enumerate(self.program.commands):
             data = cmd.data.model_dump(mode="json")
@@ -488,6 +514,8 @@ class Session:
         else:
             s.error = error
         self._waiting.pop(s.index, None)
+        if s.settled is not None and not s.settled.done():
+            s.settled.set_result(error)
 
     async def _await_acks(self) -> None:
         deadline = time.monotonic() + self.options.ack_timeout
@@ -527,9 +555,15 @@ class Session:
             self._send(i, cmd.type, cmd.data.model_dump(mode="json"))
 
     async def _follow(self) -> None:
-        """Follow the chunk clock until the end, a failure, silence, or no first frame in time."""
+        """Follow the chunk clock until the end, a failure, silence, an unresponsive peer, or no first frame in time.
+
+        Without an explicit `silence_timeout`, the peer's liveness is watched (`_unresponsive`): a dead or
+        frozen server ends the run within FAULT_SECONDS rather than after the silence timeout.
+        """
         silence = self.options.silence()
         first_frame = self.options.first_frame()
+        watch = self.options.silence_timeout is None
+        self._last_heard = self._last_message = time.monotonic()
         while self._done_reason is None:
             wait = silence
             waiting_for_video = "first_frame" not in self.result.timings and self._started_at is not None
@@ -538,11 +572,15 @@ class Session:
                 if left <= 0:
                     raise RunError(Failure.TIMEOUT, f"no video frame arrived within {first_frame:g} s of `start`")
                 wait = min(wait, left)
+            if watch:
+                wait = min(wait, WATCH_SECONDS)
             try:
                 kind, payload = await asyncio.wait_for(self._events.get(), wait)
             except TimeoutError:
-                if waiting_for_video and wait < silence:
-                    continue  # the first-frame deadline, checked at the top
+                if watch:
+                    self._raise_if_unresponsive()
+                if time.monotonic() - self._last_message < silence - 1e-3:
+                    continue  # a deadline checked at the top, or the watch's own tick
                 raise RunError(
                     Failure.CONNECTION_LOST,
                     f"the data channel went silent: no message from the model for {silence:g} s",
@@ -551,6 +589,42 @@ class Session:
             self._raise_command_errors()
         self.result.message = self._done_reason
         await self._drain_frames()
+
+    def _generating(self) -> bool:
+        """Whether the model should be sending video now (started, not paused, not complete)."""
+        return self._started_at is not None and self._done_reason is None
+
+    def _unresponsive(self) -> str | None:
+        """Why the peer is given up on, or None: it sent neither frames nor messages for too long.
+
+        After PROBE_SECONDS of quiet the peer is probed with the runtime's one request that has an
+        answer, `requestSchema` (its `ping` is one-way; WebRTC consent checks take ~30 s to fail). The
+        limit is FAULT_SECONDS once the runtime has answered a probe or while video flows; a runtime
+        that never answers cannot be told from a dead one while nothing flows, so there the silence
+        timeout applies.
+        """
+        if self.peer is None:
+            return None  # nothing to watch yet
+        quiet = time.monotonic() - self._last_heard
+        flowing = self._generating() and "first_frame" in self.result.timings
+        limit = FAULT_SECONDS if self._probe_answered or flowing else self.options.silence()
+        if quiet >= limit:
+            what = "frames and messages" if flowing else "messages"
+            self.trace.write("event", what="peer unresponsive", seconds=round(quiet, 3))
+            return (f"the server stopped answering: no {what} for {quiet:.1f} s and a liveness probe "
+                    "went unanswered (the server died, froze, or the network went away)")
+        if quiet >= PROBE_SECONDS and time.monotonic() - self._probed >= PROBE_SECONDS:
+            self._probed = time.monotonic()
+            try:
+                self.peer.send_runtime("requestSchema")
+            except RunError:
+                pass  # a closed channel is reported by the peer itself
+        return None
+
+    def _raise_if_unresponsive(self) -> None:
+        message = self._unresponsive()
+        if message is not None:
+            raise RunError(Failure.CONNECTION_LOST, message)
 
     async def _drain_frames(self) -> None:
         """Video lags the data channel by a few frames: give the last chunk's frames time to land."""
@@ -576,7 +650,7 @@ class Session:
             self._ack_from_state(d)
             if d.get(model.CURRENT_PROMPT):
                 self.progress.prompt = d.get(model.CURRENT_PROMPT)
-        elif t in (model.SHOT_SET, model.SHOT_SCHEDULED, model.SCENE_CUT_SCHEDULED, model.GENERATION_STARTED):
+        elif t in _ACKS:
             self._ack(t, d)
         elif t == model.CHUNK_COMPLETE:
             self._chunk(d)

@@ -196,6 +196,23 @@ class MarkRecord(_Record):
     what: Literal["setup_acked", "started", "first_frame"]
 
 
+class LiveRecord(_Record):
+    """A live action of a directed session (`llv direct`, `longlive_dsl.connect`): asked, sent, then settled."""
+
+    kind: Literal["live"]
+    action: Literal["shot", "cut", "pause", "resume", "reset"]
+    outcome: Literal["declined", "sent", "acknowledged", "refused", "unacknowledged"] = Field(
+        description="`declined`: refused by the plan's rules, nothing sent; `sent`; then `acknowledged`, "
+                    "`refused` (a `command_error`) or `unacknowledged` (no answer in time)")
+    command: str | None = Field(default=None, description="the wire command sent")
+    command_index: int | None = Field(default=None, description="its index: after the Program's own commands")
+    prompt: str | None = Field(default=None, description="the shot's or cut's prompt")
+    at: int | None = Field(default=None, description="the session chunk it was aimed at; null: the next chunk")
+    asked: str | None = Field(default=None, description="the time as asked (`+N`, `@N`) when it was clamped or relative")
+    reason: str | None = Field(default=None, description="why it was declined or refused")
+    fix: str | None = Field(default=None, description="what to do instead (a declined beat)")
+
+
 class _Event(_Record):
     kind: Literal["event"]
 
@@ -264,6 +281,13 @@ class CommandErrorEvent(_Event):
     command_index: int | None = Field(description="the refused command's index in the Program, if known")
 
 
+class PeerUnresponsiveEvent(_Event):
+    """A directed session gave up on a peer that sent nothing and answered no liveness probe."""
+
+    what: Literal["peer unresponsive"]
+    seconds: float = Field(description="how long it had been silent")
+
+
 class RecorderErrorEvent(_Event):
     """Recording the video failed."""
 
@@ -298,13 +322,15 @@ class EndRecord(_Record):
 
 EventRecord = Annotated[
     CapacityRetryEvent | DeleteRefusedEvent | InterruptedEvent | HangupEvent | MalformedAnswerEvent | FramesDroppedEvent
-    | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | RecorderErrorEvent | CloseFailedEvent,
+    | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | PeerUnresponsiveEvent | RecorderErrorEvent
+    | CloseFailedEvent,
     Field(discriminator="what"),
 ]
 """A note in the trace; `what` says which."""
 
 TraceRecord = Annotated[
-    RunRecord | StatusRecord | HttpRecord | SendRecord | RecvRecord | PeerRecord | ChannelRecord | TrackRecord | VideoRecord | MarkRecord | EventRecord | EndRecord,
+    RunRecord | StatusRecord | HttpRecord | SendRecord | RecvRecord | PeerRecord | ChannelRecord | TrackRecord | VideoRecord | MarkRecord | LiveRecord
+    | EventRecord | EndRecord,
     Field(discriminator="kind"),
 ]
 """One line of a wire trace (JSON Lines)."""

@@ -54,6 +54,8 @@ def every_kind(trace: Trace) -> None:
     trace.write("track", track_kind="video", state="ended")
     trace.write("video", event="first_frame", width=320, height=176)
     trace.write("mark", what="first_frame")
+    trace.write("live", action="shot", outcome="sent", command="schedule_shot", command_index=6, prompt="x", at=9,
+                asked="+3")
     trace.write("event", what="no capacity, retrying", retry_after=6.0)
     trace.write("event", what="DELETE refused", status=500)
     trace.write("event", what="interrupted")
@@ -63,6 +65,7 @@ def every_kind(trace: Trace) -> None:
     trace.write("event", what="no schema")
     trace.write("event", what="unacknowledged", commands=[2, 3])
     trace.write("event", what="command_error", command="schedule_shot", reason="past chunk", command_index=4)
+    trace.write("event", what="peer unresponsive", seconds=2.5)
     trace.write("event", what="recorder error", error="OSError(28)")
     trace.write("event", what="closing the session failed", error="TimeoutError")
     trace.write("end", exit_code=0, failure=None, message="done", chunks_done=3, frames_received=87,

@@ -1,0 +1,78 @@
+"""Plan-aware refusals and the web app's clamp, without a server: the same rules as the checks."""
+
+import pytest
+from runtime.programs import make_program
+
+from longlive_dsl import checks
+from longlive_dsl.runtime.live import LiveSession, parse_when
+from longlive_dsl.runtime.session import RunOptions
+from longlive_dsl.runtime.signalling import LocalSignalling
+from longlive_dsl.runtime.trace import TRACE_RECORD, Trace
+
+
+def test_a_beat_on_a_chunk_that_already_holds_one_is_refused_with_the_next_free_chunk():
+    reason, fix = checks.live_beat_problem("shot", 5, [0], {5: "a planned cut", 6: "a live shot"})
+    assert "chunk 5 already holds a planned cut" in reason
+    assert "`@7`" in fix
+
+
+def test_a_shot_past_its_scenes_completion_never_fires_and_the_fix_says_cut():
+    reason, fix = checks.live_beat_problem("shot", 48, [0], {})
+    assert "never fires" in reason and "completes at chunk 48" in reason
+    assert "cut" in fix
+
+
+def test_a_shot_after_a_pending_cut_counts_from_that_cut():
+    assert checks.live_beat_problem("shot", 60, [0, 30], {}) is None
+
+
+def test_a_cut_past_the_scenes_completion_is_refused_but_the_edge_itself_plays():
+    assert checks.live_beat_problem("cut", 48, [0], {}) is None
+    reason, fix = checks.live_beat_problem("cut", 49, [0], {})
+    assert "never plays" in reason and "`@48`" in fix
+
+
+def test_the_checks_and_the_live_rules_agree_on_when_a_shot_fires():
+    for at in range(40, 56):
+        fires = checks.shot_fires(0, at)
+        assert fires == (checks.live_beat_problem("shot", at, [0], {}) is None)
+
+
+@pytest.mark.parametrize("text,parsed", [("+3", ("+", 3)), ("@12", ("@", 12)), (" + 2 ", ("+", 2))])
+def test_times_are_relative_with_plus_and_absolute_with_at(text, parsed):
+    assert parse_when(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["3", "-2", "+", "@x", "+1.5"])
+def test_other_times_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_when(text)
+
+
+def make_live(chunks_done: int) -> LiveSession:
+    trace = Trace(None)
+    s = LiveSession(make_program(), LocalSignalling("http://unused", trace), trace, RunOptions())
+    s.progress.chunks_done = chunks_done
+    return s
+
+
+def test_a_time_before_the_next_chunk_is_clamped_to_it_as_the_web_app_does():
+    s = make_live(10)
+    assert s._aim("@4") == (None, "@4", True)
+    assert s._aim(11) == (None, None, False)
+
+
+def test_a_relative_time_counts_from_the_chunk_being_made():
+    s = make_live(10)
+    assert s._aim("+3") == (13, "+3", False)
+
+
+def test_the_planned_beats_are_the_upcoming_ones_at_first():
+    s = make_live(0)
+    assert [(c, k) for c, k, _, _ in s.upcoming()] == [(0, "opener"), (3, "shot"), (5, "cut")]
+    assert s.scene_starts == [0, 5]
+
+
+def test_a_live_action_is_a_trace_record():
+    TRACE_RECORD.validate_python({"t": 0.0, "mono": 1.0, "kind": "live", "action": "shot", "outcome": "declined",
+                                  "prompt": "p", "at": 5, "reason": "r", "fix": "f"}, strict=True)

@@ -222,7 +222,7 @@ def run_command(args: argparse.Namespace) -> int:
         call_timeout=args.call_timeout, signalling_timeout=args.signalling_timeout,
         connect_timeout=args.connect_timeout, first_frame_timeout=args.first_frame_timeout,
     )
-    display = Redacting(Quiet(make_display(sys.stderr, args.file, force_plain=args.plain), sys.stderr), redactor)
+    display: Any = Redacting(Quiet(make_display(sys.stderr, args.file, force_plain=args.plain), sys.stderr), redactor)
     trace.write("run", file=args.file, mode=venue.kind, clock=program.clock.name)
     simulator: dict[str, Any] = {"time_scale": args.time_scale}
     if args.size:

@@ -47,7 +47,7 @@ SECURITY_HEADERS = {
 }
 START_TIMEOUT = 10.0
 """Seconds the server may take to start."""
-CLOSE_GRACE = 1.0
+CLOSE_GRACE = 1
 """Seconds the tabs get to read the final state before their connections are cut."""
 JPEG_QUALITY = 4
 """The MJPEG encoder's fixed quantiser (2 best .. 31 worst)."""

@@ -1,28 +1,34 @@
 """Handing the newest picture and state to every viewer without ever waiting for one.
 
-Each viewer (a browser tab) has a `Mailbox` with one slot per kind of item (`frame`, `state`):
-putting an item replaces whatever the slot held, so a tab that reads slowly, or not at all, only
-ever holds the newest frame and the newest state; the frames it missed are counted as dropped for
-that tab alone. The `Fanout` puts each item into every mailbox. Both live on one event loop
+Each viewer (a browser tab) has a `Mailbox`: the newest state (one slot: a new state replaces the
+old) and the newest `FRAMES_PER_VIEWER` frames (a new frame pushes out the oldest), so a tab that
+reads slowly, or not at all, only ever holds a bounded few items; the frames it missed are counted
+as dropped for that tab alone. Two frames rather than one ride out the pairs in which WebRTC
+often delivers frames, so a tab that keeps up sees every frame. The `Fanout` puts each item into every mailbox. Both live on one event loop
 (the monitor's server loop); nothing here blocks.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Any
 
 FRAME = "frame"
 STATE = "state"
 KINDS = (STATE, FRAME)
-"""The slots of a mailbox, in the order a reader takes them (state first: it is small and steers the page)."""
+"""The kinds of item, in the order a reader takes them (state first: it is small and steers the page)."""
+FRAMES_PER_VIEWER = 2
+"""Frames a viewer's mailbox holds at most."""
 
 
 class Mailbox:
-    """One viewer's bounded inbox: at most one item per kind, the newest."""
+    """One viewer's bounded inbox: the newest state and the newest `frames` frames."""
 
-    def __init__(self) -> None:
-        self._slots: dict[str, Any] = {}
+    def __init__(self, frames: int = FRAMES_PER_VIEWER) -> None:
+        self._state: Any = None
+        self._has_state = False
+        self._frames: deque[Any] = deque(maxlen=frames)
         self._ready = asyncio.Event()
         self.closed = False
         self.delivered = 0
@@ -30,12 +36,15 @@ class Mailbox:
         """Frames replaced before this viewer took them."""
 
     def put(self, kind: str, item: Any) -> None:
-        """Leave `item` in the `kind` slot, replacing (and, for frames, counting) what was there."""
+        """Leave `item` for the reader: a state replaces the waiting one, a frame pushes out the oldest when full."""
         if self.closed:
             return
-        if kind in self._slots and kind == FRAME:
-            self.dropped += 1
-        self._slots[kind] = item
+        if kind == FRAME:
+            if len(self._frames) == self._frames.maxlen:
+                self.dropped += 1
+            self._frames.append(item)
+        else:
+            self._state, self._has_state = item, True
         self._ready.set()
 
     def close(self) -> None:
@@ -44,14 +53,16 @@ class Mailbox:
         self._ready.set()
 
     def pending(self) -> int:
-        """How many items wait (at most one per kind)."""
-        return len(self._slots)
+        """How many items wait (at most one state and `frames` frames)."""
+        return len(self._frames) + self._has_state
 
     def take(self) -> tuple[str, Any] | None:
-        """The next waiting item, state before frame, without waiting (None when empty)."""
-        for kind in KINDS:
-            if kind in self._slots:
-                return kind, self._slots.pop(kind)
+        """The next waiting item, state before frames, oldest frame first, without waiting (None when empty)."""
+        if self._has_state:
+            item, self._state, self._has_state = self._state, None, False
+            return STATE, item
+        if self._frames:
+            return FRAME, self._frames.popleft()
         return None
 
     async def next(self) -> tuple[str, Any] | None:
@@ -70,14 +81,16 @@ class Mailbox:
 class Fanout:
     """Every viewer's mailbox; `publish` reaches them all at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, frames_per_viewer: int = FRAMES_PER_VIEWER) -> None:
+        self.frames_per_viewer = frames_per_viewer
         self.viewers: set[Mailbox] = set()
         self.latest: dict[str, Any] = {}
         self.closed = False
+        self._gone_dropped = 0
 
     def subscribe(self) -> Mailbox:
         """A new viewer's mailbox, primed with the newest state and frame (so a new tab shows something at once)."""
-        box = Mailbox()
+        box = Mailbox(self.frames_per_viewer)
         for kind in KINDS:
             if kind in self.latest:
                 box.put(kind, self.latest[kind])
@@ -90,7 +103,14 @@ class Fanout:
     def unsubscribe(self, box: Mailbox) -> None:
         """The viewer went away."""
         box.close()
-        self.viewers.discard(box)
+        if box in self.viewers:
+            self.viewers.discard(box)
+            self._gone_dropped += box.dropped
+
+    @property
+    def dropped(self) -> int:
+        """Frames dropped for slow viewers, all viewers (present and gone) together."""
+        return self._gone_dropped + sum(box.dropped for box in self.viewers)
 
     def publish(self, kind: str, item: Any) -> None:
         """Give `item` to every viewer (replacing any of the same kind it has not taken yet)."""
@@ -101,6 +121,5 @@ class Fanout:
     def close(self) -> None:
         """The run is over: each viewer gets what is in its mailbox, then the end."""
         self.closed = True
-        for box in self.viewers:
-            box.close()
-        self.viewers.clear()
+        for box in list(self.viewers):
+            self.unsubscribe(box)

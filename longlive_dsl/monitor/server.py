@@ -3,11 +3,11 @@
 A run hands the monitor each decoded video frame (`Monitor.frame`, from the thread that already
 decodes it for the recorder) and each event the terminal display gets (the `Listener` calls
 `status`, `info`, `progress`, `problem`, or `Monitor.event`). Nothing the monitor does can hold
-the run up: `frame` only leaves the frame in a one-frame slot and returns; a separate thread
-encodes the newest frame to JPEG once, for every viewer, and only while someone watches; the
-server (Starlette on uvicorn) runs on its own thread and event loop, and gives each tab a
-`fanout.Mailbox` that keeps only the newest frame and state, so a slow or stalled tab loses frames
-for itself alone.
+the run up: `frame` only appends the frame to a short queue (the oldest pushed out when full) and
+returns; a separate thread encodes each queued frame to JPEG once, for every viewer, and only while
+someone watches; the server (Starlette on uvicorn) runs on its own thread and event loop, and
+gives each tab a `fanout.Mailbox` that keeps only the newest frames and state, so a slow or stalled
+tab loses frames for itself alone.
 
 Each tab holds one HTTP stream, `GET /live`: records of `kind (1 byte) · length (4 bytes, big
 endian) · payload`. Kind `S`: the run's state as JSON. Kind `F`: a frame, `header length (2
@@ -25,6 +25,7 @@ import struct
 import sys
 import threading
 import time
+from collections import deque
 from fractions import Fraction
 from importlib import resources
 from typing import Any
@@ -49,6 +50,8 @@ START_TIMEOUT = 10.0
 """Seconds the server may take to start."""
 CLOSE_GRACE = 1
 """Seconds the tabs get to read the final state before their connections are cut."""
+ENCODE_QUEUE = 4
+"""Frames waiting for the JPEG encoder at most (WebRTC delivers frames in pairs and threes); older ones are dropped."""
 JPEG_QUALITY = 4
 """The MJPEG encoder's fixed quantiser (2 best .. 31 worst)."""
 
@@ -95,6 +98,7 @@ class JpegEncoder:
         if self._size != (width, height):
             self._open(width, height)
         picture = frame.reformat(width=width, height=height, format="yuvj420p")
+        picture.time_base = self._ctx.time_base  # the frame's own (WebRTC's 1/90000) would be rescaled
         picture.pts = self._n
         self._n += 1
         return b"".join(bytes(p) for p in self._ctx.encode(picture))
@@ -111,10 +115,15 @@ class Monitor:
         self.frames_in = 0
         self.frames_encoded = 0
         self.encode_errors = 0
+        self.last_encode_error: str | None = None
         self._state = RunState(program)
         self._fanout = Fanout()
         self._lock = threading.Lock()
-        self._pending: tuple[Any, float] | None = None
+        self._pending: deque[tuple[Any, float, int]] = deque(maxlen=ENCODE_QUEUE)
+        self.frames_skipped = 0
+        self.frames_unwatched = 0
+        """Frames given while no tab watched (never encoded)."""
+        """Frames pushed out of the encoder's queue before it got to them (the machine was too busy)."""
         self._wake = threading.Event()
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -135,9 +144,12 @@ class Monitor:
         """A decoded frame arrived (`av.VideoFrame`); never blocks: the newest one waits for the encoder."""
         self.frames_in += 1
         if self._stopping or not self._fanout.viewers:
+            self.frames_unwatched += 1
             return
         with self._lock:
-            self._pending = (frame, time.time())
+            if len(self._pending) == ENCODE_QUEUE:
+                self.frames_skipped += 1
+            self._pending.append((frame, time.time(), self.frames_in))
         self._wake.set()
 
     def event(self, kind: str, **data: Any) -> None:
@@ -278,28 +290,35 @@ class Monitor:
     def _publish_state(self) -> None:
         with self._lock:
             snapshot = self._state.snapshot()
+        snapshot["monitor"] = self.counts()
         self._fanout.publish(STATE, state_record(snapshot))
 
+    def counts(self) -> dict[str, Any]:
+        """Frames the monitor was given, encoded, skipped (its encoder fell behind), and dropped for slow tabs."""
+        return {"frames_in": self.frames_in, "frames_encoded": self.frames_encoded,
+                "frames_skipped": self.frames_skipped, "frames_unwatched": self.frames_unwatched, "encode_errors": self.encode_errors, "last_encode_error": self.last_encode_error,
+                "viewers": len(self._fanout.viewers), "dropped_for_viewers": self._fanout.dropped}
+
     def _encode_loop(self) -> None:
-        """Encode the newest waiting frame to JPEG, once for all tabs, until the monitor closes."""
+        """Encode each waiting frame to JPEG, once for all tabs, until the monitor closes."""
         encoder = JpegEncoder()
-        number = 0
         while True:
             self._wake.wait()
             with self._lock:
-                pending, self._pending = self._pending, None
-                self._wake.clear()
+                pending = self._pending.popleft() if self._pending else None
+                if not self._pending:
+                    self._wake.clear()
             if self._stopping:
                 return
             if pending is None:
                 continue
-            frame, received = pending
+            frame, received, number = pending
             try:
                 jpeg = encoder.encode(frame)
-            except Exception:  # a frame FFmpeg cannot take: skipped for the page, never the run's problem
+            except Exception as e:  # a frame FFmpeg cannot take: skipped for the page, never the run's problem
                 self.encode_errors += 1
+                self.last_encode_error = f"{type(e).__name__}: {e}"
                 continue
-            number += 1
             self.frames_encoded += 1
             header = {"n": number, "w": frame.width, "h": frame.height, "received": received * 1000,
                       "encoded": time.time() * 1000}

@@ -7,20 +7,31 @@ import asyncio
 from hypothesis import given
 from hypothesis import strategies as st
 
-from longlive_dsl.monitor.fanout import FRAME, STATE, Fanout, Mailbox
+from longlive_dsl.monitor.fanout import FRAME, FRAMES_PER_VIEWER, STATE, Fanout, Mailbox
 
 
 def run(coro):
     return asyncio.run(coro)
 
 
-def test_a_mailbox_keeps_only_the_newest_frame_and_counts_the_ones_it_replaced():
-    box = Mailbox()
+def test_a_mailbox_keeps_only_the_newest_frames_and_counts_the_ones_it_pushed_out():
+    box = Mailbox(frames=2)
     for n in range(5):
         box.put(FRAME, n)
-    assert box.pending() == 1
-    assert box.take() == (FRAME, 4)
-    assert box.dropped == 4
+    assert box.pending() == 2
+    assert [box.take(), box.take(), box.take()] == [(FRAME, 3), (FRAME, 4), None]
+    assert box.dropped == 3
+
+
+def test_a_mailbox_of_one_frame_keeps_the_newest():
+    box = Mailbox(frames=1)
+    for n in range(5):
+        box.put(FRAME, n)
+    assert box.take() == (FRAME, 4) and box.take() is None and box.dropped == 4
+
+
+def test_a_viewer_holds_two_frames_by_default():
+    assert FRAMES_PER_VIEWER == 2
 
 
 def test_a_mailbox_gives_state_before_frame():
@@ -81,8 +92,8 @@ def test_a_stalled_viewer_does_not_hold_the_others_back():
     stalled, reading, seen = run(main())
     assert seen == [(FRAME, n) for n in range(100)]
     assert reading.dropped == 0
-    assert stalled.pending() == 1 and stalled.take() == (FRAME, 99)
-    assert stalled.dropped == 99
+    assert stalled.pending() == 2 and [stalled.take(), stalled.take()] == [(FRAME, 98), (FRAME, 99)]
+    assert stalled.dropped == 98
 
 
 def test_a_new_viewer_starts_with_the_newest_state_and_frame():
@@ -114,9 +125,10 @@ def test_closing_ends_every_viewer_after_what_it_holds():
     assert run(main()) == [(STATE, "final"), None, (STATE, "final"), None]
 
 
-@given(st.lists(st.tuples(st.sampled_from([FRAME, STATE, "read"]), st.integers(0, 2)), max_size=60))
-def test_every_frame_is_taken_dropped_or_waiting_and_never_more_than_one_waits(ops):
-    fan = Fanout()
+@given(st.lists(st.tuples(st.sampled_from([FRAME, STATE, "read"]), st.integers(0, 2)), max_size=60),
+       st.integers(1, 3))
+def test_every_frame_is_taken_dropped_or_waiting_and_never_more_than_the_bound_waits(ops, bound):
+    fan = Fanout(frames_per_viewer=bound)
     boxes = [fan.subscribe() for _ in range(3)]
     published = 0
     taken = [0, 0, 0]
@@ -127,10 +139,10 @@ def test_every_frame_is_taken_dropped_or_waiting_and_never_more_than_one_waits(o
         else:
             fan.publish(op, n)
             published += op == FRAME
-        assert all(b.pending() <= 2 for b in boxes)
+        assert all(b.pending() <= bound + 1 for b in boxes)
     for who, box in enumerate(boxes):
         waiting = 0
         while (item := box.take()) is not None:
             waiting += item[0] == FRAME
-        assert waiting <= 1
+        assert waiting <= bound
         assert taken[who] + box.dropped + waiting == published

@@ -19,6 +19,7 @@ import av
 import numpy as np
 import pytest
 
+from longlive_dsl.monitor.server import ENCODE_QUEUE
 from longlive_dsl.runtime.trace import read_trace
 from longlive_dsl.sim.frames import block_size, read_stamp
 
@@ -50,7 +51,7 @@ GRAB = """(() => {
           chunks_done: llv.state && llv.state.progress.chunks_done,
           scene: llv.state && llv.state.progress.scene_number,
           next_beat: llv.state && llv.state.next_beat, ended: llv.state && llv.state.ended,
-          status: llv.state && llv.state.status};
+          status: llv.state && llv.state.status, monitor: llv.state && llv.state.monitor};
 })()"""
 
 
@@ -162,6 +163,13 @@ def test_the_page_shows_frames_whose_stamps_advance(watched):
     assert len(set(positions)) >= 10, f"only {len(set(positions))} distinct frames seen"
     assert positions == sorted(positions), "the picture went backwards"
     assert positions[-1][0] >= END - 3  # it kept up to the end of the take
+
+
+def test_every_frame_the_client_received_was_encoded_for_the_page(watched):
+    counts = watched["grabs"][-1]["monitor"]
+    assert counts["encode_errors"] == 0 and counts["frames_in"] >= END * FPC
+    handled = counts["frames_encoded"] + counts["frames_skipped"] + counts["frames_unwatched"]
+    assert counts["frames_in"] - handled <= ENCODE_QUEUE  # only what was still queued at the very end
 
 
 def test_the_page_shows_the_planned_scene_in_each_frame(watched):

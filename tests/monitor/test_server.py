@@ -86,6 +86,18 @@ def test_a_viewer_gets_the_state_then_each_frame_with_its_stamp(monitor):
     assert stamps == [0, 1, 2, 3]
 
 
+def test_frames_carrying_webrtcs_time_base_are_encoded():
+    from fractions import Fraction
+
+    from longlive_dsl.monitor.server import JpegEncoder
+
+    encoder = JpegEncoder()
+    for n in range(5):
+        frame = stamped(n)
+        frame.time_base, frame.pts = Fraction(1, 90000), 3750 * n + 12345  # as aiortc delivers them
+        assert stamp_of(encoder.encode(frame)).frame_in_chunk == n
+
+
 def test_events_reach_the_state_with_the_next_planned_beat(monitor):
     monitor.status(type("S", (), {"value": "ready"})(), "session s1")
     monitor.progress({"chunks_done": 4, "chunk_in_scene": 4, "scene_number": 1, "scene_name": "s1",

@@ -278,7 +278,11 @@ def test_closing_the_page_mid_run_changes_nothing_in_the_video(closed_mid_run, u
     assert closed_mid_run["seen"] > 0
     monitored, plain = video_stamps(closed_mid_run["video"]), video_stamps(unwatched[0])
     assert len(monitored) == len(plain) == END * FPC
-    assert monitored == plain
+    # VP8 then H.264 may blur the odd stamp past reading (tests/e2e/test_run_examples.py): those are skipped
+    unreadable = (-1, -1)
+    assert sum(s == unreadable for s in monitored + plain) <= 0.03 * len(monitored)
+    pairs = [(a, b) for a, b in zip(monitored, plain, strict=True) if unreadable not in (a, b)]
+    assert all(a == b for a, b in pairs), [p for p in pairs if p[0] != p[1]][:5]
 
 
 def test_closing_the_page_mid_run_changes_nothing_in_the_trace(closed_mid_run, unwatched):

@@ -72,7 +72,8 @@ def test_what_the_terminal_redacts_the_page_never_sees():
         def progress(self, progress) -> None:
             shown.append(progress.prompt)
 
-    listener = Tee(Screen(), Redacting(monitor, Redactor([key])))
+    redactor = Redactor([key])
+    listener = Tee(Redacting(Screen(), redactor), Redacting(monitor, redactor))  # as `llv run --monitor` builds it
     listener.info(f"the server said {key}")
     listener.progress(Progress(prompt=f"a prompt with {key}"))
     state = monitor.snapshot()

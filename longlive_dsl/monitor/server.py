@@ -153,7 +153,10 @@ class Monitor:
         self._wake.set()
 
     def event(self, kind: str, **data: Any) -> None:
-        """A run event: `status` (status, detail), `progress` (progress), `info` (text), `problem` (text), `end`."""
+        """A run event: `status` (status, detail), `progress` (progress), `info` (text), `problem` (text), `end`.
+
+        Any other kind (a live beat sent by `llv direct`, say) is shown among the notes as `kind: data`.
+        """
         with self._lock:
             if kind == "status":
                 self._state.on_status(str(data.get("status", "")), str(data.get("detail", "")))
@@ -166,7 +169,8 @@ class Monitor:
             elif kind == "end":
                 self._state.on_end()
             else:
-                raise ValueError(f"unknown monitor event {kind!r}")
+                details = ", ".join(f"{k}={v}" for k, v in data.items())
+                self._state.on_note(f"{kind}: {details}" if details else kind)
         self._call(self._publish_state)
 
     # The Listener protocol (runtime/session.py), so the monitor can listen beside the terminal display.

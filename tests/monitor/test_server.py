@@ -110,6 +110,11 @@ def test_events_reach_the_state_with_the_next_planned_beat(monitor):
     assert state["problems"] == ["error[run]: refused"]
 
 
+def test_an_event_of_another_kind_is_shown_as_a_note(monitor):
+    monitor.event("beat", kind="shot", chunk=12, prompt="a live change")
+    assert monitor.snapshot()["notes"] == ["beat: kind=shot, chunk=12, prompt=a live change"]
+
+
 def test_nothing_is_encoded_while_nobody_watches(monitor):
     for n in range(10):
         monitor.frame(stamped(n))

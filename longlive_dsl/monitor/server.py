@@ -152,7 +152,7 @@ class Monitor:
             self._pending.append((frame, time.time(), self.frames_in))
         self._wake.set()
 
-    def event(self, kind: str, **data: Any) -> None:
+    def event(self, kind: str, /, **data: Any) -> None:
         """A run event: `status` (status, detail), `progress` (progress), `info` (text), `problem` (text), `end`.
 
         Any other kind (a live beat sent by `llv direct`, say) is shown among the notes as `kind: data`.

@@ -121,9 +121,9 @@ class Monitor:
         self._lock = threading.Lock()
         self._pending: deque[tuple[Any, float, int]] = deque(maxlen=ENCODE_QUEUE)
         self.frames_skipped = 0
+        """Frames pushed out of the encoder's queue before it got to them (the machine was too busy)."""
         self.frames_unwatched = 0
         """Frames given while no tab watched (never encoded)."""
-        """Frames pushed out of the encoder's queue before it got to them (the machine was too busy)."""
         self._wake = threading.Event()
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -141,7 +141,7 @@ class Monitor:
         return len(self._fanout.viewers)
 
     def frame(self, frame: Any) -> None:
-        """A decoded frame arrived (`av.VideoFrame`); never blocks: the newest one waits for the encoder."""
+        """A decoded frame arrived (`av.VideoFrame`); never blocks: it joins the encoder's short queue, or is dropped."""
         self.frames_in += 1
         if self._stopping or not self._fanout.viewers:
             self.frames_unwatched += 1

@@ -15,7 +15,7 @@ from collections import deque
 from typing import Any
 
 FRAME = "frame"
-STATE = "state"
+STATE = "run-state"
 KINDS = (STATE, FRAME)
 """The kinds of item, in the order a reader takes them (state first: it is small and steers the page)."""
 FRAMES_PER_VIEWER = 2

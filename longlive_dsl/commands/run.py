@@ -125,6 +125,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             help="time from `start` to the first video frame (default: 4 chunks, at least 30 s)",
         )
         parser.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
+        parser.add_argument("--monitor", action="store_true",
+                            help="watch the take live in a browser tab on 127.0.0.1 (its URL is printed)")
+        parser.add_argument("--no-open", action="store_true", help="with --monitor: print the URL, do not open a browser")
         add_clock_option(parser)
     elif name == "verify":
         parser.add_argument("trace", metavar="TRACE", help="a trace written by `llv run --trace`")
@@ -219,7 +222,7 @@ def run_command(args: argparse.Namespace) -> int:
         call_timeout=args.call_timeout, signalling_timeout=args.signalling_timeout,
         connect_timeout=args.connect_timeout, first_frame_timeout=args.first_frame_timeout,
     )
-    display = Redacting(Quiet(make_display(sys.stderr, args.file, force_plain=args.plain), sys.stderr), redactor)
+    display: Any = Redacting(Quiet(make_display(sys.stderr, args.file, force_plain=args.plain), sys.stderr), redactor)
     trace.write("run", file=args.file, mode=venue.kind, clock=program.clock.name)
     simulator: dict[str, Any] = {"time_scale": args.time_scale}
     if args.size:
@@ -229,6 +232,19 @@ def run_command(args: argparse.Namespace) -> int:
         program.clock.first_chunk_frames, program.clock.later_chunk_frames)
     if venue.kind == SIMULATOR:
         display.info(f"starting the simulator (time scale {args.time_scale:g}, {program.clock.name} clock)")
+    # ---- `--monitor`: the live page (longlive_dsl/monitor) hears what the display hears, and every frame.
+    monitor = None
+    if args.monitor:
+        from ..monitor import Tee, start_for_run
+
+        try:
+            monitor = start_for_run(program, display, open_page=not args.no_open)
+        except OSError as e:
+            print(f"error: cannot start the monitor: {e}", file=sys.stderr)
+            trace.close()
+            return Failure.USAGE.value
+        display = Tee(display, Redacting(monitor, redactor))  # the page sees what the terminal sees, redacted
+        options.on_frame = monitor.frame
     try:
         with venue_url(venue, **simulator) as url:
             result = play(program, url, trace, options, display, api_key=venue.api_key if venue.kind == CLOUD else None,
@@ -238,6 +254,8 @@ def run_command(args: argparse.Namespace) -> int:
         return Failure.USAGE.value if isinstance(e, NoSimulator) else Failure.SERVER.value
     finally:
         display.close()
+        if monitor is not None:
+            monitor.close()
         trace.close()
     return _report(result, args, redactor)
 

@@ -94,6 +94,8 @@ class RunOptions:
     schema_timeout: float = 5.0
     silence_timeout: float | None = None
     check_schema: bool = True
+    on_frame: Callable[[Any], None] | None = None
+    """Also called with every recorded frame, on the loop's thread (`llv run --monitor`: Monitor.frame); must not block."""
 
     def chunk_wall_seconds(self) -> float:
         """Wall time of the longest chunk any clock profile has (the silence timeout counts in these)."""
@@ -298,6 +300,8 @@ class Session:
             return  # past the end of the storyboard
         if self.recorder is not None:
             self.recorder.add(frame)
+        if self.options.on_frame is not None:  # the monitor hook (longlive_dsl/monitor)
+            self.options.on_frame(frame)
 
     def _on_closed(self, reason: str) -> None:
         self._events.put_nowait(("lost", reason))

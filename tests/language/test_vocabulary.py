@@ -40,6 +40,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "the trace event's `what` (runtime/trace.py), which test_trace_records reads as a literal",
     ("sim/frames.py", "", "session_chunk"): "a FrameInfo attribute stamped into the picture",
     ("review/animatic.py", "viewer", "start"): "the Windows shell's `start` program",
+    ("monitor/view.py", "*", "prompt"): "the monitor page's JSON (the display's Progress fields, a planned beat)",
 }
 
 

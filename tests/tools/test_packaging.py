@@ -39,7 +39,7 @@ def test_the_license_file_is_the_mit_license_pyproject_names():
     assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
 
 
-@pytest.mark.parametrize(("extra", "folder"), [("sim", "sim"), ("run", "runtime")])
+@pytest.mark.parametrize(("extra", "folder"), [("sim", "sim"), ("run", "runtime"), ("run", "monitor")])
 def test_an_extra_lists_every_package_its_code_imports(extra, folder):
     listed = {requirement_name(r) for r in PYPROJECT["project"]["optional-dependencies"][extra]}
     listed |= {requirement_name(r) for r in PYPROJECT["project"]["dependencies"]}
@@ -59,4 +59,5 @@ def test_the_sdist_carries_readme_license_docs_and_examples(tmp_path):
     expected = {"README.md", "LICENSE", "pyproject.toml", "grammar/llv.lark", "longlive_dsl/py.typed"}
     expected |= {str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md")}
     expected |= {str(p.relative_to(ROOT)) for p in (ROOT / "examples").glob("*.llv")}
+    expected |= {str(p.relative_to(ROOT)) for p in (ROOT / "longlive_dsl" / "monitor" / "static").iterdir()}
     assert expected <= names, sorted(expected - names)

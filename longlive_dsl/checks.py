@@ -396,7 +396,7 @@ def live_beat_problem(kind: str, at: int, scene_starts: list[int], taken: dict[i
                 f"fire it at chunk {free} (`@{free}`), or let the beat already there play")
     start = max((s for s in scene_starts if s <= at), default=0)
     completes = scene_completes_at(start)
-    if kind == "cut":
+    if kind == model.CUT:
         if not cut_plays(start, at):
             return (f"the scene that began at chunk {start} completes at chunk {completes}, before this cut at "
                     f"chunk {at}: the video ends first and the cut never plays",

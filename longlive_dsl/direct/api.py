@@ -170,15 +170,15 @@ def rest_of_plan(session: LiveSession) -> Program:
     commands.append(SetShot(data=PromptData(prompt=opener)))
     scenes: list[dict[str, Any]] = [dict(number=1, name=None, start=0, end=None,
                                          completes_at=model.SCENE_BUDGET_CHUNKS, span=span,
-                                         beats=[Beat(kind="opener", chunk=0, prompt=opener,
+                                         beats=[Beat(kind=model.OPENER, chunk=0, prompt=opener,
                                                      command_index=len(commands) - 1, span=span)])]
     for chunk, kind, prompt in pending:
         at = chunk - k
         data = ScheduledPromptData(prompt=prompt, at_session_chunk=at)
-        commands.append(ScheduleSceneCut(data=data) if kind == "cut" else ScheduleShot(data=data))
-        beat = Beat(kind="cut" if kind == "cut" else "shot", chunk=at, prompt=prompt,
+        commands.append(ScheduleSceneCut(data=data) if kind == model.CUT else ScheduleShot(data=data))
+        beat = Beat(kind=model.CUT if kind == model.CUT else model.SHOT, chunk=at, prompt=prompt,
                     command_index=len(commands) - 1, span=span)
-        if kind == "cut":
+        if kind == model.CUT:
             scenes[-1]["end"] = at
             scenes.append(dict(number=len(scenes) + 1, name=None, start=at, end=None,
                                completes_at=at + model.SCENE_BUDGET_CHUNKS, span=span, beats=[beat]))

@@ -50,11 +50,11 @@ class Segment:
         for chunk in sorted(self._prompt_at):
             prompt = self._prompt_at[chunk]
             if chunk == 0:
-                self.beats.append(TakeBeat("opener", 0, prompt))
+                self.beats.append(TakeBeat(model.OPENER, 0, prompt))
             elif chunk in self._cut_at:
-                self.beats.append(TakeBeat("cut", chunk, self._cut_at[chunk]))
+                self.beats.append(TakeBeat(model.CUT, chunk, self._cut_at[chunk]))
             elif prompt != previous:
-                self.beats.append(TakeBeat("shot", chunk, prompt))
+                self.beats.append(TakeBeat(model.SHOT, chunk, prompt))
             previous = prompt
         self.chunks = max(self._prompt_at) + 1 if self._prompt_at else 0
 
@@ -85,12 +85,12 @@ def read_take(records: list[dict[str, Any]]) -> Take:
             continue
         t, d = frame.get("type"), frame.get("data") or {}
         seg = segments[-1]
-        if t == model.STATE and not seg._prompt_at and isinstance(d.get("seed"), int):
-            seg.seed = d["seed"]  # the seed in force until the first chunk is made
-        elif t == model.CHUNK_COMPLETE and isinstance(d.get("session_chunk"), int) and d.get("active_prompt"):
-            seg._prompt_at[d["session_chunk"]] = str(d["active_prompt"])
+        if t == model.STATE and not seg._prompt_at and isinstance(d.get(model.SEED), int):
+            seg.seed = d[model.SEED]  # the seed in force until the first chunk is made
+        elif t == model.CHUNK_COMPLETE and isinstance(d.get(model.SESSION_CHUNK), int) and d.get(model.ACTIVE_PROMPT):
+            seg._prompt_at[d[model.SESSION_CHUNK]] = str(d[model.ACTIVE_PROMPT])
         elif t == model.SCENE_CUT_FIRED and isinstance(d.get(model.AT_SESSION_CHUNK), int):
-            seg._cut_at[d[model.AT_SESSION_CHUNK]] = str(d.get("prompt") or "")
+            seg._cut_at[d[model.AT_SESSION_CHUNK]] = str(d.get(model.PROMPT) or "")
         elif t == model.GENERATION_RESET:
             segments.append(Segment())
     for seg in segments:
@@ -110,9 +110,9 @@ def storyboard(segment: Segment, clock: str, note: str) -> str:
     if segment.seed is not None:
         lines.append(f"seed {segment.seed}")
     for beat in segment.beats:
-        if beat.kind == "opener":
+        if beat.kind == model.OPENER:
             lines += ["", "scene", f"  shot {_string(beat.prompt)}"]
-        elif beat.kind == "cut":
+        elif beat.kind == model.CUT:
             lines += ["", f"scene at {beat.chunk}", f"  shot {_string(beat.prompt)}"]
         else:
             lines.append(f"  shot at {beat.chunk} {_string(beat.prompt)}")

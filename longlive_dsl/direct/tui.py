@@ -104,7 +104,7 @@ class Director(App[int]):
 
     CSS = """
     #status { height: 1; background: $boost; }
-    #prompt { height: 2; }
+    #playing { height: 2; }
     #budget { height: 1; }
     #upcoming { height: 4; }
     #timeline { height: 2; }
@@ -112,9 +112,9 @@ class Director(App[int]):
     """
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [
-        Binding("ctrl+x", "cut", "cut now", priority=True),
-        Binding("ctrl+p", "pause", "pause/resume", priority=True),
-        Binding("ctrl+r", "reset", "reset", priority=True),
+        Binding("ctrl+x", "cut_now", "cut now", priority=True),
+        Binding("ctrl+p", "pause_or_resume", "pause/resume", priority=True),
+        Binding("ctrl+r", "reset_session", "reset session", priority=True),
         Binding("ctrl+s", "snap", "snap clip", priority=True),
         Binding("ctrl+n", "reconnect", "reconnect", priority=True),
         Binding("ctrl+q", "quit_session", "quit", priority=True),
@@ -143,7 +143,7 @@ class Director(App[int]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="status")
-        yield Static(id="prompt")
+        yield Static(id="playing")
         yield Static(id="budget")
         yield Static(id="upcoming")
         yield Static(id="timeline")
@@ -290,7 +290,7 @@ class Director(App[int]):
         self.query_one("#status", Static).update(Text(
             f" {status.value}{detail} · {self.transport} · session chunk {chunk} · {self.frames} frames", "bold"))
         prompt = (s.progress.prompt if s else None) or "—"
-        self.query_one("#prompt", Static).update(Text(f" prompt: {prompt}"))
+        self.query_one("#playing", Static).update(Text(f" prompt: {prompt}"))
         if s is not None and s.started:
             in_scene = chunk - s.scene_start
             left = checks.scene_completes_at(s.scene_start) - chunk
@@ -316,9 +316,9 @@ class Director(App[int]):
         marks: dict[int, str] = {}
         if s is not None:
             for b in s.fired:
-                marks[b.session_chunk] = "C" if b.kind == "cut" else "o" if b.kind == "opener" else "s"
+                marks[b.session_chunk] = "C" if b.kind == model.CUT else "o" if b.kind == model.OPENER else "s"
             for at, kind, _, _ in s.upcoming():
-                marks[at] = "c" if kind == "cut" else "·" if kind == "shot" else "o"
+                marks[at] = "c" if kind == model.CUT else "·" if kind == model.SHOT else "o"
         line = Text(" ")
         for c in range(start, start + width):
             ch = marks.get(c, "-")
@@ -332,7 +332,7 @@ class Director(App[int]):
         if self.confirming_reset:
             self.confirming_reset = False
             if event.key == "y":
-                await self._do("reset", None)
+                await self._do(model.RESET, None)
             else:
                 self.say("reset cancelled")
             return
@@ -341,7 +341,7 @@ class Director(App[int]):
             n = int(event.character) - 1
             if n < len(names):
                 self.say(f"define {{{names[n]}}} as a shot")
-                await self._do("shot", "{" + names[n] + "}")
+                await self._do(model.SHOT, "{" + names[n] + "}")
             else:
                 self.say(f"no define number {n + 1}")
 
@@ -349,21 +349,21 @@ class Director(App[int]):
         text = event.value
         event.input.value = ""
         if text.strip():
-            await self._do("shot", text)
+            await self._do(model.SHOT, text)
 
-    async def action_cut(self) -> None:
+    async def action_cut_now(self) -> None:
         line = self.query_one("#line", Input)
         text, line.value = line.value, ""
         if text.strip():
-            await self._do("cut", text)
+            await self._do(model.CUT, text)
         else:
             self.say("type the cut's prompt first, then Ctrl-X")
 
-    async def action_pause(self) -> None:
+    async def action_pause_or_resume(self) -> None:
         s = self.session
-        await self._do("resume" if s is not None and s.paused else "pause", None)
+        await self._do(model.RESUME if s is not None and s.paused else model.PAUSE, None)
 
-    def action_reset(self) -> None:
+    def action_reset_session(self) -> None:
         self.confirming_reset = True
         self.say("reset the session? prompt, schedule and clocks are cleared: press y to confirm", "bold yellow")
 
@@ -403,18 +403,18 @@ class Director(App[int]):
             self.say("not connected yet")
             return
         try:
-            if action in ("shot", "cut"):
+            if action in (model.SHOT, model.CUT):
                 assert text is not None
                 when, prompt = split_line(text, self.options.defines)
-                beat = await (s.shot(prompt, at=when) if action == "shot" else s.cut(prompt, at=when))
+                beat = await (s.shot(prompt, at=when) if action == model.SHOT else s.cut(prompt, at=when))
                 where = "the next chunk" if beat.at is None else f"chunk {beat.at}"
                 clamped = " (clamped to the next chunk)" if beat.clamped else ""
                 self.say(f"{action} → {where}{clamped}: “{_short(prompt, 60)}”")
-            elif action == "pause":
+            elif action == model.PAUSE:
                 await s.pause()
-            elif action == "resume":
+            elif action == model.RESUME:
                 await s.resume()
-            elif action == "reset":
+            elif action == model.RESET:
                 await s.reset()
         except Declined as e:
             self.say(f"refused: {e.reason}", "bold red")

@@ -285,7 +285,7 @@ class LiveSession(Session):
             if at not in self.scene_starts:
                 self.scene_starts.append(at)
                 self.scene_starts.sort()
-            self._fire("cut", at, str(d.get("prompt") or ""))
+            self._fire(model.CUT, at, str(d.get(model.PROMPT) or ""))
         elif t == model.CHUNK_COMPLETE:
             self._chunk_done(d)
         elif t == model.GENERATION_PAUSED:
@@ -303,24 +303,24 @@ class LiveSession(Session):
             self._publish(Transport("complete"))
 
     def _state(self, d: dict[str, Any]) -> None:
-        if isinstance(d.get("seed"), int):
-            self.seed = d["seed"]
-        if "paused" in d:
-            self.paused = bool(d.get("paused"))
+        if isinstance(d.get(model.SEED), int):
+            self.seed = d[model.SEED]
+        if model.PAUSED in d:
+            self.paused = bool(d.get(model.PAUSED))
 
     def _chunk_done(self, d: dict[str, Any]) -> None:
-        chunk = d.get("session_chunk")
+        chunk = d.get(model.SESSION_CHUNK)
         if not isinstance(chunk, int):
             return
-        prompt = d.get("active_prompt")
+        prompt = d.get(model.ACTIVE_PROMPT)
         if chunk == 0 and prompt:
-            self._fire("opener", 0, str(prompt))
+            self._fire(model.OPENER, 0, str(prompt))
         elif prompt and prompt != self._last_prompt and chunk not in self._cut_fired_at:
-            self._fire("shot", chunk, str(prompt))
+            self._fire(model.SHOT, chunk, str(prompt))
         self._last_prompt = prompt or self._last_prompt
         # A beat planned here that did not fire (a soft shot with the prompt already playing) is gone.
         self.pending.pop(chunk, None)
-        self._publish(ChunkDone(chunk, d.get("chunk_index", 0), prompt, d.get("frames_emitted")))
+        self._publish(ChunkDone(chunk, d.get(model.CHUNK_INDEX, 0), prompt, d.get(model.FRAMES_EMITTED)))
 
     def _fire(self, kind: Literal["opener", "shot", "cut"], chunk: int, prompt: str) -> None:
         planned = self.pending.pop(chunk, None)
@@ -328,9 +328,9 @@ class LiveSession(Session):
         if planned is not None and planned[1] == prompt:
             source = "plan" if planned[2] == "plan" else "live"
         else:
-            now_kind = "cut" if kind == "cut" else "shot"
+            now_kind = model.CUT if kind == model.CUT else model.SHOT
             for i, (k, p) in enumerate(self._pending_now):
-                if p == prompt and (k == now_kind or kind == "opener"):
+                if p == prompt and (k == now_kind or kind == model.OPENER):
                     del self._pending_now[i]
                     source = "live"
                     break
@@ -354,7 +354,7 @@ class LiveSession(Session):
 
     def _ack_from_state(self, st: dict[str, Any]) -> None:
         super()._ack_from_state(st)
-        cuts = st.get("scheduled_scene_cuts") or ()
+        cuts = st.get(model.SCHEDULED_SCENE_CUTS) or ()
         for index, earliest in list(self._cut_sent_at.items()):
             s = self._waiting.get(index)
             if s is None:
@@ -528,11 +528,11 @@ class LiveSession(Session):
         if self.complete:
             raise NotLive("the model completed the scene: reset to play again")
         chunk, asked, clamped = self._aim(at)
-        fields: dict[str, Any] = {"prompt": prompt, "at": chunk}
+        fields: dict[str, Any] = {model.PROMPT: prompt, "at": chunk}
         if asked is not None:
             fields["asked"] = asked
         if not self.started:
-            if kind == "cut" or chunk is not None:
+            if kind == model.CUT or chunk is not None:
                 reason = "nothing is playing yet: the first beat is the opener, fired now"
                 self._live(kind, "declined", reason=reason, fix="fire a shot now to start", **fields)
                 raise Declined(reason, "fire a shot now (no time, no cut) to start")
@@ -543,23 +543,23 @@ class LiveSession(Session):
         if chunk is None:
             for k, p in self._pending_now:
                 taken.setdefault(self.next_chunk, f'a {k} ("{_short(p)}", fired live)')
-        starts = sorted(set(self.scene_starts) | {c for c, (k, _, _) in self.pending.items() if k == "cut"})
+        starts = sorted(set(self.scene_starts) | {c for c, (k, _, _) in self.pending.items() if k == model.CUT})
         problem = checks.live_beat_problem(kind, target, starts, taken)
         if problem is not None:
             self._live(kind, "declined", reason=problem[0], fix=problem[1], **fields)
             raise Declined(*problem)
         if chunk is None:
-            command = model.SET_SHOT if kind == "shot" else model.SCENE_CUT
-            data: dict[str, Any] = {"prompt": prompt}
+            command = model.SET_SHOT if kind == model.SHOT else model.SCENE_CUT
+            data: dict[str, Any] = {model.PROMPT: prompt}
         else:
-            command = model.SCHEDULE_SHOT if kind == "shot" else model.SCHEDULE_SCENE_CUT
-            data = {"prompt": prompt, model.AT_SESSION_CHUNK: chunk}
+            command = model.SCHEDULE_SHOT if kind == model.SHOT else model.SCHEDULE_SCENE_CUT
+            data = {model.PROMPT: prompt, model.AT_SESSION_CHUNK: chunk}
         self._fits_schema(kind, command, data, fields)
         if chunk is None:
             self._pending_now.append((kind, prompt))
         else:
             self.pending[chunk] = (kind, prompt, "live")
-            if kind == "cut":
+            if kind == model.CUT:
                 self.scene_starts = sorted(set(self.scene_starts) | {chunk})
         try:
             acked = await self._send_live(kind, command, data, **fields)
@@ -568,7 +568,7 @@ class LiveSession(Session):
                 self._pending_now.remove((kind, prompt))
             else:
                 self.pending.pop(chunk, None)
-                if kind == "cut" and chunk not in self._cut_fired_at:
+                if kind == model.CUT and chunk not in self._cut_fired_at:
                     self.scene_starts = [s for s in self.scene_starts if s != chunk]
             raise
         return LiveBeat(kind, prompt, chunk, clamped, acked)
@@ -578,47 +578,47 @@ class LiveSession(Session):
         problems = self.schema.check(command, data) if self.schema is not None else []
         if problems:
             reason = f"the model's schema does not take this `{command}`: {'; '.join(problems)}"
-            fix = f"keep the prompt to at most {model.PROMPT_MAX_CHARS} characters" if "prompt" in reason else \
+            fix = f"keep the prompt to at most {model.PROMPT_MAX_CHARS} characters" if model.PROMPT in reason else \
                 "change it to fit the schema"
             self._live(action, "declined", reason=reason, fix=fix, **fields)
             raise Declined(reason, fix)
 
     async def _opener(self, prompt: str) -> LiveBeat:
         """Nothing plays yet (an empty plan, or after a reset): the shot becomes the opener and starts the run."""
-        self._fits_schema("shot", model.SET_SHOT, {"prompt": prompt}, {"prompt": prompt, "at": 0})
-        self._pending_now.append(("shot", prompt))
+        self._fits_schema(model.SHOT, model.SET_SHOT, {model.PROMPT: prompt}, {model.PROMPT: prompt, "at": 0})
+        self._pending_now.append((model.SHOT, prompt))
         try:
-            await self._send_live("shot", model.SET_SHOT, {"prompt": prompt}, prompt=prompt, at=0)
-            acked = await self._send_live("shot", model.START, {}, at=0)
+            await self._send_live(model.SHOT, model.SET_SHOT, {model.PROMPT: prompt}, prompt=prompt, at=0)
+            acked = await self._send_live(model.SHOT, model.START, {}, at=0)
         except Refused:
-            self._pending_now.remove(("shot", prompt))
+            self._pending_now.remove((model.SHOT, prompt))
             raise
         self.started = True
         self._started_at = time.monotonic()
-        return LiveBeat("shot", prompt, 0, False, acked)
+        return LiveBeat(model.SHOT, prompt, 0, False, acked)
 
     async def shot(self, prompt: str, at: int | str | None = None) -> LiveBeat:
         """A soft shot: now (the next chunk), at session chunk `at`, or `"+N"` / `"@N"`; clamped to the next chunk."""
-        return await self._beat("shot", prompt, at)
+        return await self._beat(model.SHOT, prompt, at)
 
     async def cut(self, prompt: str, at: int | str | None = None) -> LiveBeat:
         """A hard cut to a new scene: now, or at `at` as for `shot`."""
-        return await self._beat("cut", prompt, at)
+        return await self._beat(model.CUT, prompt, at)
 
     async def pause(self) -> None:
         """Pause generation (frames stop; the chunk clock holds)."""
         self._check_open()
-        await self._send_live("pause", model.PAUSE, {})
+        await self._send_live(model.PAUSE, model.PAUSE, {})
 
     async def resume(self) -> None:
         """Resume a paused generation."""
         self._check_open()
-        await self._send_live("resume", model.RESUME, {})
+        await self._send_live(model.RESUME, model.RESUME, {})
 
     async def reset(self) -> None:
         """Reset the model: prompt, schedule and clocks cleared; the next shot is a new opener."""
         self._check_open()
-        await self._send_live("reset", model.RESET, {})
+        await self._send_live(model.RESET, model.RESET, {})
 
 
 def _short(prompt: str, width: int = 40) -> str:

@@ -41,6 +41,10 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("sim/frames.py", "", "session_chunk"): "a FrameInfo attribute stamped into the picture",
     ("review/animatic.py", "viewer", "start"): "the Windows shell's `start` program",
     ("monitor/view.py", "*", "prompt"): "the monitor page's JSON (the display's Progress fields, a planned beat)",
+    ("runtime/live.py", "LiveSession._handle", "paused"): "a Transport event's `what` (the live session's words)",
+    ("runtime/live.py", "LiveSession._after_reset", "reset"): "a Transport event's `what` (the live session's words)",
+    ("direct/tui.py", "Director._on_event", "paused"): "a Transport event's `what` (the live session's words)",
+    ("direct/tui.py", "Director._on_event", "reset"): "a Transport event's `what` (the live session's words)",
 }
 
 

@@ -44,6 +44,9 @@ def configure_direct(parser: argparse.ArgumentParser) -> None:
                         help="frames in a chunk on the embedded simulator (default: the plan's clock)")
     parser.add_argument("--clip-seconds", type=_positive, default=10.0, metavar="SECONDS",
                         help="how much video a snap clip (Ctrl-S) holds (default 10)")
+    parser.add_argument("--monitor", action="store_true",
+                        help="serve a live page on 127.0.0.1: the picture beside the plan, with a moving playhead")
+    parser.add_argument("--no-open", action="store_true", help="with --monitor: log the URL only, do not open a browser")
     add_clock_option(parser)
 
 
@@ -91,7 +94,8 @@ def direct_command(args: argparse.Namespace) -> int:
                "simulator": simulator, "clock": args.clock}
     clip_dir = os.path.dirname(os.path.abspath(args.take)) if args.take else os.getcwd()
     options = DirectOptions(plan=args.file, connect=connect, defines=defines, take=args.take, trace=trace,
-                            clip_seconds=args.clip_seconds, clip_dir=clip_dir)
+                            clip_seconds=args.clip_seconds, clip_dir=clip_dir, monitor=args.monitor,
+                            open_page=not args.no_open)
     app = Director(options)
     ran = app.run()
     code = app.exit_code if ran is None else ran

@@ -65,6 +65,10 @@ class DirectOptions:
     trace: str | None = None
     clip_seconds: float = CLIP_SECONDS
     clip_dir: str = "."
+    monitor: bool = False
+    """Serve the live page (longlive_dsl/monitor) beside the terminal."""
+    open_page: bool = True
+    """With `monitor`: open the page in a browser where one can show."""
 
 
 def split_line(line: str, defines: dict[str, str]) -> tuple[str | None, str]:
@@ -138,6 +142,11 @@ class Director(App[int]):
         self.traces: list[str] = []
         self._clips = 0
         self.written: list[str] = []
+        self.monitor: Any = None
+        """The live page (`--monitor`), started with the first session, fed by every session after it."""
+        self._page: Any = None
+        self._chunk_offset = 0
+        """Session chunks played by the sessions before a reconnect (the page's playhead goes on from there)."""
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -169,6 +178,17 @@ class Director(App[int]):
     # -- the session -----------------------------------------------------------------------------
 
     async def _direct(self) -> None:
+        try:
+            await self._sessions()
+        finally:
+            if self.monitor is not None:
+                monitor, self.monitor, self._page = self.monitor, None, None
+                await asyncio.to_thread(monitor.close)  # the final state to every tab, then the server stops
+        self._write_take()
+        self.exit(self.exit_code)
+
+    async def _sessions(self) -> None:
+        """One session, then (after a fault, when asked) a new one continuing the plan, until quit."""
         from .api import connect, rest_of_plan
 
         plan: Any = self.options.plan
@@ -181,7 +201,9 @@ class Director(App[int]):
             try:
                 async with connect(plan, trace=trace, **options) as session:
                     self.session = session
-                    session.on_frame = self.ring.add
+                    session.on_frame = self._on_frame
+                    if self.options.monitor:
+                        await self._feed_monitor(session)
                     self.transport = "playing" if session.started else "type a shot to start"
                     watcher = asyncio.ensure_future(self._watch(session))
                     ended = asyncio.ensure_future(session.wait_ended())
@@ -218,9 +240,65 @@ class Director(App[int]):
                 break
             number += 1
             self.exit_code = 0
+            self._chunk_offset += self.session.session_chunk  # rest_of_plan's chunk 0 is this chunk
             self.say(f"reconnecting: session {number}")
-        self._write_take()
-        self.exit(self.exit_code)
+
+    def _on_frame(self, frame: Any) -> None:
+        """A decoded frame (on the decoding thread): into the clip ring, and to the page when it is served."""
+        self.ring.add(frame)
+        monitor = self.monitor
+        if monitor is not None:
+            monitor.frame(frame)
+
+    async def _feed_monitor(self, session: LiveSession) -> None:
+        """Start the page for the session's plan (once), then tell it where this session is."""
+        from ..commands.run import Redacting
+        from ..runtime.trace import Redactor
+
+        if self.monitor is None:
+            from ..monitor import start_for_run
+
+            api_key = self.options.connect.get("api_key")
+            try:
+                self.monitor = await asyncio.to_thread(start_for_run, session.program, _Say(self),
+                                                       open_page=self.options.open_page)
+            except OSError as e:
+                self.say(f"error: cannot start the monitor: {e}", "red")
+                self.options.monitor = False
+                return
+            # the page sees what the terminal shows, with a key a server echoes redacted the same way
+            self._page = Redacting(self.monitor, Redactor([api_key] if api_key else []))
+        self._page.status(session.status, session.status_detail)
+        self._page.progress(self._page_progress(session))
+
+    def _page_progress(self, session: LiveSession) -> Any:
+        """The session's progress on the page's chunk clock (a reconnected session goes on from the last)."""
+        import dataclasses
+
+        p = session.progress
+        return dataclasses.replace(p, chunks_done=p.chunks_done + self._chunk_offset,
+                                   stops_at=p.stops_at + self._chunk_offset)
+
+    def _tell_page(self, event: Any) -> None:
+        """A session event, as the page shows it (status, progress, fired beats, problems, notes)."""
+        page, s = self._page, self.session
+        if page is None:
+            return
+        if isinstance(event, StatusChanged):
+            page.status(event.status, event.detail)
+        elif isinstance(event, ChunkDone) and s is not None:
+            page.progress(self._page_progress(s))
+        elif isinstance(event, BeatFired):
+            page.info(f"chunk {event.session_chunk + self._chunk_offset}: {event.kind} fired ({event.source}) "
+                      f"“{event.prompt}”")
+        elif isinstance(event, Transport):
+            page.info(f"{event.what}")
+        elif isinstance(event, CommandRefused):
+            page.problem(f"the model refused `{event.command}`: {event.reason}")
+        elif isinstance(event, Note):
+            page.info(event.text)
+        elif isinstance(event, Fault):
+            page.problem(f"FAULT: {event.message}")
 
     def _outputs(self, number: int) -> tuple[str | None, str | None]:
         """The trace and video of session `number` (the first as given; later ones beside them, `.sessionN`)."""
@@ -239,6 +317,7 @@ class Director(App[int]):
             self._on_event(event)
 
     def _on_event(self, event: Any) -> None:
+        self._tell_page(event)
         if isinstance(event, StatusChanged):
             self.status, self.status_detail = event.status, event.detail
         elif isinstance(event, BeatFired):
@@ -410,6 +489,9 @@ class Director(App[int]):
                 where = "the next chunk" if beat.at is None else f"chunk {beat.at}"
                 clamped = " (clamped to the next chunk)" if beat.clamped else ""
                 self.say(f"{action} → {where}{clamped}: “{_short(prompt, 60)}”")
+                if self._page is not None:
+                    at = "the next chunk" if beat.at is None else f"chunk {beat.at + self._chunk_offset}"
+                    self._page.info(f"live {action} → {at}{clamped}: “{prompt}”")
             elif action == model.PAUSE:
                 await s.pause()
             elif action == model.RESUME:
@@ -422,6 +504,17 @@ class Director(App[int]):
         except (DirectError, ValueError) as e:
             self.say(f"error: {e}", "red")
         self.refresh_panels()
+
+
+class _Say:
+    """The monitor's start-up note (its URL), as a line in the log panel."""
+
+    def __init__(self, director: Director) -> None:
+        self.director = director
+
+    def info(self, text: str) -> None:
+        """The line."""
+        self.director.say(text, "cyan")
 
 
 def _short(text: str, width: int) -> str:

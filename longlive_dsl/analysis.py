@@ -6,6 +6,7 @@ editor shows is exactly what the command line reports.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, has_errors, sort_key
@@ -16,13 +17,18 @@ from .timeline import Timeline
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """A storyboard, analysed: its text as parsed, its Document and Timeline (None when a stage failed), every diagnostic."""
+    """A storyboard, analysed: its text as parsed, its Document and Timeline (None when a stage failed), every diagnostic.
+
+    A file with `variant` blocks has one Timeline per variant in `variants`; `timeline` is the first
+    of them (the opening plays the same in all of them).
+    """
 
     source: str  # the text as parsed: no BOM, `\n` line ends
     file: str
     document: ast.Document | None
     timeline: Timeline | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    variants: list[Timeline] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -38,7 +44,7 @@ def analyse(source: str, file: str = "<input>", clock: str | None = None) -> Ana
     from .checks import check
     from .model import CLOCKS
     from .syntax import parse
-    from .timeline import resolve
+    from .timeline import resolve, split_variants
 
     if clock is not None and clock not in CLOCKS:
         raise ValueError(f"unknown clock profile {clock!r}; known: {', '.join(CLOCKS)}")
@@ -46,7 +52,38 @@ def analyse(source: str, file: str = "<input>", clock: str | None = None) -> Ana
     document, diagnostics = parse(text, file)
     if document is None:
         return Analysis(text, file, None, None, sorted(diagnostics, key=sort_key))
-    timeline, diagnostics = resolve(document, CLOCKS[clock] if clock is not None else None)
-    if not has_errors(diagnostics):
-        diagnostics += check(timeline)
-    return Analysis(text, file, document, timeline, sorted(diagnostics, key=sort_key))
+    parts, diagnostics = split_variants(document)
+    timelines: list[Timeline] = []
+    found: list[list[Diagnostic]] = []
+    for name, part in parts:
+        timeline, diags = resolve(part, CLOCKS[clock] if clock is not None else None)
+        timeline.variant = name
+        if not has_errors(diags):
+            diags += check(timeline)
+        timelines.append(timeline)
+        found.append(diags)
+    diagnostics += _per_variant(found, [tl.variant for tl in timelines])
+    return Analysis(text, file, document, timelines[0], sorted(diagnostics, key=sort_key), timelines)
+
+
+def _per_variant(found: list[list[Diagnostic]], names: list[str | None]) -> list[Diagnostic]:
+    """Each variant's diagnostics, once: one found in every variant alike is the file's; any other says its variant."""
+    if len(found) == 1:
+        return found[0]
+
+    def key(d: Diagnostic) -> tuple[object, ...]:
+        return (d.code, d.span.start, d.span.end, d.message, d.label, d.help)
+
+    everywhere = set.intersection(*({key(d) for d in diags} for diags in found))
+    out: list[Diagnostic] = []
+    shared: set[tuple[object, ...]] = set()
+    for name, diags in zip(names, found, strict=True):
+        for d in diags:
+            k = key(d)
+            if k in everywhere:
+                if k not in shared:
+                    shared.add(k)
+                    out.append(d)
+            else:
+                out.append(dataclasses.replace(d, variant=name))
+    return out

@@ -69,6 +69,19 @@ _TABLE = [
     Code("E206", ERROR, "repeated timing",
          "A scene or shot takes at most one `at` and one `for`.",
          'shot at 3 at 5 "..."'),
+    Code("E207", ERROR, "variant before any scene",
+         "A `variant` continues the opening above it: the shared scenes come first, then each "
+         "`variant \"name\"` line starts one alternative, which runs to the next `variant` or the end "
+         "of the file. A variant above the first scene has no opening to continue.",
+         'variant "a"   # move below the opening scene\nscene "Opening"\n  shot "..."'),
+    Code("E208", ERROR, "duplicate variant name",
+         "Every variant compiles to its own program, named `FILE@name`, so variant names are unique "
+         "within a file.",
+         'variant "rain"\n  shot "..."\nvariant "rain"   # rename one'),
+    Code("E209", ERROR, "unusable variant name",
+         "A variant's name becomes part of program and file names (`FILE@name`, a take's folder), so "
+         "it is 1 to 40 letters, digits, `-` or `_`.",
+         'variant "night time!"   # write: variant "night-time"'),
     # ---- values ---------------------------------------------------------------------------
     Code("E301", ERROR, "malformed time",
          "A time is a whole chunk count (12), seconds (6s, 7.5s), minutes:seconds (1:05, 1:05.5) or "

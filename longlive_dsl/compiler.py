@@ -7,7 +7,7 @@ from typing import Any
 from . import model
 from .diagnostics import Span
 from .program import ClockProfile, Program
-from .timeline import CUT, Timeline
+from .timeline import CUT, Timeline, take_name
 
 
 def _span(file: str, span: Span) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def build_program(tl: Timeline) -> Program:
         raise ValueError("build_program needs a Timeline whose scenes are all placed")
     # One validation pass in pydantic's core is faster than constructing each model in Python.
     return Program.model_validate({
-        "source": file, "title": tl.title, "commands": commands, "end": tl.end_chunk, "stops_at": stops_at,
+        "source": take_name(file, tl.variant), "title": tl.title, "commands": commands, "end": tl.end_chunk, "stops_at": stops_at,
         "clock": ClockProfile.of(tl.clock), "frames": tl.frames_at(stops_at),
         "scenes": scenes, "source_map": source_map,
     })

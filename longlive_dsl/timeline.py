@@ -117,6 +117,7 @@ class Timeline:
     scenes: list[Scene] = field(default_factory=list)
     end: Time | None = None
     end_node: ast.End | None = None
+    variant: str | None = None  # the `variant` this timeline plays (None: the file has no variants)
 
     @property
     def beats(self) -> list[Beat]:
@@ -701,6 +702,53 @@ class _Resolver:
                            label="the shot before it has no length",
                            help="add `at N` here, or `for N` to the shot before it",
                            related=(Related(before.node.keyword_span, "the shot before, with no `for`"),))
+
+
+VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+"""What a variant may be called: it becomes part of program and file names (`FILE@name`)."""
+
+
+def take_name(file: str, variant: str | None) -> str:
+    """A variant's program name, `FILE@variant` (the file name alone when there are no variants)."""
+    return file if variant is None else f"{file}@{variant}"
+
+
+def split_variants(doc: ast.Document) -> tuple[list[tuple[str | None, ast.Document]], list[Diagnostic]]:
+    """One Document per variant: the shared opening followed by that variant's statements.
+
+    A file without `variant` lines is its own one document (named None). Every statement keeps its
+    span in the one source text, so each variant's diagnostics point into the file as written.
+    """
+    opening: list[ast.Statement] = []
+    variants: list[tuple[ast.Variant, list[ast.Statement]]] = []
+    diags: list[Diagnostic] = []
+    scene_seen = False
+    for st in doc.statements:
+        if isinstance(st, ast.Variant):
+            if not scene_seen and not variants:
+                diags.append(Diagnostic("E207", ERROR, "a `variant` before any scene", doc.file, st.keyword_span,
+                                        help="write the shared opening (a scene with a shot) above the first `variant`"))
+            variants.append((st, []))
+            continue
+        scene_seen = scene_seen or isinstance(st, ast.Scene)
+        (variants[-1][1] if variants else opening).append(st)
+    if not variants:
+        return [(None, doc)], diags
+    seen: dict[str, ast.Variant] = {}
+    out: list[tuple[str | None, ast.Document]] = []
+    for node, body in variants:
+        name = node.name.value
+        if not VARIANT_NAME.fullmatch(name):
+            diags.append(Diagnostic("E209", ERROR, f"`{name}` cannot be a variant name", doc.file, node.name.span,
+                                    label="used in program and file names",
+                                    help="name it with 1 to 40 letters, digits, `-` or `_`"))
+        elif name in seen:
+            diags.append(Diagnostic("E208", ERROR, f"a second variant named `{name}`", doc.file, node.name.span,
+                                    help="give each variant its own name",
+                                    related=(Related(seen[name].name.span, "the first variant of this name"),)))
+        seen.setdefault(name, node)
+        out.append((name, dataclasses.replace(doc, statements=opening + body)))  # checked even when misnamed
+    return out, diags
 
 
 def resolve(doc: ast.Document, clock: model.Clock | None = None) -> tuple[Timeline, list[Diagnostic]]:

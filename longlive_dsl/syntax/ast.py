@@ -80,12 +80,21 @@ class End:
 
 
 @dataclass(slots=True)
+class Variant:
+    """`variant "name"`: an alternative continuation of the opening, running to the next `variant` or the end."""
+
+    name: Text
+    span: Span
+    keyword_span: Span
+
+
+@dataclass(slots=True)
 class Comment:
     text: str  # including the leading '#'
     span: Span
 
 
-Statement = Title | Seed | Clock | Define | Scene | Shot | End
+Statement = Title | Seed | Clock | Define | Scene | Shot | End | Variant
 
 
 @dataclass(slots=True)

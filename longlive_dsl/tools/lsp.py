@@ -262,14 +262,15 @@ def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
             early = "" if stop >= tl.end.chunks else f" (the model completes the last scene at chunk {stop}, before this end)"
             return (f"**end**: the run stops after {_chunks(stop)}{early} — {clock(tl, stop)} of video "
                     f"({tl.frames_at(stop)} frames at {model.FPS} fps on the {tl.clock.name} clock)"), st.span
-    fates = iter(firing_beats(tl))
-    for scene in tl.scenes:
-        if _inside(scene.node.span, offset):
-            return hover_scene(tl, scene), scene.node.span
-        for beat in scene.beats:
-            fires = next(fates)
-            if _inside(beat.node.span, offset):
-                return hover_beat(tl, scene, beat, fires), beat.node.span
+    for variant in analysis.variants or [tl]:  # a variant's scenes are in its own timeline; the opening in all
+        fates = iter(firing_beats(variant))
+        for scene in variant.scenes:
+            if _inside(scene.node.span, offset):
+                return hover_scene(variant, scene), scene.node.span
+            for beat in scene.beats:
+                fires = next(fates)
+                if _inside(beat.node.span, offset):
+                    return hover_beat(variant, scene, beat, fires), beat.node.span
     return None
 
 
@@ -475,11 +476,11 @@ def document_symbols(result: Analysis, text: _Text) -> list[types.DocumentSymbol
     if result.document is None:
         return None
     starts: dict[int, Any] = {}
-    if result.timeline is not None:
-        for scene in result.timeline.scenes:
-            starts[scene.node.span.start] = scene.start
+    for timeline in result.variants:
+        for scene in timeline.scenes:
+            starts.setdefault(scene.node.span.start, scene.start)
             for beat in scene.beats:
-                starts[beat.node.span.start] = (beat.start, beat.kind)
+                starts.setdefault(beat.node.span.start, (beat.start, beat.kind))
     out: list[types.DocumentSymbol] = []
     scene_symbol: types.DocumentSymbol | None = None
     children: list[types.DocumentSymbol] = []

@@ -26,9 +26,9 @@ def build_program(tl: Timeline) -> Program:
         commands.append({"type": kind, "data": data})
         return len(commands) - 1
 
-    if tl.seed is not None and tl.seed_node is not None:
-        emit(model.SET_SEED, {"seed": tl.seed}, tl.seed_node.span)
     beats = tl.beats
+    if tl.seed is not None:  # a `--seed` given without a `seed` statement maps to the opener
+        emit(model.SET_SEED, {"seed": tl.seed}, tl.seed_node.span if tl.seed_node is not None else beats[0].span)
     opener = beats[0]
     index_of = {id(opener): emit(model.SET_SHOT, {"prompt": opener.prompt}, opener.span)}
     for beat in sorted(beats[1:], key=lambda b: b.start or 0):  # every beat is placed here

@@ -305,5 +305,19 @@ def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], st
     """Print diagnostics to a stream (stderr by default), coloured when it is a terminal."""
     stream = stream or sys.stderr
     color = use_color(stream)
+    sources = dict(sources)  # included files read here are not the caller's
     for d in sorted(diagnostics, key=sort_key):
-        print(render_text(d, sources.get(d.file), color) + "\n", file=stream)
+        print(render_text(d, sources.get(d.file) or _included_source(d.file, sources), color) + "\n", file=stream)
+
+
+def _included_source(file: str, sources: dict[str, str]) -> str | None:
+    """The text of a file a diagnostic is in but the caller did not read (an included library), read once."""
+    from .source import SourceError, read_source
+
+    if file.startswith("<") or file == "-":
+        return None
+    try:
+        sources[file] = read_source(file)
+    except SourceError:
+        return None
+    return sources[file]

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from .files import add_clock_option, display_name, read_or_report, write_output
+from .overrides import add_override_options
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -24,8 +25,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     elif name == "compile":
         parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
         parser.add_argument("--json", action="store_true", help="print the whole Program as JSON")
-        parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+        parser.add_argument("-o", "--output", metavar="PATH",
+                            help="write to PATH instead of stdout (a folder, one file per variant, when the file has variants)")
         add_clock_option(parser)
+        add_override_options(parser, sweep=False)
     elif name == "plan":
         parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
         add_clock_option(parser)
@@ -206,15 +209,24 @@ def _as_written(path: str, text: str) -> str:
 
 def compile_(args: argparse.Namespace) -> int:
     """One Program; for a file with `variant` blocks one per variant (headed `# FILE@variant`, or a folder with -o)."""
-    from .. import compile_variants
+    from .. import analyse
+    from ..compiler import build_program
     from ..diagnostics import print_diagnostics
+    from .overrides import one_seed, overrides_of, unknown_sets
 
+    seed = one_seed(args)
+    if seed is False:
+        return EXIT_USAGE
     text = read_or_report(args.file)
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    programs, diags = compile_variants(text, name, args.clock)
-    print_diagnostics(diags, {name: text}, sys.stderr)
+    result = analyse(text, name, args.clock, overrides_of(args, seed if isinstance(seed, int) else None))
+    diags = result.diagnostics
+    print_diagnostics(diags, result.sources, sys.stderr)
+    if unknown_sets(args, result, name):
+        return EXIT_USAGE
+    programs = [build_program(tl) for tl in result.variants] if result.ok else []
     if not programs:
         n = sum(1 for d in diags if d.is_error)
         print(f"error: {name} has {n} error{'s' if n != 1 else ''}; nothing written", file=sys.stderr)

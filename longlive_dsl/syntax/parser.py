@@ -102,6 +102,10 @@ class _Builder(Transformer[Token, Any]):
         kw, s = c
         return ast.Variant(_text(s), span_of(kw).to(span_of(s)), span_of(kw))
 
+    def include(self, c: list[Any]) -> Any:
+        kw, s = c
+        return ast.Include(_text(s), span_of(kw).to(span_of(s)), span_of(kw))
+
 
 def grammar_text() -> str:
     """The grammar shipped inside the package (grammar/llv.lark in the source tree)."""

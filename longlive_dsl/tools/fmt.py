@@ -127,6 +127,8 @@ def meaning(doc: ast.Document) -> list[tuple[object, ...]]:
             out.append(("clock", st.name))
         elif isinstance(st, ast.Variant):
             out.append(("variant", text(st.name)))
+        elif isinstance(st, ast.Include):
+            out.append(("include", st.path.value))
         else:
             out.append((type(st).__name__, repr(st)))
     return out
@@ -247,6 +249,8 @@ def _statement(source: str, st: ast.Statement, indent: str) -> str:
         words = ["end", "at", st.time]
     elif isinstance(st, ast.Variant):
         words = ["variant", string(st.name)]
+    elif isinstance(st, ast.Include):
+        words = ["include", string(st.path)]
     else:  # pragma: no cover - the AST has no other statements
         raise TypeError(f"unknown statement {type(st).__name__}")
     return indent + " ".join(words)

@@ -21,6 +21,7 @@ or CR line ends are accepted as `llv lint` accepts them, and lines are counted a
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -148,6 +149,21 @@ def _defines(doc: ast.Document) -> dict[str, ast.Define]:
         if isinstance(st, ast.Define):
             found.setdefault(st.name, st)
     return found
+
+
+def definition_elsewhere(analysis: Analysis, name: str, units: Callable[[str], int]) -> list[types.Location] | None:
+    """Where a define that an included file brings is written: that file's URI and the define's name."""
+    from pygls.uris import from_fs_path
+
+    tl = analysis.timeline
+    info = tl.defines.get(name) if tl is not None else None
+    if info is None or info.node.origin is None:
+        return None
+    origin = info.node.origin
+    uri = from_fs_path(os.path.abspath(origin.file))
+    if uri is None:
+        return None
+    return [types.Location(uri=uri, range=_Text(origin.source, units).range(info.node.name_span))]
 
 
 def reference_at(doc: ast.Document, offset: int) -> tuple[str, int, int] | None:
@@ -326,6 +342,17 @@ def related_information(d: Diagnostic, text: _Text, uri: str) -> list[types.Diag
                                                message=printable(r.message)) for r in d.related]
 
 
+def here(d: Diagnostic, result: Analysis) -> Diagnostic:
+    """A diagnostic as this document shows it: one in an included file is placed on the `include` that brought it."""
+    import dataclasses
+
+    via = result.included_by.get(d.file) if d.file != result.file else None
+    if via is None:
+        return d
+    return dataclasses.replace(d, span=via, message=f"{d.file}:{d.span.line}:{d.span.column}: {d.message}",
+                               related=(), fixes=())
+
+
 def config_of(ls: LlvLanguageServer, uri: str):
     """The document's configuration, found as `llv lint` finds it, afresh each time (an edited llv.toml
     counts at once); the defaults when it cannot be read."""
@@ -386,7 +413,7 @@ def build_server() -> LlvLanguageServer:
         result = ls.analysis(uri)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=document.version,
-            diagnostics=[to_lsp(d, text, uri) for d in reported(ls, uri, result)]))
+            diagnostics=[to_lsp(here(d, result), text, uri) for d in reported(ls, uri, result)]))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LlvLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -424,9 +451,9 @@ def build_server() -> LlvLanguageServer:
         if ref is None:
             return None
         target = _defines(doc).get(ref[0])
-        if target is None:
-            return None
-        return [types.Location(uri=uri, range=text.range(target.name_span))]
+        if target is not None:
+            return [types.Location(uri=uri, range=text.range(target.name_span))]
+        return definition_elsewhere(ls.analysis(uri), ref[0], text.units)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["{"]))
     def completion(ls: LlvLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:

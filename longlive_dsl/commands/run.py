@@ -401,7 +401,8 @@ def print_summary(results: list[Any]) -> None:
         status = r.status + (" (resumed)" if r.resumed else "") + (f" ({r.attempts} tries)" if r.attempts > 1 else "")
         table.add_row(escape(printable(r.take)), status, f"{r.beats_on_plan}/{r.beats}", str(r.frames),
                       f"{r.wall_seconds:.1f} s", r.exit_class)
-    Console(highlight=False, soft_wrap=False).print(table)
+    wide = None if sys.stdout.isatty() else 200  # a pipe or a file gets whole names, not a terminal's width
+    Console(highlight=False, width=wide).print(table)
 
 
 class Quiet:

@@ -440,7 +440,8 @@ class CloudSignalling(Signalling):
 
     async def _poll_ready(self) -> dict[str, Any]:
         """Poll the session until it is ready. While the coordinator says WAITING (queued for a GPU) the
-        wait counts as a wait for capacity, bounded by `capacity_wait` rather than by the poll count."""
+        wait counts as a wait for capacity (the signalling deadline moves on) for up to `capacity_wait`
+        seconds; after that the signalling deadline runs again."""
         delay = 0.2
         polls = 0
         deadline = time.monotonic() + self.capacity_wait
@@ -455,10 +456,8 @@ class CloudSignalling(Signalling):
             if desc.capabilities and desc.selected_transport:
                 return desc.model_dump(mode="json")
             if state == "WAITING":
-                if time.monotonic() + delay > deadline:
-                    raise RunError(Failure.NO_CAPACITY, f"no GPU became free within {self.capacity_wait:g} s "
-                                   "(the session waited in the coordinator's queue)")
-                self.on_capacity_wait(delay)
+                if time.monotonic() + delay <= deadline:  # beyond --capacity-wait, the signalling deadline runs
+                    self.on_capacity_wait(delay)
                 await self.sleep(delay)
                 delay = min(delay * 2, QUEUE_POLL_SECONDS)
                 continue

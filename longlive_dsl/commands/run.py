@@ -201,20 +201,51 @@ def load_program(path: str, clock: str | None = None) -> tuple[Any, int]:
         except ValueError as e:
             print(f"error: {path} is not a compiled Program: {e}", file=sys.stderr)
             return None, Failure.USAGE.value
-    from .. import compile
-    from ..diagnostics import has_errors, print_diagnostics
+    from .. import analyse
+    from ..compiler import build_program
+    from ..diagnostics import print_diagnostics
     from .files import display_name, read_or_report
 
+    path, variant = split_variant(path)
     text = read_or_report(path)
     if text is None:
         return None, Failure.USAGE.value
     name = display_name(path)
-    program, diags = compile(text, name, clock)
-    print_diagnostics(diags, {name: text})
-    if program is None or has_errors(diags):
+    result = analyse(text, name, clock)
+    print_diagnostics(result.diagnostics, result.sources)
+    if not result.ok:
         print(f"error: {name} has errors; nothing was run", file=sys.stderr)
         return None, Failure.STORYBOARD.value
-    return program, 0
+    chosen = pick_variants(result.variants, variant, name)
+    if chosen is None:
+        return None, Failure.USAGE.value
+    if len(chosen) > 1:
+        names = ", ".join(str(tl.variant) for tl in chosen)
+        print(f"error: {name} has {len(chosen)} variants ({names}); name one as {name}@{chosen[0].variant}",
+              file=sys.stderr)
+        return None, Failure.USAGE.value
+    return build_program(chosen[0]), 0
+
+
+def split_variant(path: str) -> tuple[str, str | None]:
+    """`story.llv@calm` -> ("story.llv", "calm"); a path that exists as written is a path."""
+    if "@" in path and not os.path.exists(path):
+        file, _, variant = path.rpartition("@")
+        return file, variant
+    return path, None
+
+
+def pick_variants(timelines: list[Any], variant: str | None, name: str) -> list[Any] | None:
+    """The timelines `FILE@variant` asks for (all of them without a variant); None after saying why not."""
+    if variant is None:
+        return timelines
+    chosen = [tl for tl in timelines if tl.variant == variant]
+    if not chosen:
+        known = ", ".join(str(tl.variant) for tl in timelines if tl.variant is not None)
+        print(f"error: {name} has no variant `{variant}`" + (f"; its variants: {known}" if known else
+                                                             " (it has no variants)"), file=sys.stderr)
+        return None
+    return chosen
 
 
 def collect_takes(args: argparse.Namespace) -> tuple[list[Any] | None, int]:
@@ -243,6 +274,7 @@ def collect_takes(args: argparse.Namespace) -> tuple[list[Any] | None, int]:
                 return None, code
             takes.append(Take(take_name(path, None, None, False), program, path))
             continue
+        path, variant = split_variant(path)
         text = read_or_report(path)
         if text is None:
             return None, Failure.USAGE.value
@@ -256,7 +288,10 @@ def collect_takes(args: argparse.Namespace) -> tuple[list[Any] | None, int]:
             if not result.ok:
                 print(f"error: {name} has errors; nothing was run", file=sys.stderr)
                 return None, Failure.STORYBOARD.value
-            for tl in result.variants:
+            chosen = pick_variants(result.variants, variant, name)
+            if chosen is None:
+                return None, Failure.USAGE.value
+            for tl in chosen:
                 takes.append(Take(take_name(path, tl.variant, seed, sweep), build_program(tl), path, tl.variant, seed))
             if len(takes) > MAX_TAKES:
                 print(f"error: more than {MAX_TAKES} takes asked for", file=sys.stderr)

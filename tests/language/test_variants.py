@@ -121,3 +121,30 @@ def test_plan_shows_the_variants_side_by_side(tmp_path):
     header = next(line for line in proc.stdout.splitlines() if "storm" in line)
     assert "calm" in header
     assert "Storm" in proc.stdout and "Calm" in proc.stdout
+
+
+def test_a_command_playing_one_program_asks_which_variant(tmp_path):
+    path = tmp_path / "h.llv"
+    path.write_text(BRANCHING)
+    proc = llv("verify", tmp_path / "none.jsonl", path)
+    assert proc.returncode == 2 and "has 2 variants (storm, calm)" in proc.stderr and f"{path}@storm" in proc.stderr
+
+
+def test_file_at_variant_names_one_variant_and_an_unknown_one_is_refused(tmp_path):
+    path = tmp_path / "h.llv"
+    path.write_text(BRANCHING)
+    proc = llv("verify", tmp_path / "none.jsonl", f"{path}@calm")
+    assert proc.returncode == 2 and "cannot read the trace" in proc.stderr  # the program was found
+    proc = llv("verify", tmp_path / "none.jsonl", f"{path}@dawn")
+    assert proc.returncode == 2 and "no variant `dawn`; its variants: storm, calm" in proc.stderr
+
+
+def test_the_language_server_completes_the_new_keywords():
+    from longlive_dsl.tools.lsp import KEYWORDS
+
+    assert {"variant", "include"} <= set(KEYWORDS)
+
+
+def test_fmt_writes_an_include_as_a_header():
+    text = f'include   "lib/cast.llv"\nscene "A"\n  shot {P}\n'
+    assert format_source(text, "h.llv", verify=False).startswith('include "lib/cast.llv"\n')

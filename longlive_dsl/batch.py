@@ -12,7 +12,7 @@ time is measured by the kernel (`os.wait4`). The folder of a take, `OUT/NAME/`, 
 
 `OUT/summary.json` lists every take. A failed take is tried again only when its failure class is
 retryable (RETRYABLE: no capacity after waiting, a timeout, a connection lost); the others go on.
-Ctrl-C (or SIGTERM) asks every running take to end cleanly (each ends its session, and its trace
+Ctrl-C (or SIGTERM, SIGHUP) asks every running take to end cleanly (each ends its session, and its trace
 and video stay valid), starts no new take, and still writes the summary.
 """
 
@@ -136,7 +136,8 @@ class Runner:
                 results[take.name] = earlier
             else:
                 pending.append(take)
-        previous = signal.signal(signal.SIGTERM, self._on_sigterm) if threading.current_thread() is threading.main_thread() else None
+        main = threading.current_thread() is threading.main_thread()
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGHUP)} if main else {}
         pool = ThreadPoolExecutor(max_workers=max(1, batch.jobs), thread_name_prefix="take")
         futures: dict[Future[TakeResult], Take] = {pool.submit(self.one, take): take for take in pending}
         try:
@@ -151,14 +152,14 @@ class Runner:
                 results[take.name] = f.result()  # each ends soon: its process got SIGINT, or it never starts
         finally:
             pool.shutdown(wait=True)
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         ordered = [results[t.name] for t in batch.takes]
         write_summary(batch.out / SUMMARY, ordered)
         return ordered
 
-    def _on_sigterm(self, signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+    def _on_signal(self, signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM or SIGHUP: end every take cleanly, as Ctrl-C does
 
     def stop(self, why: str) -> None:
         """Start no new take and ask every running one to end (SIGINT: it ends its session and closes its files)."""

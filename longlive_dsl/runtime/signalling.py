@@ -439,12 +439,12 @@ class CloudSignalling(Signalling):
         return self.descriptor
 
     async def _poll_ready(self) -> dict[str, Any]:
-        """Poll the session until it is ready. While the coordinator says WAITING (queued for a GPU) the
-        wait counts as a wait for capacity (the signalling deadline moves on) for up to `capacity_wait`
-        seconds; after that the signalling deadline runs again."""
+        """Poll the session until it is ready (at most 20 polls, backing off to 10 s). While the coordinator
+        says the session is queued for a GPU (WAITING with a `queue_position`), polls count as a wait for
+        capacity instead (the signalling deadline moves on), for up to `capacity_wait` seconds in all."""
         delay = 0.2
         polls = 0
-        deadline = time.monotonic() + self.capacity_wait
+        queued = 0.0  # seconds waited in the queue
         while True:
             resp = await self.call("GET", f"/sessions/{self.session_id}", headers=API_VERSION_HEADERS, what="waiting for the session")
             if resp.status_code != 200:
@@ -455,11 +455,14 @@ class CloudSignalling(Signalling):
                 raise RunError(Failure.CONNECTION_LOST, f"the session became {state} before it was ready")
             if desc.capabilities and desc.selected_transport:
                 return desc.model_dump(mode="json")
-            if state == "WAITING":
-                if time.monotonic() + delay <= deadline:  # beyond --capacity-wait, the signalling deadline runs
-                    self.on_capacity_wait(delay)
-                await self.sleep(delay)
-                delay = min(delay * 2, QUEUE_POLL_SECONDS)
+            if state == "WAITING" and desc.queue_position is not None:
+                pause = min(QUEUE_POLL_SECONDS, max(0.2, delay))
+                if queued + pause > self.capacity_wait:
+                    raise RunError(Failure.NO_CAPACITY, f"still queued for a GPU (position {desc.queue_position}) "
+                                   f"after {queued:g} s")
+                queued += pause
+                self.on_capacity_wait(pause)
+                await self.sleep(pause)
                 continue
             polls += 1
             if polls >= 20:

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from .syntax.ast import Document
     from .timeline import Timeline
 
-__all__ = ["parse", "analyse", "Analysis", "check", "compile", "compile_file", "run", "connect", "read_source",
-           "SourceError"]
+__all__ = ["parse", "analyse", "Analysis", "check", "compile", "compile_variants", "Overrides", "compile_file", "run",
+           "connect", "read_source", "SourceError"]
 
-from .analysis import Analysis, analyse  # noqa: E402
+from .analysis import Analysis, Overrides, analyse  # noqa: E402
 from .source import SourceError, read_source  # noqa: E402
 
 
@@ -42,13 +42,28 @@ def check(source: str, file: str = "<input>", clock: str | None = None) -> tuple
 
 
 def compile(source: str, file: str = "<input>", clock: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
-    """Parse, check and compile: the Program, or None when any diagnostic is an error (`clock` as in check)."""
+    """Parse, check and compile: the Program, or None when any diagnostic is an error (`clock` as in check).
+
+    For a file with `variant` blocks this is the first variant's Program; compile_variants gives them all.
+    """
     from .compiler import build_program
 
     result = analyse(source, file, clock)
     if result.timeline is None or not result.ok:
         return None, result.diagnostics
     return build_program(result.timeline), result.diagnostics
+
+
+def compile_variants(source: str, file: str = "<input>", clock: str | None = None,
+                     overrides: Overrides | None = None) -> tuple[list[Program], list[Diagnostic]]:
+    """Compile every variant: one Program per `variant` block (named `FILE@variant`), or the file's one
+    Program when it has none; an empty list when any diagnostic is an error. `overrides`: `--seed`, `--set`."""
+    from .compiler import build_program
+
+    result = analyse(source, file, clock, overrides)
+    if result.timeline is None or not result.ok:
+        return [], result.diagnostics
+    return [build_program(tl) for tl in result.variants], result.diagnostics
 
 
 def compile_file(path: str, clock: str | None = None) -> tuple[Program | None, list[Diagnostic]]:

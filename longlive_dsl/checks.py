@@ -266,7 +266,7 @@ class _Checker:
 
     def names(self) -> None:
         for info in self.tl.defines.values():
-            if not info.used:
+            if not info.used and info.node.origin is None:  # a library's defines need not all be used
                 self.warn("W603", f"`{info.name}` is defined but never used", info.node.name_span,
                           help=f"use it as `{{{info.name}}}` in a prompt, or remove the define")
         seen: dict[str, Scene] = {}

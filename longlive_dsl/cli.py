@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compile": ("language", "compile a storyboard to the wire commands the model takes"),
     "plan": ("language", "show what plays when: scenes, beats, the end"),
     "explain": ("language", "explain a diagnostic code with an example"),
+    "new": ("new", "write a starter storyboard from a preset (llv new --list)"),
     "schema": ("interop", "print the JSON Schema of the compiled Program and of trace records"),
     "import": ("interop", "turn a web-app JSON storyboard into a readable .llv"),
     "export": ("interop", "export to LongLive's offline inference formats"),

@@ -75,6 +75,32 @@ def table() -> list[Code]:
         Code("E206", ERROR, "repeated timing",
              "A scene or shot takes at most one `at` and one `for`.",
              'shot at 3 at 5 "..."'),
+        Code("E207", ERROR, "variant before any scene",
+             "A `variant` continues the opening above it: the shared scenes come first, then each "
+             "`variant \"name\"` line starts one alternative, which runs to the next `variant` or the end "
+             "of the file. A variant above the first scene has no opening to continue.",
+             'variant "a"   # move below the opening scene\nscene "Opening"\n  shot "..."'),
+        Code("E208", ERROR, "duplicate variant name",
+             "Every variant compiles to its own program, named `FILE@name`, so variant names are unique "
+             "within a file.",
+             'variant "rain"\n  shot "..."\nvariant "rain"   # rename one'),
+        Code("E209", ERROR, "unusable variant name",
+             "A variant's name becomes part of program and file names (`FILE@name`, a take's folder), so "
+             "it is 1 to 40 letters, digits, `-` or `_`.",
+             'variant "night time!"   # write: variant "night-time"'),
+        Code("E210", ERROR, "include cannot be read",
+             "`include \"path.llv\"` reads another file's defines; the path is relative to the including "
+             "file's folder, and the file must exist and be a readable UTF-8 storyboard.",
+             'include "cast.llv"   # no such file next to this one'),
+        Code("E211", ERROR, "include cycle",
+             "A file that includes itself, directly or through other files, would never end; each file "
+             "may be included once, from files that it does not include.",
+             '# a.llv\ninclude "b.llv"\n# b.llv\ninclude "a.llv"   # refused: a.llv -> b.llv -> a.llv'),
+        Code("E212", ERROR, "not a define in an included file",
+             "An included file is a library of defines (a cast, a look); its scenes, shots and other "
+             "statements would have no place in the including storyboard.",
+             '# looks.llv\ndefine dusk = "..."\nscene "A"   # refused: only defines (and includes)'),
+        # ---- values ---------------------------------------------------------------------------
         # ---- values ---------------------------------------------------------------------------
         Code("E301", ERROR, "malformed time",
              "A time is a whole chunk count (12), seconds (6s, 7.5s), minutes:seconds (1:05, 1:05.5) or "

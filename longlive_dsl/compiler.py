@@ -7,7 +7,7 @@ from typing import Any
 from . import model
 from .diagnostics import Span
 from .program import ClockProfile, Program
-from .timeline import CUT, Timeline
+from .timeline import CUT, Timeline, take_name
 
 
 def _span(file: str, span: Span) -> dict[str, Any]:
@@ -26,9 +26,9 @@ def build_program(tl: Timeline) -> Program:
         commands.append({"type": kind, "data": data})
         return len(commands) - 1
 
-    if tl.seed is not None and tl.seed_node is not None:
-        emit(model.SET_SEED, {model.SEED: tl.seed}, tl.seed_node.span)
     beats = tl.beats
+    if tl.seed is not None:  # a `--seed` given without a `seed` statement maps to the opener
+        emit(model.SET_SEED, {model.SEED: tl.seed}, tl.seed_node.span if tl.seed_node is not None else beats[0].span)
     opener = beats[0]
     index_of = {id(opener): emit(model.SET_SHOT, {model.PROMPT: opener.prompt}, opener.span)}
     for beat in sorted(beats[1:], key=lambda b: b.start or 0):  # every beat is placed here
@@ -50,7 +50,7 @@ def build_program(tl: Timeline) -> Program:
         raise ValueError("build_program needs a Timeline whose scenes are all placed")
     # One validation pass in pydantic's core is faster than constructing each model in Python.
     return Program.model_validate({
-        "source": file, "title": tl.title, "commands": commands, "end": tl.end_chunk, "stops_at": stops_at,
+        "source": take_name(file, tl.variant), "title": tl.title, "commands": commands, "end": tl.end_chunk, "stops_at": stops_at,
         "clock": ClockProfile.of(tl.clock), "frames": tl.frames_at(stops_at),
         "scenes": scenes, "source_map": source_map,
     })

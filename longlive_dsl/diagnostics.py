@@ -102,6 +102,7 @@ class Diagnostic:
     notes: tuple[str, ...] = field(default=())
     related: tuple[Related, ...] = field(default=())
     fixes: tuple[Fix, ...] = field(default=())
+    variant: str | None = None  # the `variant` it belongs to; None: the whole file (or a file without variants)
 
     def __post_init__(self) -> None:
         from .codes import CODES
@@ -126,6 +127,7 @@ class Diagnostic:
             "notes": list(self.notes),
             "related": [r.to_json() for r in self.related],
             "fixes": [f.to_json() for f in self.fixes],
+            **({"variant": self.variant} if self.variant is not None else {}),
         }
 
 
@@ -136,9 +138,9 @@ def severity_of(code: str) -> str:
     return CODES[code].severity
 
 
-def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
-    """Diagnostics in file order: by position, then errors first, then by code."""
-    return (d.file, d.span.start, SEVERITY_ORDER[d.severity], d.code)
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str, str]:
+    """Diagnostics in file order: by position, then errors first, then by code (then by variant)."""
+    return (d.file, d.span.start, SEVERITY_ORDER[d.severity], d.code, d.variant or "")
 
 
 def has_errors(diagnostics: list[Diagnostic]) -> bool:
@@ -237,7 +239,8 @@ def render_text(diagnostic: Diagnostic, source: str | None, color: bool = False)
         marks = [m for m in marks if m.span.start <= len(source)]
     lines = sorted({m.span.line for m in marks}) if source is not None else []
     gutter = " " * max(len(str(s.line)), *(len(str(n)) for n in lines)) if lines else " " * len(str(s.line))
-    out.append(f"{gutter}{_paint('-->', 'blue', color)} {printable(d.file)}:{s.line}:{s.column}")
+    where = f' (in variant "{printable(d.variant)}")' if d.variant is not None else ""
+    out.append(f"{gutter}{_paint('-->', 'blue', color)} {printable(d.file)}:{s.line}:{s.column}{where}")
     if source is not None and lines:
         bar = _paint("|", "blue", color)
         out.append(f"{gutter} {bar}")
@@ -302,5 +305,19 @@ def print_diagnostics(diagnostics: list[Diagnostic], sources: dict[str, str], st
     """Print diagnostics to a stream (stderr by default), coloured when it is a terminal."""
     stream = stream or sys.stderr
     color = use_color(stream)
+    sources = dict(sources)  # included files read here are not the caller's
     for d in sorted(diagnostics, key=sort_key):
-        print(render_text(d, sources.get(d.file), color) + "\n", file=stream)
+        print(render_text(d, sources.get(d.file) or _included_source(d.file, sources), color) + "\n", file=stream)
+
+
+def _included_source(file: str, sources: dict[str, str]) -> str | None:
+    """The text of a file a diagnostic is in but the caller did not read (an included library), read once."""
+    from .source import SourceError, read_source
+
+    if file.startswith("<") or file == "-":
+        return None
+    try:
+        sources[file] = read_source(file)
+    except SourceError:
+        return None
+    return sources[file]

@@ -117,6 +117,7 @@ class Timeline:
     scenes: list[Scene] = field(default_factory=list)
     end: Time | None = None
     end_node: ast.End | None = None
+    variant: str | None = None  # the `variant` this timeline plays (None: the file has no variants)
 
     @property
     def beats(self) -> list[Beat]:
@@ -311,8 +312,11 @@ def timecode(seconds: Fraction) -> str:
 
 
 class _Resolver:
-    def __init__(self, doc: ast.Document, clock: model.Clock | None = None) -> None:
+    def __init__(self, doc: ast.Document, clock: model.Clock | None = None,
+                 defines: dict[str, str] | None = None) -> None:
         self.doc = doc
+        self.overrides = defines or {}
+        self.file, self.source = doc.file, doc.source  # where the text being read is (an included file's, for its defines)
         self.diags: list[Diagnostic] = []
         self.timeline = Timeline(doc.file, doc.source)
         self.clock_override = clock
@@ -324,7 +328,7 @@ class _Resolver:
 
     def error(self, code: str, message: str, span: Span, label: str | None = None, help: str | None = None,
               notes: tuple[str, ...] = (), related: tuple[Related, ...] = ()) -> None:
-        self.diags.append(Diagnostic(code, ERROR, message, self.doc.file, span, label, help, notes, related))
+        self.diags.append(Diagnostic(code, ERROR, message, self.file, span, label, help, notes, related))
 
     # -- times --
     def time(self, timing: ast.Timing) -> Time | None:
@@ -420,13 +424,14 @@ class _Resolver:
         """
         q = 3 if text.triple else 1
         base = text.span.start + q
-        raw = self.doc.source[base : text.span.end - q]
+        source = self.source
+        raw = source[base : text.span.end - q]
         tokens = enumerate(self._BRACES.finditer(raw))
         where = [text.span.start, text.span.line, text.span.column]  # a position already counted
 
         def span(index: int) -> Span:
             m = next(m for i, m in tokens if i == index)
-            start, line, column = _advance(self.doc.source, where, base + m.start())
+            start, line, column = _advance(source, where, base + m.start())
             where[:] = [start, line, column]
             return Span(line, column, line, column + len(m.group(0)), start, base + m.end())
 
@@ -506,9 +511,10 @@ class _Resolver:
     def _unknown_name(self, name: str, span: Span) -> None:
         later = self._all_defines().get(name)
         if later is not None:
+            here = (later.origin.file if later.origin is not None else self.doc.file) == self.file
             self.error("E402", f"`{{{name}}}` is used before its define", span,
                        help=f"move `define {name}` above the statement that uses it",
-                       related=(Related(later.name_span, "defined here, below its use"),))
+                       related=(Related(later.name_span, "defined here, below its use"),) if here else ())
             return
         close = self._closest_define(name)
         hint = f"did you mean `{{{close}}}`? " if close else ""
@@ -629,14 +635,24 @@ class _Resolver:
 
     def define(self, st: ast.Define) -> None:
         tl = self.timeline
-        if st.name in tl.defines:
-            first = tl.defines[st.name].node
-            self.error("E403", f"`{st.name}` is defined twice", st.name_span, label="defined again here",
-                       help="rename one of them",
-                       related=(Related(first.name_span, "first defined here"),))
-            return
-        value = self.expand(st.text)
-        tl.defines[st.name] = DefineInfo(st.name, value or "", st, broken=value is None)
+        if st.origin is not None:  # from an included file: its diagnostics name that file
+            self.file, self.source = st.origin.file, st.origin.source
+        try:
+            if st.name in tl.defines:
+                first = tl.defines[st.name].node
+                first_file = first.origin.file if first.origin is not None else self.doc.file
+                same = first_file == self.file
+                self.error("E403", f"`{st.name}` is defined twice", st.name_span, label="defined again here",
+                           help="rename one of them",
+                           notes=() if same else (f"first defined in {first_file}:{first.name_span.line}",),
+                           related=(Related(first.name_span, "first defined here"),) if same else ())
+                return
+            value = self.expand(st.text)
+            if st.name in self.overrides:  # `--set name="value"`: the text as given, its own text still checked
+                value = " ".join(self.overrides[st.name].split())
+            tl.defines[st.name] = DefineInfo(st.name, value or "", st, broken=value is None)
+        finally:
+            self.file, self.source = self.doc.file, self.doc.source
 
     # -- placement --
     def place(self) -> None:
@@ -703,10 +719,59 @@ class _Resolver:
                            related=(Related(before.node.keyword_span, "the shot before, with no `for`"),))
 
 
-def resolve(doc: ast.Document, clock: model.Clock | None = None) -> tuple[Timeline, list[Diagnostic]]:
+VARIANT_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+"""What a variant may be called: it becomes part of program and file names (`FILE@name`)."""
+
+
+def take_name(file: str, variant: str | None) -> str:
+    """A variant's program name, `FILE@variant` (the file name alone when there are no variants)."""
+    return file if variant is None else f"{file}@{variant}"
+
+
+def split_variants(doc: ast.Document) -> tuple[list[tuple[str | None, ast.Document]], list[Diagnostic]]:
+    """One Document per variant: the shared opening followed by that variant's statements.
+
+    A file without `variant` lines is its own one document (named None). Every statement keeps its
+    span in the one source text, so each variant's diagnostics point into the file as written.
+    """
+    opening: list[ast.Statement] = []
+    variants: list[tuple[ast.Variant, list[ast.Statement]]] = []
+    diags: list[Diagnostic] = []
+    scene_seen = False
+    for st in doc.statements:
+        if isinstance(st, ast.Variant):
+            if not scene_seen and not variants:
+                diags.append(Diagnostic("E207", ERROR, "a `variant` before any scene", doc.file, st.keyword_span,
+                                        help="write the shared opening (a scene with a shot) above the first `variant`"))
+            variants.append((st, []))
+            continue
+        scene_seen = scene_seen or isinstance(st, ast.Scene)
+        (variants[-1][1] if variants else opening).append(st)
+    if not variants:
+        return [(None, doc)], diags
+    seen: dict[str, ast.Variant] = {}
+    out: list[tuple[str | None, ast.Document]] = []
+    for node, body in variants:
+        name = node.name.value
+        if not VARIANT_NAME.fullmatch(name):
+            diags.append(Diagnostic("E209", ERROR, f"`{name}` cannot be a variant name", doc.file, node.name.span,
+                                    label="used in program and file names",
+                                    help="name it with 1 to 40 letters, digits, `-` or `_`"))
+        elif name in seen:
+            diags.append(Diagnostic("E208", ERROR, f"a second variant named `{name}`", doc.file, node.name.span,
+                                    help="give each variant its own name",
+                                    related=(Related(seen[name].name.span, "the first variant of this name"),)))
+        seen.setdefault(name, node)
+        out.append((name, dataclasses.replace(doc, statements=opening + body)))  # checked even when misnamed
+    return out, diags
+
+
+def resolve(doc: ast.Document, clock: model.Clock | None = None,
+            defines: dict[str, str] | None = None) -> tuple[Timeline, list[Diagnostic]]:
     """Place every scene and shot in absolute chunks and build every prompt.
 
-    `clock` (the command line's `--clock`) overrides the storyboard's own `clock` statement.
+    `clock` (the command line's `--clock`) overrides the storyboard's own `clock` statement;
+    `defines` (`--set name=value`) the values of defines of those names.
     """
-    r = _Resolver(doc, clock)
+    r = _Resolver(doc, clock, defines)
     return r.run(), r.diags

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 from .files import add_clock_option, display_name, read_or_report, write_output
+from .overrides import add_override_options
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -24,8 +25,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     elif name == "compile":
         parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
         parser.add_argument("--json", action="store_true", help="print the whole Program as JSON")
-        parser.add_argument("-o", "--output", metavar="PATH", help="write to PATH instead of stdout")
+        parser.add_argument("-o", "--output", metavar="PATH",
+                            help="write to PATH instead of stdout (a folder, one file per variant, when the file has variants)")
         add_clock_option(parser)
+        add_override_options(parser, sweep=False)
     elif name == "plan":
         parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
         add_clock_option(parser)
@@ -205,35 +208,79 @@ def _as_written(path: str, text: str) -> str:
 
 
 def compile_(args: argparse.Namespace) -> int:
-    from .. import compile
+    """One Program; for a file with `variant` blocks one per variant (headed `# FILE@variant`, or a folder with -o)."""
+    from .. import analyse
+    from ..compiler import build_program
     from ..diagnostics import print_diagnostics
+    from .overrides import one_seed, overrides_of, unknown_sets
 
+    seed = one_seed(args)
+    if seed is False:
+        return EXIT_USAGE
     text = read_or_report(args.file)
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    program, diags = compile(text, name, args.clock)
-    print_diagnostics(diags, {name: text}, sys.stderr)
-    if program is None:
+    result = analyse(text, name, args.clock, overrides_of(args, seed if isinstance(seed, int) else None))
+    diags = result.diagnostics
+    print_diagnostics(diags, result.sources, sys.stderr)
+    if unknown_sets(args, result, name):
+        return EXIT_USAGE
+    programs = [build_program(tl) for tl in result.variants] if result.ok else []
+    if not programs:
         n = sum(1 for d in diags if d.is_error)
         print(f"error: {name} has {n} error{'s' if n != 1 else ''}; nothing written", file=sys.stderr)
         return EXIT_FINDINGS
-    out = program.model_dump_json(indent=2) + "\n" if args.json else "\n".join(program.wire_lines()) + "\n"
-    return EXIT_OK if write_output(args.output, out) else EXIT_USAGE
+
+    def text_of(program: Any) -> str:
+        return program.model_dump_json(indent=2) + "\n" if args.json else "\n".join(program.wire_lines()) + "\n"
+
+    if len(programs) == 1 and "@" not in programs[0].source:
+        return EXIT_OK if write_output(args.output, text_of(programs[0])) else EXIT_USAGE
+    if args.output is None:
+        if args.json:
+            sys.stdout.write("[\n" + ",\n".join(p.model_dump_json(indent=2) for p in programs) + "\n]\n")
+        else:
+            sys.stdout.write("".join(f"# {p.source}\n" + text_of(p) for p in programs))
+        return EXIT_OK
+    return EXIT_OK if _write_variants(args.output, args.file, programs, ".json" if args.json else ".wire",
+                                      text_of) else EXIT_USAGE
+
+
+def _write_variants(folder: str, path: str, programs: list[Any], suffix: str, text_of: Any) -> bool:
+    """Write one file per variant into `folder` (made if missing): `STEM@VARIANT.json` or `.wire`."""
+    import os
+
+    stem = "stdin" if path == "-" else os.path.splitext(os.path.basename(path))[0]
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as e:
+        print(f"error: cannot make the folder {folder}: {e.strerror or e}", file=sys.stderr)
+        return False
+    for program in programs:
+        variant = program.source.rpartition("@")[2]
+        target = os.path.join(folder, f"{stem}@{variant}{suffix}")
+        if not write_output(target, text_of(program)):
+            return False
+        print(f"wrote {target}", file=sys.stderr)
+    return True
 
 
 def plan(args: argparse.Namespace) -> int:
-    from .. import check
+    from .. import analyse
     from ..diagnostics import has_errors, print_diagnostics
-    from ..tools.plan_view import render_plan
+    from ..tools.plan_view import render_plan, render_variants
 
     text = read_or_report(args.file)
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    timeline, diags = check(text, name, args.clock)
-    if timeline is not None and timeline.scenes:  # a partly placed plan still helps; '?' marks the unknown
-        render_plan(timeline, diags)
+    result = analyse(text, name, args.clock)
+    diags = result.diagnostics
+    if len(result.variants) > 1:
+        render_variants(result.variants, diags)
+    elif result.timeline is not None and result.timeline.scenes:  # a partly placed plan still helps; '?' marks the unknown
+        render_plan(result.timeline, diags)
     print_diagnostics(diags, {name: text}, sys.stderr)
     return EXIT_FINDINGS if has_errors(diags) else EXIT_OK
 

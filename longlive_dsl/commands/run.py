@@ -20,6 +20,7 @@ from typing import Any
 
 from ..exits import EXIT_FINDINGS, EXIT_OK
 from .files import add_clock_option
+from .overrides import add_override_options
 
 API_KEY_ENV = "REACTOR_API_KEY"
 API_URL_ENV = "REACTOR_API_URL"
@@ -79,11 +80,45 @@ def _url(text: str) -> str:
     return str(url)
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"expected a number of takes at once in 1..64, got {text!r}")
+    return value
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"expected 0..10 retries, got {text!r}")
+    return value
+
+
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "run":
-        parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json)")
-        parser.add_argument("--video", metavar="PATH", help="record the video to PATH (H.264 MP4)")
-        parser.add_argument("--trace", metavar="PATH", help="write the wire trace to PATH (JSON Lines)")
+        parser.add_argument("files", nargs="+", metavar="FILE",
+                            help="the .llv storyboard (or a compiled Program .json); several files, variants or "
+                                 "seeds play one take each")
+        parser.add_argument("--video", metavar="PATH", help="record the video to PATH (H.264 MP4; one take)")
+        parser.add_argument("--trace", metavar="PATH", help="write the wire trace to PATH (JSON Lines; one take)")
+        takes = parser.add_argument_group("many takes")
+        takes.add_argument("-o", "--output", metavar="DIR",
+                           help="play every take into DIR/TAKE/ (video, trace, verdict) and write DIR/summary.json "
+                                "(default for several takes: ./takes)")
+        takes.add_argument("--jobs", "-j", type=_jobs, default=1, metavar="N",
+                           help="play at most N takes at once (default 1)")
+        takes.add_argument("--retries", type=_retries, default=1, metavar="N",
+                           help="try a take again up to N times when its failure is retryable: no capacity, a "
+                                "timeout, a lost connection (default 1)")
+        takes.add_argument("--resume", action="store_true", help="skip takes already verified in DIR with the same program")
+        takes.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+        add_override_options(parser, sweep=True)
         where = parser.add_mutually_exclusive_group()
         where.add_argument("--server", metavar="URL", type=_url, help="play on the runtime at URL (no authentication)")
         where.add_argument("--cloud", action="store_true", help=f"play on Reactor's cloud (key from {API_KEY_ENV})")
@@ -169,32 +204,125 @@ def load_program(path: str, clock: str | None = None) -> tuple[Any, int]:
         except ValueError as e:
             print(f"error: {path} is not a compiled Program: {e}", file=sys.stderr)
             return None, Failure.USAGE.value
-    from .. import compile
-    from ..diagnostics import has_errors, print_diagnostics
+    from .. import analyse
+    from ..compiler import build_program
+    from ..diagnostics import print_diagnostics
     from .files import display_name, read_or_report
 
+    path, variant = split_variant(path)
     text = read_or_report(path)
     if text is None:
         return None, Failure.USAGE.value
     name = display_name(path)
-    program, diags = compile(text, name, clock)
-    print_diagnostics(diags, {name: text})
-    if program is None or has_errors(diags):
+    result = analyse(text, name, clock)
+    print_diagnostics(result.diagnostics, result.sources)
+    if not result.ok:
         print(f"error: {name} has errors; nothing was run", file=sys.stderr)
         return None, Failure.STORYBOARD.value
-    return program, 0
+    chosen = pick_variants(result.variants, variant, name)
+    if chosen is None:
+        return None, Failure.USAGE.value
+    if len(chosen) > 1:
+        names = ", ".join(str(tl.variant) for tl in chosen)
+        print(f"error: {name} has {len(chosen)} variants ({names}); name one as {name}@{chosen[0].variant}",
+              file=sys.stderr)
+        return None, Failure.USAGE.value
+    return build_program(chosen[0]), 0
+
+
+def split_variant(path: str) -> tuple[str, str | None]:
+    """`story.llv@calm` -> ("story.llv", "calm"); a path that exists as written is a path."""
+    if "@" in path and not os.path.exists(path):
+        file, _, variant = path.rpartition("@")
+        return file, variant
+    return path, None
+
+
+def pick_variants(timelines: list[Any], variant: str | None, name: str) -> list[Any] | None:
+    """The timelines `FILE@variant` asks for (all of them without a variant); None after saying why not."""
+    if variant is None:
+        return timelines
+    chosen = [tl for tl in timelines if tl.variant == variant]
+    if not chosen:
+        known = ", ".join(str(tl.variant) for tl in timelines if tl.variant is not None)
+        print(f"error: {name} has no variant `{variant}`" + (f"; its variants: {known}" if known else
+                                                             " (it has no variants)"), file=sys.stderr)
+        return None
+    return chosen
+
+
+def collect_takes(args: argparse.Namespace) -> tuple[list[Any] | None, int]:
+    """Every take the command line asks for: each file's variants × each --seed; (None, exit code) after
+    printing why not (a storyboard with errors, an unreadable file, a --set naming no define)."""
+    from .. import analyse
+    from ..analysis import Overrides
+    from ..compiler import build_program
+    from ..diagnostics import print_diagnostics
+    from ..runtime import Failure
+    from ..takes import MAX_TAKES, Take, take_name, unique_names
+    from .files import display_name, read_or_report
+    from .overrides import unknown_sets
+
+    seeds: list[int | None] = list(args.seed) if args.seed else [None]
+    sweep = len(seeds) > 1
+    takes: list[Take] = []
+    for path in args.files:
+        if path.endswith(".json"):
+            if args.seed or args.set:
+                print(f"error: --seed and --set apply to a .llv storyboard; {path} is a compiled Program",
+                      file=sys.stderr)
+                return None, Failure.USAGE.value
+            program, code = load_program(path, args.clock)
+            if program is None:
+                return None, code
+            takes.append(Take(take_name(path, None, None, False), program, path))
+            continue
+        path, variant = split_variant(path)
+        text = read_or_report(path)
+        if text is None:
+            return None, Failure.USAGE.value
+        name = display_name(path)
+        for i, seed in enumerate(seeds):
+            result = analyse(text, name, args.clock, Overrides(seed=seed, defines=dict(args.set)))
+            if i == 0:
+                print_diagnostics(result.diagnostics, result.sources)
+                if unknown_sets(args, result, name):
+                    return None, Failure.USAGE.value
+            if not result.ok:
+                print(f"error: {name} has errors; nothing was run", file=sys.stderr)
+                return None, Failure.STORYBOARD.value
+            chosen = pick_variants(result.variants, variant, name)
+            if chosen is None:
+                return None, Failure.USAGE.value
+            for tl in chosen:
+                takes.append(Take(take_name(path, tl.variant, seed, sweep), build_program(tl), path, tl.variant, seed))
+            if len(takes) > MAX_TAKES:
+                print(f"error: more than {MAX_TAKES} takes asked for", file=sys.stderr)
+                return None, Failure.USAGE.value
+    return unique_names(takes), 0
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from ..runtime import Failure
+
+    takes, code = collect_takes(args)
+    if takes is None:
+        return code
+    if len(takes) > 1 or args.output is not None:
+        if args.video or args.trace:
+            print("error: --video and --trace name one take's files; several takes go into -o DIR", file=sys.stderr)
+            return Failure.USAGE.value
+        return run_many(args, takes)
+    return run_one(args, takes[0].program, takes[0].source)
+
+
+def run_one(args: argparse.Namespace, program: Any, file: str) -> int:
+    """One take, as `llv run FILE --video V --trace T` has always played it."""
     from ..runtime import Failure
     from ..runtime.display import make_display
     from ..runtime.session import RunOptions, play
     from ..runtime.trace import Redactor, Trace
     from ..venue import CLOUD, SIMULATOR, NoSimulator, VenueError, choose_venue, venue_url
-
-    program, code = load_program(args.file, args.clock)
-    if program is None:
-        return code
     api_key = os.environ.get(API_KEY_ENV, "").strip()
     try:
         venue = choose_venue(server=args.server, cloud=args.cloud, api_key=api_key or None,
@@ -222,8 +350,8 @@ def run_command(args: argparse.Namespace) -> int:
         call_timeout=args.call_timeout, signalling_timeout=args.signalling_timeout,
         connect_timeout=args.connect_timeout, first_frame_timeout=args.first_frame_timeout,
     )
-    display: Any = Redacting(Quiet(make_display(sys.stderr, args.file, force_plain=args.plain), sys.stderr), redactor)
-    trace.write("run", file=args.file, mode=venue.kind, clock=program.clock.name)
+    display: Any = Redacting(Quiet(make_display(sys.stderr, file, force_plain=args.plain), sys.stderr), redactor)
+    trace.write("run", file=file, mode=venue.kind, clock=program.clock.name)
     simulator: dict[str, Any] = {"time_scale": args.time_scale}
     if args.size:
         simulator["size"] = args.size
@@ -258,6 +386,76 @@ def run_command(args: argparse.Namespace) -> int:
             monitor.close()
         trace.close()
     return _report(result, args, redactor)
+
+
+def child_options(args: argparse.Namespace) -> list[str]:
+    """The `llv run` options each take's own process gets: where to play, the simulator, the timeouts."""
+    out: list[str] = []
+    if args.server:
+        out += ["--server", args.server]
+    if args.cloud:
+        out.append("--cloud")
+    if args.api_url:
+        out += ["--api-url", args.api_url]
+    out += ["--time-scale", repr(args.time_scale), "--capacity-wait", repr(args.capacity_wait),
+            "--call-timeout", repr(args.call_timeout), "--signalling-timeout", repr(args.signalling_timeout),
+            "--connect-timeout", repr(args.connect_timeout)]
+    if args.size:
+        out += ["--size", f"{args.size[0]}x{args.size[1]}"]
+    if args.frames_per_chunk:
+        out += ["--frames-per-chunk", f"{args.frames_per_chunk[0]},{args.frames_per_chunk[1]}"]
+    if args.silence_timeout:
+        out += ["--silence-timeout", repr(args.silence_timeout)]
+    if args.first_frame_timeout:
+        out += ["--first-frame-timeout", repr(args.first_frame_timeout)]
+    return out
+
+
+def run_many(args: argparse.Namespace, takes: list[Any]) -> int:
+    """Several takes: each in its own process, at most --jobs at once; a table and summary.json at the end."""
+    from pathlib import Path
+
+    from ..batch import Batch, Runner, batch_exit_code, summary_json
+    from ..diagnostics import json_text
+    from ..runtime import Failure
+
+    if args.cloud and not os.environ.get(API_KEY_ENV, "").strip():
+        print(f"error: --cloud needs an API key in the environment variable {API_KEY_ENV}", file=sys.stderr)
+        return Failure.USAGE.value
+    out = Path(args.output or "takes")
+    if out.exists() and not out.is_dir():
+        print(f"error: {out} is not a folder", file=sys.stderr)
+        return Failure.USAGE.value
+    batch = Batch(takes, out, jobs=args.jobs, run_options=child_options(args), retries=args.retries, resume=args.resume)
+    say(f"llv run: {len(takes)} takes into {out}/, at most {args.jobs} at once")
+    try:
+        results = Runner(batch, lambda text: say(f"llv run: {printable(text)}")).run()
+    except OSError as e:
+        print(f"error: cannot write into {out}: {e.strerror or e}", file=sys.stderr)
+        return Failure.OUTPUT.value
+    if args.json:
+        print(json_text(summary_json(results)))
+    else:
+        print_summary(results)
+    say(f"llv run: summary: {out / 'summary.json'}")
+    return batch_exit_code(results)
+
+
+def print_summary(results: list[Any]) -> None:
+    """The table of takes (on stdout): take, status, beats on plan, frames, wall time, exit class."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="takes", title_justify="left")
+    for column in ("take", "status", "beats on plan", "frames", "wall time", "exit class"):
+        table.add_column(column, no_wrap=True, justify="right" if column in ("frames", "wall time") else "left")
+    for r in results:
+        status = r.status + (" (resumed)" if r.resumed else "") + (f" ({r.attempts} tries)" if r.attempts > 1 else "")
+        table.add_row(escape(printable(r.take)), status, f"{r.beats_on_plan}/{r.beats}", str(r.frames),
+                      f"{r.wall_seconds:.1f} s", r.exit_class)
+    wide = None if sys.stdout.isatty() else 200  # a pipe or a file gets whole names, not a terminal's width
+    Console(highlight=False, width=wide).print(table)
 
 
 class Quiet:

@@ -37,7 +37,10 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
                         help="play frames this many times faster; chunks stay the same (default 1)")
     cloud = parser.add_argument_group("cloud mode")
     cloud.add_argument("--capacity", type=int, default=1,
-                       help="sessions the double can hold: 0 refuses every session with 429 (default 1)")
+                       help="simulated GPUs, each a runtime holding one session: 0 refuses every session with 429 "
+                            "(default 1)")
+    cloud.add_argument("--queue", type=int, default=0, metavar="N",
+                       help="sessions that may wait for a GPU (state WAITING) before further ones get 429 (default 0)")
     cloud.add_argument("--refuse-first", type=int, default=0, metavar="N",
                        help="answer the first N session requests with 429 (default 0)")
     cloud.add_argument("--retry-after", type=int, default=2, metavar="SECONDS",
@@ -57,6 +60,9 @@ def run(name: str, args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"llv serve: {error}", file=sys.stderr)
         return EXIT_USAGE
+    if not 0 <= args.capacity <= 16 or not 0 <= args.queue <= 1000:
+        print("llv serve: --capacity must be in 0..16 and --queue in 0..1000", file=sys.stderr)
+        return EXIT_USAGE
     if not 1 <= args.port <= 65535:
         print(f"llv serve: --port must be in 1..65535, got {args.port}", file=sys.stderr)
         return EXIT_USAGE
@@ -71,7 +77,7 @@ def run(name: str, args: argparse.Namespace) -> int:
         sim = Simulator(
             args.port, fps=args.fps, clock=args.clock, frames_per_chunk=args.frames_per_chunk,
             scene_budget=args.scene_budget,
-            size=size, time_scale=args.time_scale, cloud=args.cloud, capacity=args.capacity,
+            size=size, time_scale=args.time_scale, cloud=args.cloud, capacity=args.capacity, queue=args.queue,
             refuse_first=args.refuse_first, retry_after=args.retry_after,
             log=sys.stderr, log_level="INFO" if args.verbose else "WARNING",
         )
@@ -105,6 +111,8 @@ def run(name: str, args: argparse.Namespace) -> int:
               + (f", time x{c.time_scale:g} ({c.playout_fps:g} frames/s on the wire)" if c.time_scale != 1 else ""),
               flush=True)
         if args.cloud:
+            print(f"  {args.capacity} simulated GPU{'s' if args.capacity != 1 else ''}, "
+                  f"{args.queue} queue place{'s' if args.queue != 1 else ''}", flush=True)
             print("  API keys: LLV_SIM_API_KEYS" + ("" if _keys_set() else " (unset: the development key, see docs)"),
                   flush=True)
         print("  Ctrl-C stops it.", flush=True)

@@ -50,6 +50,7 @@ class SessionDescriptor(_Answer):
     state: str
     capabilities: dict[str, Any] | None = None
     selected_transport: dict[str, Any] | None = None
+    queue_position: int | None = None  # WAITING in a queue for a GPU (the cloud double says so; 1 = next)
 
 
 class IceServer(_Answer):

@@ -53,6 +53,8 @@ CLIENT_INFO = {"sdk_type": "llv", "sdk_version": "0.1.0"}
 DEFAULT_CLOUD_URL = "https://api.reactor.inc"
 END_TIMEOUT = 5.0
 """Seconds allowed for stopping or deleting the session on the way out."""
+QUEUE_POLL_SECONDS = 2.0
+"""Longest pause between polls while the session waits in the coordinator's queue (a GPU may free any moment)."""
 CALL_TIMEOUT = 30.0
 """Seconds one HTTP call may take in all: connecting, sending, and reading the whole answer."""
 CONNECT_TIMEOUT = 10.0
@@ -437,8 +439,13 @@ class CloudSignalling(Signalling):
         return self.descriptor
 
     async def _poll_ready(self) -> dict[str, Any]:
+        """Poll the session until it is ready (at most 20 polls, backing off to 10 s). While the coordinator
+        says the session is queued for a GPU (WAITING with a `queue_position`), polls count as a wait for
+        capacity instead (the signalling deadline moves on), for up to `capacity_wait` seconds in all."""
         delay = 0.2
-        for _ in range(20):
+        polls = 0
+        queued = 0.0  # seconds waited in the queue
+        while True:
             resp = await self.call("GET", f"/sessions/{self.session_id}", headers=API_VERSION_HEADERS, what="waiting for the session")
             if resp.status_code != 200:
                 raise self.refused(resp, "waiting for the session")
@@ -448,9 +455,20 @@ class CloudSignalling(Signalling):
                 raise RunError(Failure.CONNECTION_LOST, f"the session became {state} before it was ready")
             if desc.capabilities and desc.selected_transport:
                 return desc.model_dump(mode="json")
+            if state == "WAITING" and desc.queue_position is not None:
+                pause = min(QUEUE_POLL_SECONDS, max(0.2, delay))
+                if queued + pause > self.capacity_wait:
+                    raise RunError(Failure.NO_CAPACITY, f"still queued for a GPU (position {desc.queue_position}) "
+                                   f"after {queued:g} s")
+                queued += pause
+                self.on_capacity_wait(pause)
+                await self.sleep(pause)
+                continue
+            polls += 1
+            if polls >= 20:
+                raise RunError(Failure.TIMEOUT, "the session was not ready after 20 polls")
             await self.sleep(delay)
             delay = min(delay * 2, 10.0)
-        raise RunError(Failure.TIMEOUT, "the session was not ready after 20 polls")
 
     async def ice_servers(self) -> list[dict[str, Any]]:
         resp = await self.call("GET", f"{self._rtc}/ice_servers", headers=WEBRTC_HEADERS, what="getting ICE servers")

@@ -8,7 +8,9 @@ WebRTC signalling to the runtime (media still flows peer to peer, straight to th
   Tokens are HS256 JWTs signed with a key minted at start-up.
 - ``POST /sessions`` -> 201 ``{session_id, state: "PENDING", cluster, model, server_info}``;
   429 + ``Retry-After`` when there is no capacity (``capacity`` 0, the first ``refuse_first``
-  requests, or the one runtime already busy with a live session).
+  requests, or every GPU busy and the queue full). Each upstream runtime is one simulated GPU;
+  a session created while all are busy waits in a first-come queue (``queue`` places), answering
+  ``WAITING`` with its ``queue_position`` until a GPU frees.
 - ``GET /sessions/{id}``: a waiting phase (``wait_polls`` answers, state ``WAITING``, no
   ``capabilities``/``selected_transport``), then ``ACTIVE`` with both; ``CLOSED`` once deleted
   or once the runtime closed it. ``GET /sessions/{id}/info``.
@@ -23,10 +25,10 @@ session. ``/tokens`` answers 401 for a missing or unknown key. Error bodies are
 ``{"message": ...}``. Accepted keys: ``LLV_SIM_API_KEYS`` (comma-separated; when unset, the one
 development key :data:`DEV_API_KEY`). Neither a key nor a token is ever logged or echoed.
 
-One runtime means at most one live session. The next ``POST /sessions`` reclaims it when its
-runtime side has closed, when its client has left (runtime ``orphaned``, or still ``waiting``
-after 30 s), or when the request comes from the same key's owner (a crashed client re-run);
-otherwise it answers 429. A client that crashed while streaming is noticed by the runtime's
+One runtime (GPU) holds at most one live session. The next ``POST /sessions`` reclaims a GPU when
+its runtime side has closed, when its client has left (runtime ``orphaned``, or still ``waiting``
+after 30 s), or, on a one-GPU double without a queue, when the request comes from the same key's
+owner (a crashed client re-run); otherwise it queues the session or answers 429. A client that crashed while streaming is noticed by the runtime's
 20 s ping watchdog.
 """
 
@@ -135,31 +137,51 @@ class Tokens:
 class CloudSession:
     session_id: str
     owner: str
-    created: float = field(default_factory=time.monotonic)
+    created: float = field(default_factory=time.monotonic)  # when it got its GPU (or was created)
     polls: int = 0
     state: str = "PENDING"
     runtime_sid: str | None = None
+    gpu: int | None = None  # which runtime plays it; None while it waits in the queue
+    server_info: dict[str, Any] = field(default_factory=dict)
+    last_seen: float = field(default_factory=time.monotonic)  # its client's last call (a queued one must keep polling)
 
 
 @dataclass
 class CloudOptions:
-    upstream: str
+    """The double's settings. Each upstream is one simulated GPU (a runtime holding one session)."""
+
+    upstream: str | list[str]
     keys: list[str]
-    capacity: int = 1
+    capacity: int = 1  # 0 refuses every session (429); otherwise the GPUs are the upstreams
     refuse_first: int = 0
     retry_after: int = 2
     wait_polls: int = 2
     stale_waiting_seconds: float = 30.0
+    queue: int = 0  # sessions that may wait for a GPU (state WAITING); beyond them, 429
+
+    @property
+    def upstreams(self) -> list[str]:
+        return [self.upstream] if isinstance(self.upstream, str) else list(self.upstream)
 
 
 def create_app(options: CloudOptions) -> Any:
-    """The coordinator double as a FastAPI app (all state lives in the app)."""
-    client = httpx.AsyncClient(base_url=options.upstream.rstrip("/"), timeout=15.0)
+    """The coordinator double as a FastAPI app (all state lives in the app).
+
+    Like the real coordinator it queues: a session created while every GPU is busy waits (state
+    WAITING) in first-come order, up to `options.queue` of them; a further one gets 429. A queued
+    session gets the first GPU that frees, once it is at the head of the queue; one whose client
+    stops polling for `stale_waiting_seconds` leaves the queue.
+    """
+    clients = [httpx.AsyncClient(base_url=u.rstrip("/"), timeout=15.0) for u in options.upstreams]
+    client = clients[0]
+    queue: list[str] = []  # ids of sessions waiting for a GPU, first come first served
+    single = len(clients) == 1 and options.queue == 0  # the one-GPU double of old: the same key takes over
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await client.aclose()
+        for c in clients:
+            await c.aclose()
 
     app = FastAPI(title="llv LongLive-2.0 cloud double", docs_url=None, redoc_url=None, openapi_url=None,
                   lifespan=lifespan)
@@ -188,22 +210,57 @@ def create_app(options: CloudOptions) -> Any:
             return error(403, "forbidden: this token did not create the session")
         return sess
 
-    async def upstream_session() -> dict:
-        """The runtime's ``GET /session`` (its state and descriptor), or {} when it does not answer."""
+    async def upstream_session(gpu: int = 0) -> dict:
+        """A runtime's ``GET /session`` (its state and descriptor), or {} when it does not answer."""
         try:
-            body = (await client.get("/session")).json()
+            body = (await clients[gpu].get("/session")).json()
         except Exception:
             return {}
         return body if isinstance(body, dict) else {}
 
     async def refresh(sess: CloudSession) -> dict:
         """Close a live session whose runtime side has gone back to ready; return what the runtime said."""
-        if sess.state not in LIVE:
+        if sess.state not in LIVE or sess.gpu is None:
             return {}
-        upstream = await upstream_session()
+        upstream = await upstream_session(sess.gpu)
         if upstream.get("state") == "ready":
             sess.state = "CLOSED"
         return upstream
+
+    async def reclaim(owner: str | None) -> None:
+        """Free the GPUs whose session is over: the runtime side closed, its client left, or (one GPU, no
+        queue) the same key asks again, its old client gone."""
+        now = time.monotonic()
+        for sess in [s for s in sessions.values() if s.state in LIVE]:
+            if sess.gpu is None:
+                if now - sess.last_seen > options.stale_waiting_seconds:
+                    sess.state = "CLOSED"  # a queued session nobody polls any more
+                continue
+            up = (await upstream_session(sess.gpu)).get("state")
+            if (
+                up == "ready"  # the runtime side has closed
+                or (single and owner is not None and hmac.compare_digest(sess.owner, owner))
+                or up == "orphaned"
+                or (up == "waiting" and now - sess.created > options.stale_waiting_seconds)
+            ):
+                sess.state = "CLOSED"  # reclaim the runtime (its start ends the old runtime session)
+        queue[:] = [sid for sid in queue if sessions[sid].state in LIVE]
+
+    def free_gpu() -> int | None:
+        busy = {s.gpu for s in sessions.values() if s.state in LIVE and s.gpu is not None}
+        return next((g for g in range(len(clients)) if g not in busy), None)
+
+    async def assign(sess: CloudSession, gpu: int) -> JSONResponse | None:
+        """Start the runtime session of `sess` on GPU `gpu`; an error response when the runtime refuses."""
+        r = await clients[gpu].post("/start_session", json={})
+        if r.status_code != 200:
+            return error(503 if r.status_code >= 500 else 429, "the model could not start a session",
+                         headers={"Retry-After": str(options.retry_after)})
+        body = r.json()
+        sess.gpu, sess.runtime_sid = gpu, body.get("session_id")
+        sess.server_info = body.get("server_info", {})
+        sess.created = time.monotonic()
+        return None
 
     def no_capacity() -> JSONResponse:
         return error(
@@ -256,29 +313,22 @@ def create_app(options: CloudOptions) -> Any:
             counters["session_requests"] += 1
             if options.capacity < 1 or counters["session_requests"] <= options.refuse_first:
                 return no_capacity()
-            live = [s for s in sessions.values() if s.state in LIVE]
-            up = (await upstream_session()).get("state") if live else None  # one runtime: one answer for all
-            for sess in live:
-                if (
-                    up == "ready"  # the runtime side has closed
-                    or hmac.compare_digest(sess.owner, owner)  # the same user again: their old client is gone
-                    or up == "orphaned"
-                    or (up == "waiting" and time.monotonic() - sess.created > options.stale_waiting_seconds)
-                ):
-                    sess.state = "CLOSED"  # reclaim the runtime (its start ends the old runtime session)
-            if any(s.state in LIVE for s in sessions.values()):
-                return no_capacity()
-            r = await client.post("/start_session", json={})
-            if r.status_code != 200:
-                return error(503 if r.status_code >= 500 else 429, "the model could not start a session",
-                             headers={"Retry-After": str(options.retry_after)})
+            await reclaim(owner)
             sess = CloudSession(session_id=str(uuid.uuid4()), owner=owner)
-            sess.runtime_sid = r.json().get("session_id")
+            gpu = free_gpu() if not queue else None  # the queue goes first
+            if gpu is not None:
+                refused = await assign(sess, gpu)
+                if refused is not None:
+                    return refused
+            elif len(queue) < options.queue:
+                queue.append(sess.session_id)
+            else:
+                return no_capacity()
             sessions[sess.session_id] = sess
         return JSONResponse(
             {
                 "session_id": sess.session_id, "state": sess.state, "cluster": CLUSTER,
-                "model": {"name": model.MODEL_NAME}, "server_info": r.json().get("server_info", {}),
+                "model": {"name": model.MODEL_NAME}, "server_info": sess.server_info,
             },
             status_code=201,
         )
@@ -288,8 +338,19 @@ def create_app(options: CloudOptions) -> Any:
         sess = find(request, sid)
         if isinstance(sess, JSONResponse):
             return sess
-        descriptor = await refresh(sess)
+        sess.last_seen = time.monotonic()
+        if sess.state != "CLOSED" and sess.gpu is None:  # queued: a GPU once it is first in line and one frees
+            async with lock:
+                await reclaim(None)
+                gpu = free_gpu()
+                if sess.state != "CLOSED" and queue and queue[0] == sess.session_id and gpu is not None:
+                    if await assign(sess, gpu) is None:
+                        queue.pop(0)
         base: dict[str, Any] = {"session_id": sess.session_id, "cluster": CLUSTER, "model": {"name": model.MODEL_NAME}}
+        if sess.state != "CLOSED" and sess.gpu is None:
+            sess.state = "WAITING"
+            return JSONResponse({**base, "state": sess.state, "queue_position": queue.index(sess.session_id) + 1})
+        descriptor = await refresh(sess)
         if sess.state != "CLOSED":
             sess.polls += 1
             if sess.polls <= options.wait_polls:
@@ -310,6 +371,7 @@ def create_app(options: CloudOptions) -> Any:
         sess = find(request, sid)
         if isinstance(sess, JSONResponse):
             return sess
+        sess.last_seen = time.monotonic()
         await refresh(sess)
         return JSONResponse({"session_id": sess.session_id, "state": sess.state, "cluster": CLUSTER})
 
@@ -320,10 +382,13 @@ def create_app(options: CloudOptions) -> Any:
             return sess
         if sess.state != "CLOSED":
             sess.state = "CLOSED"
-            try:
-                await client.post("/stop_session", json={"reason": "Session ended: deleted by its client."})
-            except Exception:
-                pass
+            if sess.session_id in queue:
+                queue.remove(sess.session_id)
+            if sess.gpu is not None:
+                try:
+                    await clients[sess.gpu].post("/stop_session", json={"reason": "Session ended: deleted by its client."})
+                except Exception:
+                    pass
         return JSONResponse({"session_id": sess.session_id, "state": sess.state})
 
     @app.api_route("/sessions/{sid}/transport/webrtc/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"])
@@ -333,11 +398,13 @@ def create_app(options: CloudOptions) -> Any:
             return sess
         if sess.state == "CLOSED":
             return error(400, "session closed")
+        if sess.gpu is None:
+            return error(409, "the session is still waiting for a GPU")
         headers = {
             k: v for k, v in request.headers.items()
             if k.lower() in ("content-type", "reactor-webrtc-version", "reactor-api-version")
         }
-        r = await client.request(
+        r = await clients[sess.gpu].request(
             request.method, f"/sessions/{sess.runtime_sid}/transport/webrtc/{rest}",
             content=await request.body(), headers=headers, params=dict(request.query_params),
         )
@@ -352,12 +419,13 @@ def main() -> None:
 
     env = os.environ
     options = CloudOptions(
-        upstream=env["LLV_SIM_UPSTREAM"],
+        upstream=[u.strip() for u in env["LLV_SIM_UPSTREAM"].split(",") if u.strip()],
         keys=keys_from_env(),
         capacity=int(env.get("LLV_SIM_CAPACITY", "1")),
         refuse_first=int(env.get("LLV_SIM_REFUSE_FIRST", "0")),
         retry_after=int(env.get("LLV_SIM_RETRY_AFTER", "2")),
         wait_polls=int(env.get("LLV_SIM_WAIT_POLLS", "2")),
+        queue=int(env.get("LLV_SIM_QUEUE", "0")),
     )
     uvicorn.run(
         create_app(options), host=env.get("HOST", "127.0.0.1"), port=int(env.get("PORT", "8080")),

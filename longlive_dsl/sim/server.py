@@ -125,6 +125,7 @@ class Simulator:
         cloud: bool = False,
         api_keys: list[str] | None = None,
         capacity: int = 1,
+        queue: int = 0,
         refuse_first: int = 0,
         retry_after: int = 2,
         wait_polls: int = 2,
@@ -146,9 +147,15 @@ class Simulator:
         self.netns = netns
         self.port = port or free_port(HOST, netns)
         self.cloud = cloud
-        self.runtime_port = free_port(HOST, netns) if cloud else self.port
-        if cloud and self.runtime_port == self.port:
-            self.runtime_port = free_port(HOST, netns)
+        # In cloud mode each simulated GPU is a runtime of its own, on its own port.
+        self.runtime_ports: list[int] = []
+        for _ in range(max(1, capacity) if cloud else 1):
+            port = free_port(HOST, netns) if cloud else self.port
+            while cloud and (port == self.port or port in self.runtime_ports):
+                port = free_port(HOST, netns)
+            self.runtime_ports.append(port)
+        self.runtime_port = self.runtime_ports[0]
+        self.queue = queue
         self.api_keys = api_keys
         self.capacity, self.refuse_first, self.retry_after, self.wait_polls = (
             capacity, refuse_first, retry_after, wait_polls)
@@ -189,7 +196,7 @@ class Simulator:
 
     def start(self, timeout: float = 30.0) -> str:
         """Start the process(es) and wait until ``/health`` says available; return :attr:`base_url`."""
-        for port in {self.port, self.runtime_port}:
+        for port in {self.port, *self.runtime_ports}:
             try:
                 with in_netns(self.netns), socket.socket() as probe:
                     # As the server itself binds: a port whose last connections linger in
@@ -214,7 +221,6 @@ class Simulator:
         env = {
             **self.config.to_env(),
             "HOST": HOST,
-            "PORT": str(self.runtime_port),
             "ORPHAN_TIMEOUT_SECONDS": str(self.orphan_timeout),
             "SIGTERM_GRACE_PERIOD": "1",
             "EXIT_TIMEOUT_SECONDS": "5",
@@ -225,10 +231,13 @@ class Simulator:
         env.pop("STUN_SERVERS", None)
         env.pop("TURN_SERVERS", None)
         try:
-            self._spawn("longlive_dsl.sim.app", env)
+            for port in self.runtime_ports:
+                self._spawn("longlive_dsl.sim.app", {**env, "PORT": str(port)})
             if self.cloud:
                 cloud_env = {
-                    "HOST": HOST, "PORT": str(self.port), "LLV_SIM_UPSTREAM": self.runtime_url,
+                    "HOST": HOST, "PORT": str(self.port),
+                    "LLV_SIM_UPSTREAM": ",".join(f"http://{HOST}:{p}" for p in self.runtime_ports),
+                    "LLV_SIM_QUEUE": str(self.queue),
                     "LLV_SIM_CAPACITY": str(self.capacity), "LLV_SIM_REFUSE_FIRST": str(self.refuse_first),
                     "LLV_SIM_RETRY_AFTER": str(self.retry_after), "LLV_SIM_WAIT_POLLS": str(self.wait_polls),
                     **self.extra_env,
@@ -250,6 +259,14 @@ class Simulator:
             return None
         return body if isinstance(body, dict) else None
 
+    def _available(self, url: str) -> bool:
+        """Whether the runtime at `url` (one simulated GPU of the cloud double) says it is available."""
+        try:
+            _, body, _ = http_json("GET", url + "/health", timeout=0.5, netns=self.netns)
+        except (OSError, ValueError):
+            return False
+        return isinstance(body, dict) and body.get("state") in ("available", "serving")
+
     def wait_available(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
@@ -258,7 +275,8 @@ class Simulator:
                     raise SimulatorError(f"the simulator exited with status {proc.returncode} while starting"
                                          f"{self._log_tail()}")
             body = self.health(timeout=0.5)
-            if body and body.get("state") in ("available", "serving"):
+            if body and body.get("state") in ("available", "serving") and all(
+                    self._available(f"http://{HOST}:{port}") for port in self.runtime_ports[1:]):
                 return
             if time.monotonic() > deadline:
                 raise SimulatorError(f"the simulator was not available after {timeout:.0f} s{self._log_tail()}")

@@ -54,6 +54,7 @@ class Define:
     name_span: Span
     text: Text
     span: Span
+    origin: Document | None = None  # the included file it comes from (None: the file being read)
 
 
 @dataclass(slots=True)
@@ -80,12 +81,30 @@ class End:
 
 
 @dataclass(slots=True)
+class Variant:
+    """`variant "name"`: an alternative continuation of the opening, running to the next `variant` or the end."""
+
+    name: Text
+    span: Span
+    keyword_span: Span
+
+
+@dataclass(slots=True)
+class Include:
+    """`include "path.llv"`: the defines of another file, its path relative to this one."""
+
+    path: Text
+    span: Span
+    keyword_span: Span
+
+
+@dataclass(slots=True)
 class Comment:
     text: str  # including the leading '#'
     span: Span
 
 
-Statement = Title | Seed | Clock | Define | Scene | Shot | End
+Statement = Title | Seed | Clock | Define | Scene | Shot | End | Variant | Include
 
 
 @dataclass(slots=True)

@@ -12,7 +12,7 @@ from ..diagnostics import ERROR, Diagnostic, Edit, Fix, Span
 
 MAX_SYNTAX_ERRORS = 20
 
-STATEMENT_WORDS = ("title", "seed", "clock", "define", "scene", "shot", "end")
+STATEMENT_WORDS = ("title", "seed", "clock", "define", "scene", "shot", "end", "variant", "include")
 STATEMENT_TERMINALS = {w.upper() for w in STATEMENT_WORDS}
 _KEYWORDS = STATEMENT_WORDS + ("at", "for")
 
@@ -21,6 +21,8 @@ _STRING_WORDS = {
     "scene": "a quoted scene name",
     "shot": "a quoted prompt",
     "define": "a quoted text",
+    "variant": "a quoted variant name",
+    "include": "a quoted file path",
 }
 TIME_WORDS = "a chunk number or a time like 6s"
 

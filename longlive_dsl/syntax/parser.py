@@ -98,6 +98,14 @@ class _Builder(Transformer[Token, Any]):
         kw, _at, num = c
         return ast.End(str(num), span_of(num), span_of(kw).to(span_of(num)))
 
+    def variant(self, c: list[Any]) -> Any:
+        kw, s = c
+        return ast.Variant(_text(s), span_of(kw).to(span_of(s)), span_of(kw))
+
+    def include(self, c: list[Any]) -> Any:
+        kw, s = c
+        return ast.Include(_text(s), span_of(kw).to(span_of(s)), span_of(kw))
+
 
 def grammar_text() -> str:
     """The grammar shipped inside the package (grammar/llv.lark in the source tree)."""

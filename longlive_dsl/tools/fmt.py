@@ -40,7 +40,7 @@ INDENT = "  "
 BLOCK_INDENT = "    "
 TRAILING_GAP = "  "
 
-_TOP_LEVEL_BLANK = (ast.Scene, ast.End)
+_TOP_LEVEL_BLANK = (ast.Scene, ast.End, ast.Variant)
 
 
 class FormatError(Exception):
@@ -125,6 +125,10 @@ def meaning(doc: ast.Document) -> list[tuple[object, ...]]:
             out.append(("end", st.time))
         elif isinstance(st, ast.Clock):
             out.append(("clock", st.name))
+        elif isinstance(st, ast.Variant):
+            out.append(("variant", text(st.name)))
+        elif isinstance(st, ast.Include):
+            out.append(("include", st.path.value))
         else:
             out.append((type(st).__name__, repr(st)))
     return out
@@ -134,22 +138,27 @@ def _wire(doc: ast.Document) -> list[str] | None:
     """The wire commands a Document resolves to (None when it does not resolve; the checks never change them)."""
     from ..compiler import build_program
     from ..diagnostics import has_errors
-    from ..timeline import resolve
+    from ..timeline import resolve, split_variants
 
-    timeline, diagnostics = resolve(doc)
-    if has_errors(diagnostics):
-        return None
-    return build_program(timeline).wire_lines()
+    parts, diagnostics = split_variants(doc)
+    wire: list[str] = []
+    for name, part in parts:
+        timeline, found = resolve(part)
+        diagnostics += found
+        wire += [f"variant {name}"] + build_program(timeline).wire_lines() if not has_errors(found) else []
+    return None if has_errors(diagnostics) else wire
 
 
 def format_document(doc: ast.Document) -> str:
     """The canonical text of a parsed Document (its `source` must be what it was parsed from)."""
     items, tail = _attach_comments(doc)
     lines: list[str] = []
+    previous: ast.Statement | None = None
     for item in items:
         st = item.statement
         indent = INDENT if isinstance(st, ast.Shot) else ""
-        group_blank = isinstance(st, _TOP_LEVEL_BLANK)
+        group_blank = isinstance(st, _TOP_LEVEL_BLANK) and not isinstance(previous, ast.Variant)
+        previous = st
         first = True
         for comment, blank in item.leading:
             _blank_line(lines, blank or (first and group_blank))
@@ -238,6 +247,10 @@ def _statement(source: str, st: ast.Statement, indent: str) -> str:
         words = ["shot"] + _timings(st.timings) + [string(st.prompt)]
     elif isinstance(st, ast.End):
         words = ["end", "at", st.time]
+    elif isinstance(st, ast.Variant):
+        words = ["variant", string(st.name)]
+    elif isinstance(st, ast.Include):
+        words = ["include", string(st.path)]
     else:  # pragma: no cover - the AST has no other statements
         raise TypeError(f"unknown statement {type(st).__name__}")
     return indent + " ".join(words)

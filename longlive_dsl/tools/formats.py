@@ -78,6 +78,8 @@ def message_text(d: Diagnostic, related: bool = False) -> str:
     lines = [printable(d.message)]
     if d.label:
         lines[0] += f" ({printable(d.label)})"
+    if d.variant is not None:
+        lines.append(f'in variant "{printable(d.variant)}"')
     lines += [f"note: {printable(n)}" for n in d.notes]
     if related:  # for formats without related locations of their own
         lines += [f"related {r.span.line}:{r.span.column}: {printable(r.message)}" for r in d.related]
@@ -164,6 +166,8 @@ def to_sarif(diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None =
             result["fixes"] = sarif_fixes(d, uri, files[d.file])
         if d.help:
             result["properties"] = {"help": printable(d.help)}
+        if d.variant is not None:
+            result.setdefault("properties", {})["variant"] = printable(d.variant)
         results.append(result)
     return {
         "$schema": SARIF_SCHEMA_URI,

@@ -21,6 +21,7 @@ or CR line ends are accepted as `llv lint` accepts them, and lines are counted a
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
@@ -150,6 +151,21 @@ def _defines(doc: ast.Document) -> dict[str, ast.Define]:
     return found
 
 
+def definition_elsewhere(analysis: Analysis, name: str, units: Callable[[str], int]) -> list[types.Location] | None:
+    """Where a define that an included file brings is written: that file's URI and the define's name."""
+    from pygls.uris import from_fs_path
+
+    tl = analysis.timeline
+    info = tl.defines.get(name) if tl is not None else None
+    if info is None or info.node.origin is None:
+        return None
+    origin = info.node.origin
+    uri = from_fs_path(os.path.abspath(origin.file))
+    if uri is None:
+        return None
+    return [types.Location(uri=uri, range=_Text(origin.source, units).range(info.node.name_span))]
+
+
 def reference_at(doc: ast.Document, offset: int) -> tuple[str, int, int] | None:
     """The `{name}` under the offset: (name, start, end) offsets of the whole `{name}`."""
     hit = _text_at(doc, offset)
@@ -262,14 +278,15 @@ def hover_text(analysis: Analysis, offset: int) -> tuple[str, Span] | None:
             early = "" if stop >= tl.end.chunks else f" (the model completes the last scene at chunk {stop}, before this end)"
             return (f"**end**: the run stops after {_chunks(stop)}{early} — {clock(tl, stop)} of video "
                     f"({tl.frames_at(stop)} frames at {model.FPS} fps on the {tl.clock.name} clock)"), st.span
-    fates = iter(firing_beats(tl))
-    for scene in tl.scenes:
-        if _inside(scene.node.span, offset):
-            return hover_scene(tl, scene), scene.node.span
-        for beat in scene.beats:
-            fires = next(fates)
-            if _inside(beat.node.span, offset):
-                return hover_beat(tl, scene, beat, fires), beat.node.span
+    for variant in analysis.variants or [tl]:  # a variant's scenes are in its own timeline; the opening in all
+        fates = iter(firing_beats(variant))
+        for scene in variant.scenes:
+            if _inside(scene.node.span, offset):
+                return hover_scene(variant, scene), scene.node.span
+            for beat in scene.beats:
+                fires = next(fates)
+                if _inside(beat.node.span, offset):
+                    return hover_beat(variant, scene, beat, fires), beat.node.span
     return None
 
 
@@ -323,6 +340,17 @@ def related_information(d: Diagnostic, text: _Text, uri: str) -> list[types.Diag
 
     return [types.DiagnosticRelatedInformation(location=types.Location(uri=uri, range=text.range(r.span)),
                                                message=printable(r.message)) for r in d.related]
+
+
+def here(d: Diagnostic, result: Analysis) -> Diagnostic:
+    """A diagnostic as this document shows it: one in an included file is placed on the `include` that brought it."""
+    import dataclasses
+
+    via = result.included_by.get(d.file) if d.file != result.file else None
+    if via is None:
+        return d
+    return dataclasses.replace(d, span=via, message=f"{d.file}:{d.span.line}:{d.span.column}: {d.message}",
+                               related=(), fixes=())
 
 
 def config_of(ls: LlvLanguageServer, uri: str):
@@ -385,7 +413,7 @@ def build_server() -> LlvLanguageServer:
         result = ls.analysis(uri)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=document.version,
-            diagnostics=[to_lsp(d, text, uri) for d in reported(ls, uri, result)]))
+            diagnostics=[to_lsp(here(d, result), text, uri) for d in reported(ls, uri, result)]))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LlvLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -423,9 +451,9 @@ def build_server() -> LlvLanguageServer:
         if ref is None:
             return None
         target = _defines(doc).get(ref[0])
-        if target is None:
-            return None
-        return [types.Location(uri=uri, range=text.range(target.name_span))]
+        if target is not None:
+            return [types.Location(uri=uri, range=text.range(target.name_span))]
+        return definition_elsewhere(ls.analysis(uri), ref[0], text.units)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["{"]))
     def completion(ls: LlvLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
@@ -475,11 +503,11 @@ def document_symbols(result: Analysis, text: _Text) -> list[types.DocumentSymbol
     if result.document is None:
         return None
     starts: dict[int, Any] = {}
-    if result.timeline is not None:
-        for scene in result.timeline.scenes:
-            starts[scene.node.span.start] = scene.start
+    for timeline in result.variants:
+        for scene in timeline.scenes:
+            starts.setdefault(scene.node.span.start, scene.start)
             for beat in scene.beats:
-                starts[beat.node.span.start] = (beat.start, beat.kind)
+                starts.setdefault(beat.node.span.start, (beat.start, beat.kind))
     out: list[types.DocumentSymbol] = []
     scene_symbol: types.DocumentSymbol | None = None
     children: list[types.DocumentSymbol] = []

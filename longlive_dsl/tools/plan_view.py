@@ -69,3 +69,44 @@ def _shown(text: str) -> str:
     from ..diagnostics import printable
 
     return escape(printable(text))
+
+
+def render_variants(timelines: list[Timeline], diagnostics: list[Diagnostic], console: Any = None) -> None:
+    """Print a file's variants side by side: one column per variant, one row per scene of the longest."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console(highlight=False)
+    first = timelines[0]
+    table = Table(title=f"{_shown(first.title or first.file)} — {len(timelines)} variants", title_justify="left",
+                  show_lines=True)
+    table.add_column("", no_wrap=True)
+    for tl in timelines:
+        failing = any(d.is_error and d.variant in (None, tl.variant) for d in diagnostics)
+        table.add_column(_shown(tl.variant or "") + (" [red](errors)[/]" if failing else ""))
+    rows = max(len(tl.scenes) for tl in timelines)
+    for i in range(rows):
+        cells = [str(i + 1)]
+        for tl in timelines:
+            cells.append(_scene_cell(tl, tl.scenes[i]) if i < len(tl.scenes) else "")
+        table.add_row(*cells)
+    ends = ["end"]
+    for tl in timelines:
+        placed = all(s.start is not None for s in tl.scenes)
+        stops = tl.stops_at if placed else None
+        ends.append("?" if stops is None else f"chunk {stops}, {clock(tl, stops)} ({tl.frames_at(stops)} frames)")
+    table.add_row(*ends)
+    console.print(table)
+
+
+def _scene_cell(tl: Timeline, scene: Any) -> str:
+    """One scene in a variant's column: name, chunks and time, then its beats in brief."""
+    name = f"[bold]{_shown(scene.name or '(unnamed)')}[/]"
+    if scene.start is None:
+        return f"{name}\n[red]unplaced[/]"
+    end = scene_plays_until(tl, scene)
+    lines = [f"{name}  {scene.start}–{end - 1}  {clock(tl, scene.start)}–{clock(tl, end)}"]
+    for beat in scene.beats:
+        chunk = "?" if beat.start is None else str(beat.start)
+        lines.append(f"  {chunk:>3} {beat.kind}: {_shown(first_words(beat.prompt, 6))}")
+    return "\n".join(lines)

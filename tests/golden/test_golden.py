@@ -53,7 +53,8 @@ def test_every_example_compiles_to_its_snapshot(example):
 
 
 @pytest.mark.parametrize("code", list(CODES))
-def test_every_code_has_a_storyboard_that_reports_it(code):
+def test_every_code_has_a_storyboard_that_reports_it(code, monkeypatch):
+    monkeypatch.chdir(DIAGNOSTICS)  # includes are read relative to the storyboard, named as `llv lint` names it
     source = DIAGNOSTICS / f"{code}.llv"
     assert source.exists(), f"add {source.relative_to(ROOT)}: a small storyboard that reports {code}"
     text = source.read_text(encoding="utf-8")

@@ -1,5 +1,7 @@
 """Every check of language.md §4: a case that triggers it (code, line, column) and a near miss that does not."""
 
+from pathlib import Path
+
 import pytest
 
 from longlive_dsl import check
@@ -12,6 +14,8 @@ BOMB = BIG + 'define d = "' + "{c}" * 4 + '"\nscene "A"\n  shot "{d}"\n'  # 256,
 NOT_A_BOMB = BIG + 'define d = "' + "{c}" * 3 + '"\nscene "A"\n  shot "{d}"\n'  # 192,000 characters
 
 # code, triggering source, (line, column), near miss that must not report the code
+INCLUDES = Path(__file__).parent / "includes"
+
 CASES = [
     ("E101", 'scene "A"\n  shot for "x"\n', (2, 11), f'scene "A"\n  shot for 4 {P}\n'),
     ("E102", 'scene "A"\n  shot "abc\n', (2, 8), f'scene "A"\n  shot {P}\n'),
@@ -24,6 +28,12 @@ CASES = [
     ("E204", 'title "Only a title"\n', (1, 1), f'title "T"\nscene "A"\n  shot {P}\n'),
     ("E205", f'seed 1\nseed 2\nscene "A"\n  shot {P}\n', (2, 1), f'seed 1\nscene "A"\n  shot {P}\n'),
     ("E206", f'scene "A"\n  shot {P}\n  shot at 3 at 5 {P}\n', (3, 13), f'scene "A"\n  shot {P}\n  shot at 3 for 5 {P}\n'),
+    ("E207", f'variant "a"\nscene "A"\n  shot {P}\n', (1, 1), f'scene "A"\n  shot {P}\nvariant "a"\n'),
+    ("E208", f'scene "A"\n  shot {P}\nvariant "a"\nvariant "a"\n', (4, 9), f'scene "A"\n  shot {P}\nvariant "a"\nvariant "b"\n'),
+    ("E209", f'scene "A"\n  shot {P}\nvariant "a b"\n', (3, 9), f'scene "A"\n  shot {P}\nvariant "a-b"\n'),
+    ("E210", f'include "no-such-library.llv"\nscene "A"\n  shot {P}\n', (1, 9), f'scene "A"\n  shot {P}\n'),
+    ("E211", f'include "t.llv"\nscene "A"\n  shot {P}\n', (1, 9), f'include "{INCLUDES}/cast.llv"\nscene "A"\n  shot {P}\n'),
+    ("E212", f'include "{INCLUDES}/scene.llv"\nscene "A"\n  shot {P}\n', (2, 1), f'include "{INCLUDES}/cast.llv"\nscene "A"\n  shot {P}\n'),
     ("E301", f'scene "A"\n  shot for 2.5 {P}\n  shot {P}\n', (2, 12), f'scene "A"\n  shot for 2.5s {P}\n  shot {P}\n'),
     ("E302", f'scene "A"\n  shot {P}\n  shot at -3 {P}\n', (3, 11), f'scene "A"\n  shot for 3 {P}\n  shot at 3 {P}\n'),
     ("E303", f'scene "A"\n  shot for 0 {P}\n', (2, 8), f'scene "A"\n  shot for 1 {P}\n'),

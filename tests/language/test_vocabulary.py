@@ -33,6 +33,7 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("runtime/session.py", "Session._on_message", "reason"): "the runtime's sessionEnded notice",
     ("sim/cloud.py", "*", "state"): "the cloud API's session state",
     ("sim/cloud.py", "*", "reason"): "the runtime's /stop_session body",
+    ("sim/server.py", "Simulator._available", "state"): "the runtime's health state",
     ("sim/server.py", "Simulator.wait_available", "state"): "the runtime's health state",
     # Names that are not on the wire at all.
     ("runtime/session.py", "Session._start", "started"): "the trace's `started` mark (runtime/trace.py)",

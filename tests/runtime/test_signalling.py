@@ -334,3 +334,25 @@ def test_retry_after_reads_seconds_and_falls_back_on_garbage():
     assert retry_after_seconds(R(429, headers={"Retry-After": "7"}), 6.0) == 7.0
     assert retry_after_seconds(R(429, headers={"Retry-After": "soon"}), 6.0) == 6.0
     assert retry_after_seconds(R(429), 6.0) == 6.0
+
+
+def test_a_session_queued_for_a_gpu_waits_as_for_capacity_beyond_twenty_polls(tmp_path):
+    queued = R(200, {"session_id": SID, "state": "WAITING", "queue_position": 1})
+    ready = cloud_routes()[("GET", f"/sessions/{SID}")][-1]
+    server = FakeServer(cloud_routes({("GET", f"/sessions/{SID}"): [queued] * 30 + [ready]}))
+    sig, _, _ = cloud(server, tmp_path)
+    waits = []
+    sig.on_capacity_wait = waits.append
+    run(sig.open())
+    assert server.calls().count(("GET", f"/sessions/{SID}")) == 31
+    assert len(waits) == 30 and max(waits) <= 2.0  # each pause moves the signalling deadline on
+
+
+def test_a_session_queued_longer_than_the_capacity_wait_has_no_capacity(tmp_path):
+    queued = R(200, {"session_id": SID, "state": "WAITING", "queue_position": 3})
+    server = FakeServer(cloud_routes({("GET", f"/sessions/{SID}"): queued}))
+    sig, _, _ = cloud(server, tmp_path, capacity_wait=10)
+    with pytest.raises(RunError) as e:
+        run(sig.open())
+    assert e.value.failure is Failure.NO_CAPACITY and "position 3" in e.value.message
+    assert sum(no_sleep.slept) <= 10

@@ -1,0 +1,1 @@
+"""The example storyboards, shipped inside the wheel as `longlive_dsl.examples` (`llv new --preset NAME`)."""

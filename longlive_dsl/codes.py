@@ -28,6 +28,7 @@ class Code:
 def table() -> list[Code]:
     """Every code, its numbers read from model.py (and the checks' own limits) as they are now."""
     from .checks import LONG_PROMPT_WORDS, TERSE_PROMPT_WORDS
+    from .syntax.errors import STATEMENT_WORDS
     from .timeline import MAX_EXPANSION_CHARS, MAX_PROMPT_CHARS
 
     measured, docs, budget = model.MEASURED_CLOCK, model.DOCS_CLOCK, model.SCENE_BUDGET_CHUNKS
@@ -43,7 +44,7 @@ def table() -> list[Code]:
              'must close with """. Use """ for prompts that span several lines.',
              'shot "A lighthouse at dusk\n# fix: shot "A lighthouse at dusk"'),
         Code("E103", ERROR, "unknown keyword",
-             "Every statement starts with one of: title, seed, define, scene, shot, end. Timings use "
+             f"Every statement starts with one of: {', '.join(STATEMENT_WORDS)}. Timings use "
              "`at` and `for`. A misspelt keyword, or one run into more letters (`shots`, `atlas`), is "
              "reported as one unknown word with the closest real keyword.",
              'scene "Dawn"\n  shto "..."   # did you mean `shot`?'),

@@ -96,21 +96,28 @@ def import_(args: argparse.Namespace) -> int:
 
 
 def _compile(path: str, clock: str | None = None):
-    from .. import compile
-    from ..diagnostics import has_errors, print_diagnostics
+    """The Program of `FILE` or `FILE@variant` (a file with several variants must name one)."""
+    from .. import analyse
+    from ..compiler import build_program
+    from ..diagnostics import print_diagnostics
+    from .run import one_variant, split_variant
 
+    path, variant = split_variant(path)
     text = _read(path)
     if text is None:
         return None, EXIT_USAGE
     name = _name(path)
-    program, diags = compile(text, name, clock)
-    print_diagnostics([d for d in diags if d.is_error], {name: text}, sys.stderr)
-    if program is None or has_errors(diags):
-        n = sum(1 for d in diags if d.is_error)
+    result = analyse(text, name, clock)
+    print_diagnostics([d for d in result.diagnostics if d.is_error], result.sources, sys.stderr)
+    if not result.ok:
+        n = sum(1 for d in result.diagnostics if d.is_error)
         print(f"error: {name} has {n} error{'s' if n != 1 else ''}; nothing exported "
               f"(`llv lint {name}` shows every finding)", file=sys.stderr)
         return None, EXIT_FINDINGS
-    return program, EXIT_OK
+    chosen = one_variant(result.variants, variant, name)
+    if chosen is None:
+        return None, EXIT_USAGE
+    return build_program(chosen), EXIT_OK
 
 
 def _seed_warning(program) -> None:
@@ -264,7 +271,7 @@ def _export_v2(args: argparse.Namespace) -> int:
 
 
 def timeline(args: argparse.Namespace) -> int:
-    from .. import check
+    from .. import analyse
     from ..diagnostics import print_diagnostics
     from ..tools.timeline_view import render_html, render_svg
 
@@ -273,11 +280,19 @@ def timeline(args: argparse.Namespace) -> int:
     if ext not in (".svg", ".html", ".htm"):
         print(f"error: {out}: the picture must end in .svg or .html", file=sys.stderr)
         return EXIT_USAGE
-    text = _read(args.file)
+    from .run import one_variant, split_variant
+
+    path, variant = split_variant(args.file)
+    text = _read(path)
     if text is None:
         return EXIT_USAGE
-    name = _name(args.file)
-    tl, diags = check(text, name, args.clock)
+    name = _name(path)
+    result = analyse(text, name, args.clock)
+    tl, diags = result.timeline, result.diagnostics
+    if tl is not None and (variant is not None or len(result.variants) > 1):
+        tl = one_variant(result.variants, variant, name)  # a file with several variants names the one to draw
+        if tl is None:
+            return EXIT_USAGE
     if tl is None:
         print_diagnostics(diags, {name: text}, sys.stderr)
         print(f"error: {name} does not parse; nothing drawn", file=sys.stderr)

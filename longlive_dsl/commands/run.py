@@ -219,15 +219,24 @@ def load_program(path: str, clock: str | None = None) -> tuple[Any, int]:
     if not result.ok:
         print(f"error: {name} has errors; nothing was run", file=sys.stderr)
         return None, Failure.STORYBOARD.value
-    chosen = pick_variants(result.variants, variant, name)
+    chosen = one_variant(result.variants, variant, name)
     if chosen is None:
         return None, Failure.USAGE.value
+    return build_program(chosen), 0
+
+
+def one_variant(timelines: list[Any], variant: str | None, name: str) -> Any:
+    """The one timeline a command works on: `FILE@variant`'s, or the file's only one; None after saying why
+    not (no such variant, or several and none named: a command that takes one never picks silently)."""
+    chosen = pick_variants(timelines, variant, name)
+    if chosen is None:
+        return None
     if len(chosen) > 1:
         names = ", ".join(str(tl.variant) for tl in chosen)
         print(f"error: {name} has {len(chosen)} variants ({names}); name one as {name}@{chosen[0].variant}",
               file=sys.stderr)
-        return None, Failure.USAGE.value
-    return build_program(chosen[0]), 0
+        return None
+    return chosen[0]
 
 
 def split_variant(path: str) -> tuple[str, str | None]:

@@ -160,6 +160,9 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             help="time from `start` to the first video frame (default: 4 chunks, at least 30 s)",
         )
         parser.add_argument("--plain", action="store_true", help="plain progress lines even on a terminal")
+        parser.add_argument("--from-chunk", type=int, metavar="K",
+                            help="carry the plan on from session chunk K on a new session (after a take that "
+                                 "failed there): K becomes chunk 0, the beats still to come move back by K")
         parser.add_argument("--monitor", action="store_true",
                             help="watch the take live in a browser tab on 127.0.0.1 (its URL is printed)")
         parser.add_argument("--no-open", action="store_true", help="with --monitor: print the URL, do not open a browser")
@@ -321,6 +324,10 @@ def run_command(args: argparse.Namespace) -> int:
         if args.video or args.trace:
             print("error: --video and --trace name one take's files; several takes go into -o DIR", file=sys.stderr)
             return Failure.USAGE.value
+        if args.from_chunk is not None:
+            print("error: --from-chunk carries one take on; give one storyboard (or one variant and seed)",
+                  file=sys.stderr)
+            return Failure.USAGE.value
         return run_many(args, takes)
     return run_one(args, takes[0].program, takes[0].source)
 
@@ -328,6 +335,15 @@ def run_command(args: argparse.Namespace) -> int:
 def run_one(args: argparse.Namespace, program: Any, file: str) -> int:
     """One take, as `llv run FILE --video V --trace T` has always played it."""
     from ..runtime import Failure
+
+    if getattr(args, "from_chunk", None) is not None:
+        from ..continuation import program_from_chunk
+
+        try:
+            program = program_from_chunk(program, args.from_chunk)
+        except ValueError as e:
+            print(f"error: --from-chunk {args.from_chunk}: {e}", file=sys.stderr)
+            return Failure.USAGE.value
     from ..runtime.display import make_display
     from ..runtime.session import RunOptions, play
     from ..runtime.trace import Redactor, Trace
@@ -394,7 +410,7 @@ def run_one(args: argparse.Namespace, program: Any, file: str) -> int:
         if monitor is not None:
             monitor.close()
         trace.close()
-    return _report(result, args, redactor)
+    return _report(result, args, redactor, file)
 
 
 def child_options(args: argparse.Namespace) -> list[str]:
@@ -562,7 +578,9 @@ class Redacting:
         self.display.close()
 
 
-def _report(result: Any, args: argparse.Namespace, redactor: Any) -> int:
+def _report(result: Any, args: argparse.Namespace, redactor: Any, file: str) -> int:
+    from ..runtime import Failure
+
     result.message = printable(redactor.text(result.message))
     frames = f"{result.frames_received} frames"
     if result.frames_expected is not None and result.frames_dropped:
@@ -572,6 +590,10 @@ def _report(result: Any, args: argparse.Namespace, redactor: Any) -> int:
     else:
         say(f"llv run: error: {result.message} (exit {result.exit_code})")
         say(f"llv run: stopped after {result.chunks_done} chunks, {frames}")
+        if result.failure in (Failure.CONNECTION_LOST, Failure.TIMEOUT) and result.chunks_done > 0:
+            # The offer to reconnect, for a command that does not ask: the line that carries the plan on.
+            k = (getattr(args, "from_chunk", None) or 0) + result.chunks_done
+            say(f"llv run: to carry the plan on from chunk {k} on a new session: llv run {file} --from-chunk {k}")
     if args.video and result.frames_recorded:
         say(f"llv run: video: {args.video} ({result.frames_recorded} frames)")
     elif args.video:

@@ -140,53 +140,9 @@ def rest_of_plan(session: LiveSession) -> Program:
     Chunk K (the one not completed) becomes chunk 0: its opener is the prompt playing then (or the beat
     due exactly there), and every beat still to come, planned or scheduled live, moves back by K.
     """
-    from .. import model
-    from ..program import (
-        Beat,
-        ClockProfile,
-        PromptData,
-        SceneEntry,
-        ScheduledPromptData,
-        ScheduleSceneCut,
-        ScheduleShot,
-        SeedData,
-        SetSeed,
-        SetShot,
-        SourceSpan,
-        Start,
-    )
+    from ..continuation import continue_plan
 
     k = session.session_chunk
-    pending = sorted((c, kind, p) for c, (kind, p, _) in session.pending.items() if c >= k)
+    pending = [(c, kind, p) for c, (kind, p, _) in session.pending.items()]
     opener = session.progress.prompt or (session.fired[-1].prompt if session.fired else None)
-    if pending and pending[0][0] == k:
-        opener = pending.pop(0)[2]
-    if opener is None:
-        raise ValueError("nothing played yet: there is no plan to continue")
-    span = SourceSpan(file=session.program.source, line=1, column=1, end_line=1, end_column=1)
-    commands: list[Any] = []
-    if session.seed is not None:
-        commands.append(SetSeed(data=SeedData(seed=session.seed)))
-    commands.append(SetShot(data=PromptData(prompt=opener)))
-    scenes: list[dict[str, Any]] = [dict(number=1, name=None, start=0, end=None,
-                                         completes_at=model.SCENE_BUDGET_CHUNKS, span=span,
-                                         beats=[Beat(kind=model.OPENER, chunk=0, prompt=opener,
-                                                     command_index=len(commands) - 1, span=span)])]
-    for chunk, kind, prompt in pending:
-        at = chunk - k
-        data = ScheduledPromptData(prompt=prompt, at_session_chunk=at)
-        commands.append(ScheduleSceneCut(data=data) if kind == model.CUT else ScheduleShot(data=data))
-        beat = Beat(kind=model.CUT if kind == model.CUT else model.SHOT, chunk=at, prompt=prompt,
-                    command_index=len(commands) - 1, span=span)
-        if kind == model.CUT:
-            scenes[-1]["end"] = at
-            scenes.append(dict(number=len(scenes) + 1, name=None, start=at, end=None,
-                               completes_at=at + model.SCENE_BUDGET_CHUNKS, span=span, beats=[beat]))
-        else:
-            scenes[-1]["beats"].append(beat)
-    commands.append(Start())
-    end = session.program.end - k if session.program.end is not None and session.program.end > k else None
-    stops_at = end if end is not None else scenes[-1]["completes_at"]
-    return Program(source=session.program.source, title=session.program.title, commands=commands, end=end,
-                   stops_at=stops_at, clock=ClockProfile.model_validate(session.program.clock.model_dump()),
-                   scenes=[SceneEntry(**s) for s in scenes], source_map=[])
+    return continue_plan(session.program, k, opener, pending, session.seed)

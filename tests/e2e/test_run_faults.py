@@ -139,3 +139,32 @@ def test_a_storyboard_with_errors_is_not_run(tmp_path):
     bad.write_text('scene "x"\n  shot ""\n')
     done = subprocess.run(llv("run", str(bad), "--server", "http://127.0.0.1:9"), capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "nothing was run" in done.stderr
+
+
+def test_a_take_lost_mid_run_is_carried_on_from_the_chunk_it_offers(sim, tmp_path):
+    ns, s = sim
+    program = program_json(tmp_path)
+    proc, video, trace = start_run(ns, s.base_url, program, tmp_path, "--silence-timeout", "3")
+    wait_for_chunks(trace, 6, proc)
+    for p in s.procs:
+        p.kill()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 8, err
+    offer = next(line for line in err.splitlines() if "--from-chunk" in line)
+    k = int(offer.rsplit("--from-chunk", 1)[1])
+    assert 6 <= k < 30, offer
+    # A new session carries the plan on: the cut planned at chunk 30 fires at 30 - k.
+    with Simulator(0, time_scale=2.0, frames_per_chunk=6, size=(320, 176), netns=ns.name) as again:
+        rest_trace = tmp_path / "rest.jsonl"
+        argv = llv("run", str(program), "--server", again.base_url, "--trace", str(rest_trace), "--plain",
+                   "--from-chunk", str(k))
+        done = ns.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    records = read_trace(rest_trace)
+    cuts = [r["frame"]["data"] for r in records if r["kind"] == "recv" and r["frame"].get("type") == "scene_cut"]
+    chunks = [r["frame"]["data"]["session_chunk"] for r in records
+              if r["kind"] == "recv" and r["frame"].get("type") == "chunk_complete"]
+    assert cuts and max(chunks) + 1 == 40 - k, "the continuation stops where the plan stops"
+    sent = [r["frame"]["data"] for r in records if r["kind"] == "send" and r["frame"]["data"].get("type") ==
+            "schedule_scene_cut"]
+    assert [d["data"]["at_session_chunk"] for d in sent] == [30 - k]

@@ -1,7 +1,13 @@
 """Running `llv run` as a user would, inside a network namespace, and measuring how it ended.
 
-`run_llv` starts the process, reaps it with `os.wait4` (its own peak memory, not the test's), and
-returns an `Outcome`: exit code, seconds, peak RSS, stderr, and the trace to check.
+`run_llv` starts the process, follows its own peak memory, reaps it, and returns an `Outcome`:
+exit code, seconds, peak RSS, stderr, and the trace to check.
+
+The peak is the process's `VmHWM` (/proc/PID/status), sampled every 10 ms until it exits. The
+rusage `ru_maxrss` that `wait4` gives is no good here: a child forked from this test process keeps
+the parent's high-water mark across its `exec`, so after a long test session every child would
+"peak" at the size of pytest itself. `VmHWM` belongs to the memory of the program now running, so
+it starts afresh at `exec`; being a high-water mark, a later sample still sees an earlier spike.
 """
 
 from __future__ import annotations
@@ -41,19 +47,35 @@ class Outcome:
         return end
 
 
+def high_water_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (VmHWM), in MB; None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None  # a zombie: its memory is gone
+
+
 def wait_with_rusage(proc: subprocess.Popen, timeout: float) -> tuple[int, float]:
-    """Reap `proc` within `timeout` (killing it past that); (exit code, peak RSS in MB)."""
+    """Reap `proc` within `timeout` (killing it past that); (exit code, peak RSS in MB, from VmHWM)."""
     deadline = time.monotonic() + timeout
+    peak = 0.0
     while True:
+        sample = high_water_mb(proc.pid)
+        if sample is not None:
+            peak = max(peak, sample)
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return proc.returncode, usage.ru_maxrss / 1024
+            return proc.returncode, peak or usage.ru_maxrss / 1024
         if time.monotonic() > deadline:
             proc.kill()
             os.wait4(proc.pid, 0)
             raise AssertionError(f"llv run did not end within {timeout} s")
-        time.sleep(0.05)
+        time.sleep(0.01)
 
 
 def start_llv(ns, tmp_path: Path, *args: str, env: dict | None = None, trace: Path | None = None, **popen):

@@ -15,11 +15,15 @@ PEAK_MEMORY_MB = 400
 
 
 def llv(*args, stdin=None, env=None, cwd=None):
-    """Run `llv` in a fresh process; also report its peak memory (MB)."""
-    code = ("import resource, sys\nfrom longlive_dsl.cli import main\n"
+    """Run `llv` in a fresh process; also report its peak memory (MB).
+
+    The peak is VmHWM, which starts afresh at exec; ru_maxrss would carry the forking test process's own.
+    """
+    code = ("import sys\nfrom longlive_dsl.cli import main\n"
             "try:\n    rc = main(sys.argv[1:])\nfinally:\n"
             "    sys.stdout.flush()\n"
-            "    print(f'\\nPEAK {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}', file=sys.stderr)\n"
+            "    hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1]\n"
+            "    print(f'\\nPEAK {int(hwm) // 1024}', file=sys.stderr)\n"
             "sys.exit(rc)\n")
     proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], input=stdin, capture_output=True,
                           env={**os.environ, "NO_COLOR": "1", **(env or {})}, cwd=cwd, timeout=120)

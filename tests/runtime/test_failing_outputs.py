@@ -220,5 +220,5 @@ def test_the_summary_line_counts_dropped_frames(capsys):
 
     result = RunResult(message="reached the end", chunks_done=8, frames_received=220, frames_expected=232, frames_dropped=12)
     args = argparse.Namespace(video=None, trace=None)
-    assert _report(result, args, Redactor()) == 0
+    assert _report(result, args, Redactor(), "story.llv") == 0
     assert "8 chunks, 220 of 232 frames (12 dropped)" in capsys.readouterr().err

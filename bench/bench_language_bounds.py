@@ -3,7 +3,7 @@
 1. A storyboard of ~0.44 MB, clean and with 20 syntax errors spread through it: the time to parse
    each and their ratio (target: the broken file costs at most 2x the clean one; recovery is one pass).
 2. For each input that used to take quadratic time or memory (stray `{` in one prompt, unknown
-   `{names}`, shots that each expand a define, comments, unknown keywords, a line of unclosed
+   `{names}`, shots that each expand a define, comments, unknown keywords, lines of unclosed
    quotes), the time per KB at 10 KB, 100 KB and 1 MB and its ratio to the 10 KB figure of the same
    input (target: flat, within 2x; tiny figures are noisy), next to a clean storyboard of the same
    size as the baseline measured in this run.
@@ -71,7 +71,7 @@ def unknown_keywords(size: int) -> str:
 
 
 def unclosed_quotes(size: int) -> str:
-    return 'scene "A"\n  shot "x"\n' + '"\\' * (size // 2)
+    return 'scene "A"\n  shot "x"\n' + ('"\\' * 50 + "\n") * (size // 101)
 
 
 def recovery() -> None:
@@ -88,7 +88,7 @@ def scaling() -> None:
     cases = {"clean storyboard (baseline)": clean, "stray `{` in one prompt": stray_braces,
              "unknown `{names}` in one prompt": unknown_names, "shots expanding a 2 KB define": expanding_shots,
              "comments": comments, "unknown keywords (`shots`)": unknown_keywords,
-             'a line of unclosed `"\\`': unclosed_quotes}
+             'lines of unclosed `"\\`': unclosed_quotes}
     print(f"{'input':<34}" + "".join(f"{f'{s // 1000} KB':>12}" for s in SIZES) + f"{'1 MB / 10 KB':>14}  vs baseline")
     baseline = {}
     for name, make in cases.items():

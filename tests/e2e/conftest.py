@@ -33,20 +33,20 @@ def _netns_reason() -> str | None:
 @pytest.fixture(scope="session")
 def require_runtime() -> None:
     if importlib.util.find_spec("reactor_runtime") is None:
-        pytest.skip("reactor-runtime is not installed (pip install -e '.[sim]')")
+        pytest.fail("reactor-runtime is not installed (pip install -e '.[sim]')")
 
 
 @pytest.fixture(scope="session")
 def sdk() -> None:
     if importlib.util.find_spec("reactor_sdk") is None:
-        pytest.skip("reactor-sdk is not installed (pip install -e '.[dev]')")
+        pytest.fail("reactor-sdk is not installed (pip install -e '.[dev]')")
 
 
 @pytest.fixture
 def netns():
     reason = _netns_reason()
     if reason:
-        pytest.skip(f"cannot make a network namespace: {reason}")
+        pytest.fail(f"cannot make a network namespace: {reason}")
     with NetNamespace() as ns:
         yield ns
 
@@ -55,6 +55,6 @@ def netns():
 def netns_module():
     reason = _netns_reason()
     if reason:
-        pytest.skip(f"cannot make a network namespace: {reason}")
+        pytest.fail(f"cannot make a network namespace: {reason}")
     with NetNamespace() as ns:
         yield ns

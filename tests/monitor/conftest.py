@@ -17,10 +17,10 @@ from netns import NetNamespace, unavailable_reason  # noqa: E402
 @pytest.fixture(scope="module")
 def netns_module():
     if importlib.util.find_spec("reactor_runtime") is None:
-        pytest.skip("reactor-runtime is not installed (pip install -e '.[sim]')")
+        pytest.fail("reactor-runtime is not installed (pip install -e '.[sim]')")
     reason = unavailable_reason()
     if reason:
-        pytest.skip(f"cannot make a network namespace: {reason}")
+        pytest.fail(f"cannot make a network namespace: {reason}")
     with NetNamespace() as ns:
         yield ns
 
@@ -33,5 +33,5 @@ def chromium() -> str:
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed (`make test` installs it)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
+        pytest.fail("chromium is not installed (apt-get install chromium)")
     return found

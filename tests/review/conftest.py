@@ -39,10 +39,10 @@ def llv(*args: str) -> list[str]:
 @pytest.fixture(scope="session")
 def take(tmp_path_factory) -> TakeFiles:
     if importlib.util.find_spec("reactor_runtime") is None:
-        pytest.skip("reactor-runtime is not installed (pip install -e '.[sim]')")
+        pytest.fail("reactor-runtime is not installed (pip install -e '.[sim]')")
     reason = unavailable_reason()
     if reason:
-        pytest.skip(f"cannot make a network namespace for the take: {reason}")
+        pytest.fail(f"cannot make a network namespace for the take: {reason}")
     folder = tmp_path_factory.mktemp("take")
     video, trace = folder / "take.mp4", folder / "take.jsonl"
     with NetNamespace() as ns:
@@ -63,5 +63,5 @@ def chromium_or_skip() -> str:
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed (`make test` installs it)")
-        pytest.skip("chromium is not installed")
+        pytest.fail("chromium is not installed")
     return found

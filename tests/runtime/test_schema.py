@@ -20,7 +20,7 @@ def _floats(value):
 
 @pytest.fixture(scope="module")
 def sim_doc():
-    pytest.importorskip("reactor_runtime")
+    import reactor_runtime  # noqa: F401
     from reactor_runtime.interface.model.contract import ModelContract
 
     from longlive_dsl.sim.app import LongLiveSim

@@ -6,9 +6,8 @@ import time
 from fractions import Fraction
 
 import numpy as np
+import PIL  # noqa: E402, F401
 import pytest
-
-pytest.importorskip("PIL", reason="frame synthesis needs Pillow (the sim extra)")
 
 from longlive_dsl.sim import FrameInfo  # noqa: E402
 from longlive_dsl.sim.frames import (  # noqa: E402
@@ -113,7 +112,7 @@ def test_drawing_is_cached_per_chunk():
 @pytest.mark.parametrize("size,bit_rate", [((640, 352), 300_000), ((1280, 704), 800_000)])
 def test_stamps_survive_vp8(size, bit_rate):
     """Encode a few chunks with libvpx at a modest bitrate, decode, and read every stamp back."""
-    av = pytest.importorskip("av", reason="PyAV is needed for the VP8 round trip")
+    import av
     fpc, fps = 7, 24
     r = FrameRenderer(*size, frames_per_chunk=fpc)
     sent = []

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import pygls  # noqa: E402, F401
 import pytest
-
-pytest.importorskip("pygls")
-
 from lsprotocol import types  # noqa: E402
 from pygls.lsp.client import LanguageClient  # noqa: E402
 

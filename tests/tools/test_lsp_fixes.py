@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-pytest.importorskip("pygls")
-
+import pygls  # noqa: E402, F401
 from lsprotocol import types  # noqa: E402
 
 from .test_lsp import TIMEOUT, Session, run_session  # noqa: E402

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+import pygls  # noqa: E402, F401
 import pytest
-
-pytest.importorskip("pygls")
-
 from lsprotocol import types  # noqa: E402
 
 from longlive_dsl import analyse, check  # noqa: E402

@@ -8,17 +8,13 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
+import pygls  # noqa: E402, F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console  # noqa: E402
 
 from longlive_dsl import analyse
 from longlive_dsl.tools.fmt import FormatError, format_source
-
-pytest.importorskip("pygls")
-
-from rich.console import Console  # noqa: E402
-
 from longlive_dsl.tools.lsp import _Text, complete, document_symbols, hover_text  # noqa: E402
 from longlive_dsl.tools.plan_view import render_plan  # noqa: E402
 from longlive_dsl.tools.timeline_view import render_html  # noqa: E402

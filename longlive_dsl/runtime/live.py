@@ -271,7 +271,7 @@ class LiveSession(Session):
             self._publish(Frames(self.progress.frames))
 
     def _handle(self, kind: str, payload: Any) -> None:
-        if kind in ("lost", "ended"):
+        if kind != "message":  # lost, ended, flood
             super()._handle(kind, payload)
             return
         msg: Message = payload

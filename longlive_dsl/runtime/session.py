@@ -37,6 +37,9 @@ PROBE_SECONDS = 1.0
 """After this long with no frame and no message, the peer is probed (`requestSchema`)."""
 FAULT_SECONDS = 2.5
 """After this long with no frame, no message and no answer to the probes, the peer is given up on."""
+MESSAGE_BACKLOG = 10_000
+"""Messages from the server waiting to be handled at most; a server that sends more, faster than the
+run can handle them, is flooding it, and the run ends (exit 10) rather than grow without bound."""
 
 
 @dataclass
@@ -260,6 +263,7 @@ class Session:
         self._last_message = time.monotonic()  # the model's last message (the silence timeout counts from it)
         self._probed = 0.0
         self._probe_answered = False  # the runtime has answered `requestSchema` on the channel
+        self._flooded = False  # more than MESSAGE_BACKLOG messages were waiting: the rest are not queued
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -283,12 +287,22 @@ class Session:
                 self._schema_doc = msg.data
                 self._schema_event.set()
             elif msg.type == "sessionEnded":
-                self._events.put_nowait(("ended", msg.data.get("reason") or "no reason given"))
+                self._queue("ended", msg.data.get("reason") or "no reason given")
             elif msg.type == "moderation":
-                self._events.put_nowait(("ended", f"moderation: {msg.data.get('message') or msg.data}"))
+                self._queue("ended", f"moderation: {msg.data.get('message') or msg.data}")
             return
         self._last_message = time.monotonic()  # the model's own messages: a probe's answer is not one
-        self._events.put_nowait(("message", msg))
+        self._queue("message", msg)
+
+    def _queue(self, kind: str, payload: Any) -> None:
+        """Hand a message to the run, or, past `MESSAGE_BACKLOG` unhandled, end the run as flooded."""
+        if self._flooded:
+            return
+        if self._events.qsize() >= MESSAGE_BACKLOG:
+            self._flooded = True
+            self.trace.write("event", what="message flood", backlog=self._events.qsize())
+            kind, payload = "flood", self._events.qsize()
+        self._events.put_nowait((kind, payload))
 
     def _on_frame(self, frame: Any) -> None:
         self._last_heard = time.monotonic()
@@ -304,7 +318,7 @@ class Session:
             self.options.on_frame(frame)
 
     def _on_closed(self, reason: str) -> None:
-        self._events.put_nowait(("lost", reason))
+        self._queue("lost", reason)
 
     # -- the run -----------------------------------------------------------------------------
 
@@ -646,6 +660,9 @@ class Session:
             raise RunError(Failure.CONNECTION_LOST, f"lost the connection: {payload}")
         if kind == "ended":
             raise RunError(Failure.CONNECTION_LOST, f"the server ended the session: {payload}")
+        if kind == "flood":
+            raise RunError(Failure.SERVER, f"the server sent messages faster than they could be handled "
+                                           f"({payload} waiting): a flood, so the run ends")
         msg: Message = payload
         t, d = msg.type, msg.data
         if t == model.COMMAND_ERROR:

@@ -288,6 +288,13 @@ class PeerUnresponsiveEvent(_Event):
     seconds: float = Field(description="how long it had been silent")
 
 
+class MessageFloodEvent(_Event):
+    """The server sent more messages than the run could handle (`MESSAGE_BACKLOG` waiting); the run ends."""
+
+    what: Literal["message flood"]
+    backlog: int = Field(description="the messages waiting to be handled")
+
+
 class RecorderErrorEvent(_Event):
     """Recording the video failed."""
 
@@ -322,7 +329,7 @@ class EndRecord(_Record):
 
 EventRecord = Annotated[
     CapacityRetryEvent | DeleteRefusedEvent | InterruptedEvent | HangupEvent | MalformedAnswerEvent | FramesDroppedEvent
-    | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | PeerUnresponsiveEvent | RecorderErrorEvent
+    | NoSchemaEvent | UnacknowledgedEvent | CommandErrorEvent | PeerUnresponsiveEvent | MessageFloodEvent | RecorderErrorEvent
     | CloseFailedEvent,
     Field(discriminator="what"),
 ]

@@ -133,3 +133,34 @@ def test_a_command_error_without_a_source_file_still_renders():
 def test_beats_fixture_matches_the_source_lines(tmp_path):
     lines = write_source(tmp_path / "s.llv").read_text().splitlines()
     assert lines[1:] == [f'at {c} {k} "{p}"' for c, k, p in DEFAULT_BEATS]
+
+
+def test_a_server_flooding_the_data_channel_ends_the_run_with_a_bounded_backlog():
+    """Messages arriving faster than the run handles them queue up to MESSAGE_BACKLOG, then the run ends."""
+    from longlive_dsl.runtime.session import MESSAGE_BACKLOG
+
+    s, _ = make_session()
+    flood = Message("application", "state", {"seed": 7, "current_prompt": None})
+    for _ in range(MESSAGE_BACKLOG * 3):
+        s._on_message(flood)
+    assert s._events.qsize() == MESSAGE_BACKLOG + 1, "nothing past the backlog and its one `flood` entry"
+    s._on_closed("the `data` channel closed")  # later news waits behind the flood, which ends the run first
+    assert s._events.qsize() == MESSAGE_BACKLOG + 1
+    entries = [s._events.get_nowait() for _ in range(MESSAGE_BACKLOG + 1)]
+    for kind, payload in entries[:-1]:
+        s._handle(kind, payload)  # the backlog is handled as usual
+    with pytest.raises(RunError) as e:
+        s._handle(*entries[-1])
+    assert e.value.failure is Failure.SERVER and "faster than they could be handled" in str(e.value)
+
+
+def test_a_busy_but_keeping_up_server_is_not_a_flood():
+    from longlive_dsl.runtime.session import MESSAGE_BACKLOG
+
+    s, _ = make_session()
+    for _ in range(3):
+        for _ in range(MESSAGE_BACKLOG):
+            s._on_message(Message("application", "state", {"seed": 7, "current_prompt": None}))
+        while not s._events.empty():
+            s._handle(*s._events.get_nowait())
+    assert not s._flooded

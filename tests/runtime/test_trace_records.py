@@ -66,6 +66,7 @@ def every_kind(trace: Trace) -> None:
     trace.write("event", what="unacknowledged", commands=[2, 3])
     trace.write("event", what="command_error", command="schedule_shot", reason="past chunk", command_index=4)
     trace.write("event", what="peer unresponsive", seconds=2.5)
+    trace.write("event", what="message flood", backlog=10000)
     trace.write("event", what="recorder error", error="OSError(28)")
     trace.write("event", what="closing the session failed", error="TimeoutError")
     trace.write("end", exit_code=0, failure=None, message="done", chunks_done=3, frames_received=87,

@@ -20,9 +20,12 @@ To add a record kind: write its model below (a `kind: Literal[...]` and its fiel
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import stat
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -366,6 +369,10 @@ class Trace:
         self._lock = threading.Lock()
         self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644) if path else None
         self._size = 0  # bytes of whole records written
+        # Room held on the trace's disk for its `end` record (a nameless file, gone with the process).
+        self._reserve: int | None = None
+        if self._fd is not None and path is not None and stat.S_ISREG(os.fstat(self._fd).st_mode):
+            self._reserve = _hold_room(os.path.dirname(os.path.abspath(path)), END_RESERVE)
         self.path = path
         self.error: OSError | None = None
         self.on_error: Callable[[str], None] | None = None
@@ -387,32 +394,43 @@ class Trace:
             raise TraceRecordError(f"not a trace record: {_problems(e)}") from None
         data = (json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         with self._lock:
-            if self._fd is None:
+            if self._fd is None or (self.error is not None and kind != "end"):
+                return  # after a failed write only the `end` record is tried
+            error = self._append(data)
+            if error is not None and kind == "end" and error.errno == errno.ENOSPC and self._release():
+                error = self._append(data)  # the room held for it
+            if error is None or self.error is not None:
                 return
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(self._fd, view) :]
-            except OSError as e:
-                self._fail(e)
-            else:
-                self._size += len(data)
-                return
+            self.error = error
         self._report()
 
-    def _fail(self, error: OSError) -> None:
-        """Cut a torn record off and stop writing (under the lock)."""
-        self.error = error
+    def _append(self, data: bytes) -> OSError | None:
+        """Write one whole record, or cut the torn part off again (under the lock)."""
         assert self._fd is not None
         try:
-            os.ftruncate(self._fd, self._size)
-        except OSError:
-            pass
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as e:
+            try:
+                os.ftruncate(self._fd, self._size)
+                os.lseek(self._fd, self._size, os.SEEK_SET)  # the next record starts right there, not past a hole
+            except OSError:
+                pass
+            return e
+        self._size += len(data)
+        return None
+
+    def _release(self) -> bool:
+        """Give the room held for `end` back to the disk; whether there was any."""
+        fd, self._reserve = self._reserve, None
+        if fd is None:
+            return False
         try:
-            os.close(self._fd)
+            os.close(fd)
         except OSError:
             pass
-        self._fd = None
+        return True
 
     def message(self) -> str | None:
         """What went wrong with the trace, for a person, or None."""
@@ -438,12 +456,36 @@ class Trace:
     def close(self) -> None:
         """Close the file (each record is already written); later writes record nothing."""
         with self._lock:
+            self._release()
             if self._fd is not None:
                 try:
                     os.close(self._fd)
                 except OSError:
                     pass
                 self._fd = None
+
+
+END_RESERVE = 16 * 1024
+"""Bytes a trace holds on its disk so that its `end` record fits when the disk fills."""
+
+
+def _hold_room(folder: str, size: int) -> int | None:
+    """An open, nameless file of `size` bytes in `folder` (closing it frees the room), or None."""
+    fd: int | None = None
+    try:
+        try:
+            fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+        except (OSError, AttributeError):  # no O_TMPFILE here: a named file, unlinked at once
+            fd, name = tempfile.mkstemp(prefix=".llv-trace-room.", dir=folder)
+            os.unlink(name)
+        view = memoryview(bytes(size))
+        while view:
+            view = view[os.write(fd, view) :]
+        return fd
+    except OSError:
+        if fd is not None:
+            os.close(fd)
+        return None
 
 
 class TraceFileError(ValueError):

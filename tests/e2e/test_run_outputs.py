@@ -141,9 +141,10 @@ def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_p
 
 
 def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_path):
-    """A 60-chunk take writes some 60 kB of trace (16 kB before `start`): a 32 kB disk fills mid-take."""
+    """A 150-chunk take writes some 150 kB of trace (16 kB before `start`): a 64 kB disk, 16 kB of it
+    held for the `end` record, fills mid-take."""
     ns, s = sim
-    program = long_program(tmp_path, 60)
+    program = long_program(tmp_path, 150)
     small, keep = tmp_path / "small", tmp_path / "kept"
     small.mkdir()
     keep.mkdir()
@@ -152,14 +153,15 @@ def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_p
                "--trace", str(small / "run.jsonl"), "--plain")
     t0 = time.monotonic()
     err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
-    proc = ns.popen(on_small_disk("32k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
+    proc = ns.popen(on_small_disk("64k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
     err.close()
-    out = finish(proc, tmp_path, keep / "run.jsonl", t0, 60)
+    out = finish(proc, tmp_path, keep / "run.jsonl", t0, 90)
     assert out.code == 11, out.err
     assert "cannot write the trace" in out.err and "No space left on device" in out.err
     assert "Traceback" not in out.err and "never retrieved" not in out.err
-    records = out.records()  # cut back to its last whole record: every line parses
-    assert records and records[-1]["kind"] != "end", "a full disk leaves no room for `end`: the exit code says it"
+    end = out.ends_cleanly()  # every line whole JSON, and the room the trace held for `end` took it
+    assert end["failure"] == "OUTPUT" and "No space left on device" in end["message"]
+    assert 0 < end["chunks_done"] < 150, "the disk filled mid-take"
     assert frames_in(video) >= 1, "the video is finished properly"
     bounded(out, 45)
 

@@ -44,10 +44,64 @@ def test_a_trace_on_a_full_device_keeps_its_error_and_never_raises():
     trace = Trace("/dev/full")
     trace.on_error = said.append
     trace.write("run", file="x", mode="simulator", clock="measured")
-    trace.write("status", status="connecting")  # after the failure: nothing, no exception
+    trace.write("status", status="connecting", detail="")  # after the failure: nothing, no exception
     assert isinstance(trace.error, OSError)
     assert said == ["cannot write the trace /dev/full: No space left on device"]
     trace.close()
+
+
+def on_a_small_disk(tmp_path, size: str, script: str) -> subprocess.CompletedProcess:
+    """Run `script` (Python) with its working directory a tmpfs of `size`, in a private mount namespace."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    shell = f'mount -t tmpfs -o size={size} llv-small "$1" || exit 99; cd "$1" && "$2" -c "$3"; rc=$?; cp -a . "$4"/; exit $rc'
+    keep = tmp_path / "kept"
+    keep.mkdir()
+    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", shell, "sh",
+                           str(disk), sys.executable, script, str(keep)], capture_output=True, text=True, timeout=60)
+
+
+FILL_THEN_END = (
+    "from longlive_dsl.runtime.trace import Trace\n"
+    "t = Trace('run.jsonl')\n"
+    "{before}"
+    "for i in range(100_000):\n"
+    "    t.write('event', what='command_error', command='schedule_shot', reason='r' * 200, command_index=i)\n"
+    "    if t.error: break\n"
+    "t.write('status', status='ready', detail='')  # dropped: after a failure only `end` is tried\n"
+    "t.write('end', exit_code=11, failure='OUTPUT', message=t.message(), chunks_done=3, frames_received=9,\n"
+    "        frames_recorded=9, frames_expected=9, frames_dropped=0)\n"
+    "t.close()\n"
+    "print(t.message())\n"
+)
+
+
+def test_a_trace_that_fills_its_disk_still_ends_with_its_end_record(tmp_path):
+    done = on_a_small_disk(tmp_path, "64k", FILL_THEN_END.format(before=""))
+    assert done.returncode == 0, done.stderr
+    assert "No space left on device" in done.stdout
+    records = read_trace(tmp_path / "kept" / "run.jsonl")  # every line whole JSON
+    assert [r["kind"] for r in records[-2:]] == ["event", "end"], "the room held for `end` took it"
+    assert records[-1]["exit_code"] == 11 and "No space left on device" in records[-1]["message"]
+    assert [r["command_index"] for r in records[:-1]] == list(range(len(records) - 1))
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["run.jsonl"], "the held room leaves no file"
+
+
+def test_when_another_file_fills_the_disk_the_trace_still_ends_with_its_end_record(tmp_path):
+    """The video filled the disk the trace shares: the trace's `end` record fits in the room it held."""
+    fill = (
+        "import errno, os\n"
+        "fd = os.open('take.mp4', os.O_WRONLY | os.O_CREAT)\n"
+        "try:\n"
+        "    while True: os.write(fd, b'v' * 4096)\n"
+        "except OSError as e: assert e.errno == errno.ENOSPC\n"
+    )
+    script = FILL_THEN_END.format(before=fill).replace("for i in range(100_000):", "for i in range(0):")
+    done = on_a_small_disk(tmp_path, "64k", script)
+    assert done.returncode == 0, done.stderr
+    records = read_trace(tmp_path / "kept" / "run.jsonl")
+    assert [r["kind"] for r in records] == ["end"]
+    assert (tmp_path / "kept" / "take.mp4").stat().st_size > 32_000, "the disk was full indeed"
 
 
 def test_a_trace_past_a_file_size_limit_is_cut_back_to_whole_records(tmp_path):
@@ -57,7 +111,7 @@ def test_a_trace_past_a_file_size_limit_is_cut_back_to_whole_records(tmp_path):
         "resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))\n"
         "from longlive_dsl.runtime.trace import Trace\n"
         f"t = Trace({str(path)!r})\n"
-        "for i in range(100): t.write('event', what='command_error', command='x' * 37, reason='r', command_index=i)\n"
+        "for i in range(100): t.write('event', what='command_error', command='x' * 8, reason='r', command_index=i)\n"
         "print(t.message())\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
@@ -66,7 +120,7 @@ def test_a_trace_past_a_file_size_limit_is_cut_back_to_whole_records(tmp_path):
     text = path.read_text()
     assert text.endswith("\n") and len(text) <= 1000
     records = [json.loads(line) for line in text.splitlines()]
-    assert [r["command_index"] for r in records] == list(range(len(records))) and len(records) > 5
+    assert [r["command_index"] for r in records] == list(range(len(records))) and len(records) >= 4
 
 
 # --------------------------------------------------------------------------------- the recorder

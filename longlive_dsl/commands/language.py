@@ -17,6 +17,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
         add_clock_option(parser)
         _config_options(parser)
+        add_override_options(parser, sweep=False)
     elif name == "fix":
         parser.add_argument("files", nargs="+", metavar="FILE", help=".llv files to fix in place ('-': stdin to stdout)")
         parser.add_argument("--diff", action="store_true", help="print the changes as a diff instead of writing")
@@ -32,6 +33,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     elif name == "plan":
         parser.add_argument("file", metavar="FILE", help="the .llv file ('-' for stdin)")
         add_clock_option(parser)
+        add_override_options(parser, sweep=False)
     elif name == "explain":
         parser.add_argument("code", nargs="?", metavar="CODE", help="a diagnostic code, e.g. E505")
         parser.add_argument("--list", action="store_true", help="list every code")
@@ -84,13 +86,16 @@ FORMATS = ["text", "json", "sarif", "github"]
 
 
 def lint(args: argparse.Namespace) -> int:
-    from .. import check
+    from ..analysis import analyse
     from ..config import ConfigError, apply
     from ..diagnostics import print_diagnostics, render_json, summary
+    from .overrides import one_seed, overrides_of, unknown_sets
 
     configs = _configs(args)
-    if configs is None:
+    seed = one_seed(args)
+    if configs is None or seed is False:
         return EXIT_USAGE
+    overrides = overrides_of(args, seed if isinstance(seed, int) else None)
     everything = []
     sources: dict[str, str] = {}
     unreadable = 0
@@ -108,8 +113,12 @@ def lint(args: argparse.Namespace) -> int:
             unreadable += 1
             continue
         name = display_name(path)
+        result = analyse(text, name, config.clock, overrides)
+        if unknown_sets(args, result, name):
+            unreadable += 1
+            continue
         sources[name] = text
-        found = apply(check(text, name, config.clock)[1], text, name, config)
+        found = apply(result.diagnostics, text, name, config)
         for d in found:
             if config.fails(d):
                 failing += 1
@@ -270,12 +279,16 @@ def plan(args: argparse.Namespace) -> int:
     from .. import analyse
     from ..diagnostics import has_errors, print_diagnostics
     from ..tools.plan_view import render_plan, render_variants
+    from .overrides import one_seed, overrides_of, unknown_sets
 
-    text = read_or_report(args.file)
+    seed = one_seed(args)
+    text = read_or_report(args.file) if seed is not False else None
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    result = analyse(text, name, args.clock)
+    result = analyse(text, name, args.clock, overrides_of(args, seed if isinstance(seed, int) else None))
+    if unknown_sets(args, result, name):
+        return EXIT_USAGE
     diags = result.diagnostics
     if len(result.variants) > 1:
         render_variants(result.variants, diags)

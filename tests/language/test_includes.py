@@ -129,3 +129,30 @@ def test_set_needs_a_name_and_a_text():
 def test_compile_refuses_a_set_for_a_define_the_storyboard_lacks(library):
     proc = llv("compile", library, "--set", "keper=someone")
     assert proc.returncode == 2 and "did you mean `keeper`" in proc.stderr
+
+
+def test_plan_shows_the_plan_with_the_overrides_run_would_play(library):
+    proc = llv("plan", library, "--set", "keeper=a young cartographer with a brass compass", "--seed", "7")
+    assert proc.returncode == 0, proc.stderr
+    assert "cartographer" in proc.stdout and "lighthouse keeper" not in proc.stdout
+
+
+def test_plan_and_lint_refuse_a_set_for_a_define_the_storyboard_lacks(library):
+    for command in ("plan", "lint"):
+        proc = llv(command, library, "--set", "keper=someone")
+        assert proc.returncode == 2 and "did you mean `keeper`" in proc.stderr, command
+        assert "All clean" not in proc.stdout, command
+
+
+def test_lint_checks_the_storyboard_as_the_overrides_make_it(library):
+    """A --set text too long for the model is found by lint, before any run."""
+    clean = llv("lint", library)
+    assert clean.returncode == 0, clean.stdout
+    proc = llv("lint", library, "--set", "mood=" + "very quiet " * 400)
+    assert proc.returncode == 1 and "E406" in proc.stdout
+
+
+def test_plan_and_lint_take_one_seed_not_a_sweep(library):
+    for command in ("plan", "lint"):
+        proc = llv(command, library, "--seed", "1..3")
+        assert proc.returncode == 2 and "one take per seed" in proc.stderr, command

@@ -105,6 +105,7 @@ def test_when_another_file_fills_the_disk_the_trace_still_ends_with_its_end_reco
 
 
 def test_a_trace_past_a_file_size_limit_is_cut_back_to_whole_records(tmp_path):
+    """Short records, so several fit in 1,000 bytes however many digits the monotonic clock has."""
     path = tmp_path / "t.jsonl"
     script = (
         "import resource, sys\n"

@@ -26,17 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import cpu_seconds  # bench/timing.py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-TCK = os.sysconf("SC_CLK_TCK")
 STORY = ('seed 1\nscene\n  shot "A red fox trots through fresh snow at dawn, low sun, 35mm lens, photoreal, slow dolly"\n'
          'scene at 40\n  shot "A lighthouse on a cliff in a violent storm at night, spray lit by the beam"\n')
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TCK
 
 
 def sends(trace: Path, types: set[str]) -> list[float]:

@@ -26,10 +26,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import cpu_seconds  # bench/timing.py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-TCK = os.sysconf("SC_CLK_TCK")
 STORYBOARD = '''title "Bench"
 seed 7
 scene "Fox"
@@ -40,11 +41,6 @@ scene "Storm" at 20
 end at 60
 '''
 URL = re.compile(r"monitor: (http://127\.0\.0\.1:\d+/)")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TCK
 
 
 def wait_for(text: re.Pattern[str], path: Path, proc: subprocess.Popen, timeout: float = 60) -> re.Match[str]:

@@ -25,15 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import cpu_seconds  # bench/timing.py
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TCK
 
 
 def marks(trace: Path) -> dict[str, float]:

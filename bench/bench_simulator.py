@@ -26,8 +26,9 @@ import sys
 import time
 from pathlib import Path
 
+from timing import cpu_seconds  # bench/timing.py
+
 ROOT = Path(__file__).resolve().parents[1]
-TCK = os.sysconf("SC_CLK_TCK")
 
 
 # --------------------------------------------------------------------------- client (subprocess)
@@ -78,11 +79,6 @@ async def _client(url: str, warmup: float, window: float) -> dict:
 # --------------------------------------------------------------------------- the bench
 
 
-def proc_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TCK
-
-
 def runtime_pid(sim) -> int:
     """The pid of the python process serving the runtime (``ip netns exec`` execs in place)."""
     return sim.procs[0].pid
@@ -117,7 +113,7 @@ def measure_stream(size, time_scale, window, netns, fps=24, fpc=29, warmup=1.5) 
         for line in client.stdout:
             line = line.strip()
             if line in ("window_start", "window_end"):
-                marks[line] = (time.monotonic(), proc_cpu(pid))
+                marks[line] = (time.monotonic(), cpu_seconds(pid))
             elif line.startswith("{"):
                 result = json.loads(line)
         client.wait(timeout=60)

@@ -1,5 +1,6 @@
-"""What the benchmarks share: the best of several timed runs."""
+"""What the benchmarks share: the best of several timed runs, and another process's CPU time."""
 
+import os
 import time
 from collections.abc import Callable
 
@@ -12,3 +13,13 @@ def best_of(fn: Callable[[], object], repeat: int, clock: Callable[[], float] = 
         fn()
         best = min(best, clock() - t0)
     return best
+
+
+TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TCK

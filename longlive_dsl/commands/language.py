@@ -89,13 +89,12 @@ def lint(args: argparse.Namespace) -> int:
     from ..analysis import analyse
     from ..config import ConfigError, apply
     from ..diagnostics import print_diagnostics, render_json, summary
-    from .overrides import one_seed, overrides_of, unknown_sets
+    from .overrides import one_take_overrides, unknown_sets
 
     configs = _configs(args)
-    seed = one_seed(args)
-    if configs is None or seed is False:
+    overrides = one_take_overrides(args)
+    if configs is None or overrides is None:
         return EXIT_USAGE
-    overrides = overrides_of(args, seed if isinstance(seed, int) else None)
     everything = []
     sources: dict[str, str] = {}
     unreadable = 0
@@ -221,16 +220,14 @@ def compile_(args: argparse.Namespace) -> int:
     from .. import analyse
     from ..compiler import build_program
     from ..diagnostics import print_diagnostics
-    from .overrides import one_seed, overrides_of, unknown_sets
+    from .overrides import one_take_overrides, unknown_sets
 
-    seed = one_seed(args)
-    if seed is False:
-        return EXIT_USAGE
-    text = read_or_report(args.file)
+    overrides = one_take_overrides(args)
+    text = read_or_report(args.file) if overrides is not None else None
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    result = analyse(text, name, args.clock, overrides_of(args, seed if isinstance(seed, int) else None))
+    result = analyse(text, name, args.clock, overrides)
     diags = result.diagnostics
     print_diagnostics(diags, result.sources, sys.stderr)
     if unknown_sets(args, result, name):
@@ -279,14 +276,14 @@ def plan(args: argparse.Namespace) -> int:
     from .. import analyse
     from ..diagnostics import has_errors, print_diagnostics
     from ..tools.plan_view import render_plan, render_variants
-    from .overrides import one_seed, overrides_of, unknown_sets
+    from .overrides import one_take_overrides, unknown_sets
 
-    seed = one_seed(args)
-    text = read_or_report(args.file) if seed is not False else None
+    overrides = one_take_overrides(args)
+    text = read_or_report(args.file) if overrides is not None else None
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    result = analyse(text, name, args.clock, overrides_of(args, seed if isinstance(seed, int) else None))
+    result = analyse(text, name, args.clock, overrides)
     if unknown_sets(args, result, name):
         return EXIT_USAGE
     diags = result.diagnostics

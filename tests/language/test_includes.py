@@ -152,7 +152,13 @@ def test_lint_checks_the_storyboard_as_the_overrides_make_it(library):
     assert proc.returncode == 1 and "E406" in proc.stdout
 
 
-def test_plan_and_lint_take_one_seed_not_a_sweep(library):
-    for command in ("plan", "lint"):
+def test_compile_plays_the_seed_of_the_command_line(library):
+    proc = llv("compile", library, "--seed", "7")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == '{"type": "set_seed", "data": {"seed": 7}}'
+
+
+def test_plan_lint_and_compile_take_one_seed_not_a_sweep(library):
+    for command in ("plan", "lint", "compile"):
         proc = llv(command, library, "--seed", "1..3")
         assert proc.returncode == 2 and "one take per seed" in proc.stderr, command

@@ -55,7 +55,7 @@ class _Checker:
     def scene(self, scene: Scene) -> None:
         if scene.start is None:
             return
-        completes = scene.start + BUDGET  # scene.completes_at, placed
+        completes = scene_completes_at(scene.start)
         if scene.end is not None and scene.end_from in ("for", "last shot") and scene.end - scene.start > BUDGET:
             length = scene.length if scene.end_from == "for" else scene.beats[-1].length
             assert length is not None  # the end came from this `for`
@@ -303,7 +303,7 @@ def new_scene_fix(tl: Timeline, scene: Scene) -> tuple[int, Fix] | None:
         return None
     beats = scene.beats
     cuts: list[int] = []
-    completes = scene.start + BUDGET  # scene.completes_at, known here
+    completes = scene_completes_at(scene.start)
     last_cut = 0
     for j in range(1, len(beats)):
         beat, before = beats[j], beats[j - 1]
@@ -317,7 +317,7 @@ def new_scene_fix(tl: Timeline, scene: Scene) -> tuple[int, Fix] | None:
                 previous.length is not None and previous.start + previous.length.chunks != before.start):
             break
         cuts.append(k)
-        last_cut, completes = k, before.start + BUDGET
+        last_cut, completes = k, scene_completes_at(before.start)
         if beat.start >= completes:
             break
     if not cuts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import model
 from .diagnostics import ERROR, WARNING, Diagnostic, Edit, Fix, Related, Span
-from .timeline import Beat, Scene, Timeline
+from .timeline import Beat, Scene, Time, Timeline
 
 TERSE_PROMPT_WORDS = 20
 LONG_PROMPT_WORDS = 300
@@ -56,9 +56,8 @@ class _Checker:
         if scene.start is None:
             return
         completes = scene_completes_at(scene.start)
-        if scene.end is not None and scene.end_from in ("for", "last shot") and scene.end - scene.start > BUDGET:
-            length = scene.length if scene.end_from == "for" else scene.beats[-1].length
-            assert length is not None  # the end came from this `for`
+        length = _ending_length(scene)
+        if scene.end is not None and length is not None and scene.end - scene.start > BUDGET:
             where = length.span
             self.error("E504", f"{scene.label} is {scene.end - scene.start} chunks long; a scene completes after {BUDGET}",
                        where, label=f"runs to chunk {scene.end}, past chunk {completes}",
@@ -170,13 +169,13 @@ class _Checker:
                        where, help="only one prompt change can take effect per chunk; move one of them",
                        related=at_last)
             return
-        if prev.end_from in ("for", "last shot") and scene.at is not None and scene.at.chunks != prev.end:
-            why = f"`for {prev.length.written}`" if prev.end_from == "for" and prev.length else "the length of its last shot"
+        ending = _ending_length(prev)
+        if ending is not None and scene.at is not None and scene.at.chunks != prev.end:
+            why = f"`for {ending.written}`" if prev.end_from == "for" else "the length of its last shot"
             self.error("E509", f"{prev.label} ends at chunk {prev.end} ({why}) but {scene.label} says `at {scene.at.written}`",
                        scene.at.span, label="contradicts where the scene before ends",
                        help=f"drop one of the two, or make them agree (at {prev.end})",
-                       related=tuple(Related(t.span, f"{prev.label} ends at chunk {prev.end} here") for t in
-                                     [prev.length if prev.end_from == "for" else prev.beats[-1].length] if t is not None))
+                       related=(Related(ending.span, f"{prev.label} ends at chunk {prev.end} here"),))
             return
         completes = scene_completes_at(prev.start)
         if not cut_plays(prev.start, scene.start):
@@ -280,6 +279,15 @@ class _Checker:
                           related=(Related(_name_span(seen[scene.name]), "first used here"),))
             else:
                 seen[scene.name] = scene
+
+
+def _ending_length(scene: Scene) -> Time | None:
+    """The `for` a scene's end comes from: its own, or its last shot's; None when its end is not a length."""
+    if scene.end_from == "for":
+        return scene.length
+    if scene.end_from == "last shot":
+        return scene.beats[-1].length
+    return None
 
 
 def _name_span(scene: Scene) -> Span:

@@ -621,8 +621,6 @@ class _Resolver:
         tl.clock_node = st
         chosen = model.CLOCKS.get(st.name)
         if chosen is None:
-            import difflib
-
             close = difflib.get_close_matches(st.name, list(model.CLOCKS), n=1)
             hint = f"did you mean `{close[0]}`? " if close else ""
             names = " or ".join(f"`{n}`" for n in model.CLOCKS)

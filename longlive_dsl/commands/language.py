@@ -185,7 +185,7 @@ def fix(args: argparse.Namespace) -> int:
             sys.stdout.write(result.source)
         elif result.changed:
             try:
-                write_atomically(_real_path(path), _as_written(path, result.source))
+                write_atomically(path, _as_written(path, result.source))
             except OSError as e:
                 print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
                 status = EXIT_USAGE
@@ -197,13 +197,6 @@ def fix(args: argparse.Namespace) -> int:
         if any(config.fails(d) for d in result.remaining) and status == EXIT_OK:
             status = EXIT_FINDINGS
     return status
-
-
-def _real_path(path: str) -> str:
-    """Write through a symlink to its target, keeping the link."""
-    import os
-
-    return os.path.realpath(path)
 
 
 def _as_written(path: str, text: str) -> str:

@@ -97,6 +97,7 @@ def lint(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     everything = []
     sources: dict[str, str] = {}
+    read: dict[str, str] = {}  # every text read, the includes' too: what the diagnostics are shown in
     unreadable = 0
     failing = 0
     denied = {"warning": 0, "note": 0}
@@ -117,6 +118,7 @@ def lint(args: argparse.Namespace) -> int:
             unreadable += 1
             continue
         sources[name] = text
+        read.update(result.sources)
         found = apply(result.diagnostics, text, name, config)
         for d in found:
             if config.fails(d):
@@ -136,7 +138,7 @@ def lint(args: argparse.Namespace) -> int:
         if everything:
             print(render_github(everything))
     else:
-        print_diagnostics(everything, sources, sys.stdout)
+        print_diagnostics(everything, read, sys.stdout)
         if sources:
             print(summary(everything, len(sources)))
             counts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in denied.items() if n]
@@ -284,7 +286,7 @@ def plan(args: argparse.Namespace) -> int:
         render_variants(result.variants, diags)
     elif result.timeline is not None and result.timeline.scenes:  # a partly placed plan still helps; '?' marks the unknown
         render_plan(result.timeline, diags)
-    print_diagnostics(diags, {name: text}, sys.stderr)
+    print_diagnostics(diags, result.sources, sys.stderr)
     return EXIT_FINDINGS if has_errors(diags) else EXIT_OK
 
 

@@ -162,3 +162,23 @@ def test_plan_lint_and_compile_take_one_seed_not_a_sweep(library):
     for command in ("plan", "lint", "compile"):
         proc = llv(command, library, "--seed", "1..3")
         assert proc.returncode == 2 and "one take per seed" in proc.stderr, command
+
+
+@pytest.mark.parametrize("command", ["lint", "plan"])
+def test_lint_and_plan_show_a_problem_in_an_included_file_in_the_text_they_read(library, tmp_path, monkeypatch,
+                                                                                capsys, command):
+    """The included file is read once, by the analysis; its text shown under the diagnostic is that one."""
+    from longlive_dsl import includes, source  # includes first: the analysis's own read is not counted
+    from longlive_dsl.cli import main
+
+    assert includes.expand_includes.__defaults__ == (source.read_source,)
+
+    cast = tmp_path / "lib" / "cast.llv"
+    cast.write_text(cast.read_text().replace("{mood}", "{moood}"))
+    read = []
+    real = source.read_source
+    monkeypatch.setattr(source, "read_source", lambda path: read.append(path) or real(path))
+    assert main([command, str(library)]) == 1
+    out = capsys.readouterr()
+    assert 'define dusk = "soft film grain, warm dusk light, {moood}"' in out.out + out.err
+    assert read == [str(library)]

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from .analysis import Analysis, Overrides, analyse
     from .diagnostics import Diagnostic
     from .program import Program
     from .syntax.ast import Document
@@ -21,8 +22,19 @@ if TYPE_CHECKING:
 __all__ = ["parse", "analyse", "Analysis", "check", "compile", "compile_variants", "Overrides", "compile_file", "run",
            "connect", "read_source", "SourceError"]
 
-from .analysis import Analysis, Overrides, analyse  # noqa: E402
 from .source import SourceError, read_source  # noqa: E402
+
+_LAZY = {"Analysis", "Overrides", "analyse"}
+"""Names from longlive_dsl.analysis, imported when first asked for: `import longlive_dsl` (every `llv`
+command, the simulator) does not load the parser."""
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from . import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse(source: str, file: str = "<input>") -> tuple[Document | None, list[Diagnostic]]:
@@ -37,6 +49,8 @@ def check(source: str, file: str = "<input>", clock: str | None = None) -> tuple
 
     `clock` ("measured" or "docs", as `--clock` gives it) overrides the storyboard's `clock` statement.
     """
+    from .analysis import analyse
+
     result = analyse(source, file, clock)
     return result.timeline, result.diagnostics
 
@@ -46,6 +60,7 @@ def compile(source: str, file: str = "<input>", clock: str | None = None) -> tup
 
     For a file with `variant` blocks this is the first variant's Program; compile_variants gives them all.
     """
+    from .analysis import analyse
     from .compiler import build_program
 
     result = analyse(source, file, clock)
@@ -58,6 +73,7 @@ def compile_variants(source: str, file: str = "<input>", clock: str | None = Non
                      overrides: Overrides | None = None) -> tuple[list[Program], list[Diagnostic]]:
     """Compile every variant: one Program per `variant` block (named `FILE@variant`), or the file's one
     Program when it has none; an empty list when any diagnostic is an error. `overrides`: `--seed`, `--set`."""
+    from .analysis import analyse
     from .compiler import build_program
 
     result = analyse(source, file, clock, overrides)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import model
 from .diagnostics import ERROR, WARNING, Diagnostic, Edit, Fix, Related, Span
-from .timeline import Beat, Scene, Timeline
+from .timeline import Beat, Scene, Time, Timeline
 
 TERSE_PROMPT_WORDS = 20
 LONG_PROMPT_WORDS = 300
@@ -55,10 +55,9 @@ class _Checker:
     def scene(self, scene: Scene) -> None:
         if scene.start is None:
             return
-        completes = scene.start + BUDGET  # scene.completes_at, placed
-        if scene.end is not None and scene.end_from in ("for", "last shot") and scene.end - scene.start > BUDGET:
-            length = scene.length if scene.end_from == "for" else scene.beats[-1].length
-            assert length is not None  # the end came from this `for`
+        completes = scene_completes_at(scene.start)
+        length = _ending_length(scene)
+        if scene.end is not None and length is not None and scene.end - scene.start > BUDGET:
             where = length.span
             self.error("E504", f"{scene.label} is {scene.end - scene.start} chunks long; a scene completes after {BUDGET}",
                        where, label=f"runs to chunk {scene.end}, past chunk {completes}",
@@ -170,13 +169,13 @@ class _Checker:
                        where, help="only one prompt change can take effect per chunk; move one of them",
                        related=at_last)
             return
-        if prev.end_from in ("for", "last shot") and scene.at is not None and scene.at.chunks != prev.end:
-            why = f"`for {prev.length.written}`" if prev.end_from == "for" and prev.length else "the length of its last shot"
+        ending = _ending_length(prev)
+        if ending is not None and scene.at is not None and scene.at.chunks != prev.end:
+            why = f"`for {ending.written}`" if prev.end_from == "for" else "the length of its last shot"
             self.error("E509", f"{prev.label} ends at chunk {prev.end} ({why}) but {scene.label} says `at {scene.at.written}`",
                        scene.at.span, label="contradicts where the scene before ends",
                        help=f"drop one of the two, or make them agree (at {prev.end})",
-                       related=tuple(Related(t.span, f"{prev.label} ends at chunk {prev.end} here") for t in
-                                     [prev.length if prev.end_from == "for" else prev.beats[-1].length] if t is not None))
+                       related=(Related(ending.span, f"{prev.label} ends at chunk {prev.end} here"),))
             return
         completes = scene_completes_at(prev.start)
         if not cut_plays(prev.start, scene.start):
@@ -282,6 +281,15 @@ class _Checker:
                 seen[scene.name] = scene
 
 
+def _ending_length(scene: Scene) -> Time | None:
+    """The `for` a scene's end comes from: its own, or its last shot's; None when its end is not a length."""
+    if scene.end_from == "for":
+        return scene.length
+    if scene.end_from == "last shot":
+        return scene.beats[-1].length
+    return None
+
+
 def _name_span(scene: Scene) -> Span:
     """Where a scene's name is written (its keyword for an unnamed scene)."""
     return scene.node.name.span if scene.node.name is not None else scene.node.keyword_span
@@ -303,7 +311,7 @@ def new_scene_fix(tl: Timeline, scene: Scene) -> tuple[int, Fix] | None:
         return None
     beats = scene.beats
     cuts: list[int] = []
-    completes = scene.start + BUDGET  # scene.completes_at, known here
+    completes = scene_completes_at(scene.start)
     last_cut = 0
     for j in range(1, len(beats)):
         beat, before = beats[j], beats[j - 1]
@@ -317,7 +325,7 @@ def new_scene_fix(tl: Timeline, scene: Scene) -> tuple[int, Fix] | None:
                 previous.length is not None and previous.start + previous.length.chunks != before.start):
             break
         cuts.append(k)
-        last_cut, completes = k, before.start + BUDGET
+        last_cut, completes = k, scene_completes_at(before.start)
         if beat.start >= completes:
             break
     if not cuts:

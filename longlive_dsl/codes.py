@@ -102,7 +102,6 @@ def table() -> list[Code]:
              "statements would have no place in the including storyboard.",
              '# looks.llv\ndefine dusk = "..."\nscene "A"   # refused: only defines (and includes)'),
         # ---- values ---------------------------------------------------------------------------
-        # ---- values ---------------------------------------------------------------------------
         Code("E301", ERROR, "malformed time",
              "A time is a whole chunk count (12), seconds (6s, 7.5s), minutes:seconds (1:05, 1:05.5) or "
              "hours:minutes:seconds (1:02:05), written with the digits 0-9; the parts after a `:` are two "

@@ -209,7 +209,6 @@ class ConfigFinder:
 
 # ---- suppression comments -------------------------------------------------------------------------
 
-_STRINGS_AND_COMMENTS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*', re.S)
 _DIRECTIVE = re.compile(r"#\s*llv\s*:")
 _SUPPRESSION = re.compile(r"#\s*llv\s*:\s*(ignore|ignore-file)\s*\[([^\]]*)\]\s*(?:#.*)?$")
 
@@ -231,29 +230,20 @@ class Suppressions:
         return d.code in self.lines.get(d.span.line, ()) or d.code in self.lines.get(d.span.end_line, ())
 
 
-def comments(source: str) -> Iterable[tuple[str, int]]:
-    """Every `#` comment outside strings: its text and offset."""
-    for m in _STRINGS_AND_COMMENTS.finditer(source):
-        if m.group(0).startswith("#"):
-            yield m.group(0), m.start()
-
-
 def suppressions(source: str, file: str) -> Suppressions:
     """Read the suppression comments of a file."""
     from .codes import CODES
+    from .syntax.parser import comments
 
     lines: dict[int, set[str]] = {}
     whole: set[str] = set()
     problems: list[Diagnostic] = []
-    line, seen = 1, 0  # counted forward from comment to comment: one pass over the text
-    for text, offset in comments(source):
+    for comment in comments(source):
+        text, at = comment.text, comment.span
         if not _DIRECTIVE.match(text):
             continue
-        line += source.count("\n", seen, offset)
-        seen = offset
-        column = offset - (source.rfind("\n", 0, offset) + 1) + 1
         length = len(text.rstrip())
-        span = Span(line, column, line, column + max(1, length), offset, offset + length)
+        span = Span(at.line, at.column, at.line, at.column + max(1, length), at.start, at.start + length)
         m = _SUPPRESSION.match(text.rstrip())
         if m is None:
             problems.append(Diagnostic(

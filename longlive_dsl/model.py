@@ -33,11 +33,11 @@ class Clock:
         """Frames in the scene's chunk number `index_in_scene` (0 = the chunk the scene opens on)."""
         return self.first_chunk_frames if index_in_scene == 0 else self.later_chunk_frames
 
-    def scene_frames(self, chunks: int) -> int:
-        """Frames in the first `chunks` chunks of a scene."""
+    def scene_frames(self, chunks: int, first_in_scene: bool = True) -> int:
+        """Frames in `chunks` chunks of a scene: its first ones (`first_in_scene`), or ones after a later boundary."""
         if chunks <= 0:
             return 0
-        return self.first_chunk_frames + (chunks - 1) * self.later_chunk_frames
+        return self.chunk_frames(0 if first_in_scene else 1) + (chunks - 1) * self.later_chunk_frames
 
     def session_frames(self, scene_starts: Sequence[int], chunk: int) -> int:
         """Frames the session has emitted when it reaches chunk boundary `chunk`.
@@ -88,11 +88,10 @@ class Clock:
         frames = seconds * FPS
         if frames <= 0:
             return 0, frames == 0
-        first = self.first_chunk_frames if first_in_scene else self.later_chunk_frames
-        later = self.later_chunk_frames
+        first = self.chunk_frames(0 if first_in_scene else 1)
         # n chunks hold first + (n - 1) * later frames; solve for the nearest n >= 1, compare with 0.
-        n = max(1, math.floor((frames - first) / later + Fraction(1, 2)) + 1)
-        held = first + (n - 1) * later
+        n = max(1, math.floor((frames - first) / self.later_chunk_frames + Fraction(1, 2)) + 1)
+        held = self.scene_frames(n, first_in_scene)
         if frames < Fraction(first, 2):  # closer to no chunk at all
             n, held = 0, 0
         return n, abs(held - frames) <= Fraction(1, 2)

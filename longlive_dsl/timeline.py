@@ -357,16 +357,15 @@ class _Resolver:
         t.converted = True
         clock = self.timeline.clock
         t.chunks, exact = clock.nearest_chunks(t.seconds, first_in_scene)
+        first = clock.chunk_frames(0 if first_in_scene else 1)  # frames in the chunk the length starts on
         if t.chunks == 0:
-            first = clock.first_chunk_frames if first_in_scene else clock.later_chunk_frames
             self.error("E303", f"`for {t.written}` is no time at all: less than half a chunk", t.span,
                        label="rounds to no time at all",
                        help=f"the shortest length is one chunk: `for 1` (a chunk here is {first} frames, "
                             f"{_fmt_seconds(Fraction(first, model.FPS))} s), or remove `for` to let the next beat decide")
             return None
         if not exact:
-            first = clock.first_chunk_frames if first_in_scene else clock.later_chunk_frames
-            frames = first + (t.chunks - 1) * clock.later_chunk_frames
+            frames = clock.scene_frames(t.chunks, first_in_scene)
             wanted = t.seconds * model.FPS
             exact_count = wanted / first if wanted <= first else 1 + (wanted - first) / clock.later_chunk_frames
             self.note(t, f"`{t.written}` is {_fmt_seconds(exact_count)} chunks ({_fmt_seconds(wanted)} frames); "
@@ -622,8 +621,6 @@ class _Resolver:
         tl.clock_node = st
         chosen = model.CLOCKS.get(st.name)
         if chosen is None:
-            import difflib
-
             close = difflib.get_close_matches(st.name, list(model.CLOCKS), n=1)
             hint = f"did you mean `{close[0]}`? " if close else ""
             names = " or ".join(f"`{n}`" for n in model.CLOCKS)

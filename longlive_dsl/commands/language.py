@@ -89,15 +89,15 @@ def lint(args: argparse.Namespace) -> int:
     from ..analysis import analyse
     from ..config import ConfigError, apply
     from ..diagnostics import print_diagnostics, render_json, summary
-    from .overrides import one_seed, overrides_of, unknown_sets
+    from .overrides import one_take_overrides, unknown_sets
 
     configs = _configs(args)
-    seed = one_seed(args)
-    if configs is None or seed is False:
+    overrides = one_take_overrides(args)
+    if configs is None or overrides is None:
         return EXIT_USAGE
-    overrides = overrides_of(args, seed if isinstance(seed, int) else None)
     everything = []
     sources: dict[str, str] = {}
+    read: dict[str, str] = {}  # every text read, the includes' too: what the diagnostics are shown in
     unreadable = 0
     failing = 0
     denied = {"warning": 0, "note": 0}
@@ -118,6 +118,7 @@ def lint(args: argparse.Namespace) -> int:
             unreadable += 1
             continue
         sources[name] = text
+        read.update(result.sources)
         found = apply(result.diagnostics, text, name, config)
         for d in found:
             if config.fails(d):
@@ -137,7 +138,7 @@ def lint(args: argparse.Namespace) -> int:
         if everything:
             print(render_github(everything))
     else:
-        print_diagnostics(everything, sources, sys.stdout)
+        print_diagnostics(everything, read, sys.stdout)
         if sources:
             print(summary(everything, len(sources)))
             counts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in denied.items() if n]
@@ -186,7 +187,7 @@ def fix(args: argparse.Namespace) -> int:
             sys.stdout.write(result.source)
         elif result.changed:
             try:
-                write_atomically(_real_path(path), _as_written(path, result.source))
+                write_atomically(path, _as_written(path, result.source))
             except OSError as e:
                 print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
                 status = EXIT_USAGE
@@ -198,13 +199,6 @@ def fix(args: argparse.Namespace) -> int:
         if any(config.fails(d) for d in result.remaining) and status == EXIT_OK:
             status = EXIT_FINDINGS
     return status
-
-
-def _real_path(path: str) -> str:
-    """Write through a symlink to its target, keeping the link."""
-    import os
-
-    return os.path.realpath(path)
 
 
 def _as_written(path: str, text: str) -> str:
@@ -221,16 +215,14 @@ def compile_(args: argparse.Namespace) -> int:
     from .. import analyse
     from ..compiler import build_program
     from ..diagnostics import print_diagnostics
-    from .overrides import one_seed, overrides_of, unknown_sets
+    from .overrides import one_take_overrides, unknown_sets
 
-    seed = one_seed(args)
-    if seed is False:
-        return EXIT_USAGE
-    text = read_or_report(args.file)
+    overrides = one_take_overrides(args)
+    text = read_or_report(args.file) if overrides is not None else None
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    result = analyse(text, name, args.clock, overrides_of(args, seed if isinstance(seed, int) else None))
+    result = analyse(text, name, args.clock, overrides)
     diags = result.diagnostics
     print_diagnostics(diags, result.sources, sys.stderr)
     if unknown_sets(args, result, name):
@@ -279,14 +271,14 @@ def plan(args: argparse.Namespace) -> int:
     from .. import analyse
     from ..diagnostics import has_errors, print_diagnostics
     from ..tools.plan_view import render_plan, render_variants
-    from .overrides import one_seed, overrides_of, unknown_sets
+    from .overrides import one_take_overrides, unknown_sets
 
-    seed = one_seed(args)
-    text = read_or_report(args.file) if seed is not False else None
+    overrides = one_take_overrides(args)
+    text = read_or_report(args.file) if overrides is not None else None
     if text is None:
         return EXIT_USAGE
     name = display_name(args.file)
-    result = analyse(text, name, args.clock, overrides_of(args, seed if isinstance(seed, int) else None))
+    result = analyse(text, name, args.clock, overrides)
     if unknown_sets(args, result, name):
         return EXIT_USAGE
     diags = result.diagnostics
@@ -294,7 +286,7 @@ def plan(args: argparse.Namespace) -> int:
         render_variants(result.variants, diags)
     elif result.timeline is not None and result.timeline.scenes:  # a partly placed plan still helps; '?' marks the unknown
         render_plan(result.timeline, diags)
-    print_diagnostics(diags, {name: text}, sys.stderr)
+    print_diagnostics(diags, result.sources, sys.stderr)
     return EXIT_FINDINGS if has_errors(diags) else EXIT_OK
 
 

@@ -40,15 +40,13 @@ def overrides_of(args: argparse.Namespace, seed: int | None = None) -> Any:
     return Overrides(seed=seed, defines=dict(args.set))
 
 
-def one_seed(args: argparse.Namespace) -> int | None | bool:
-    """The one --seed of a command that plays or writes one program; False (after saying why) for a sweep."""
-    if args.seed is None:
-        return None
-    if len(args.seed) != 1:
+def one_take_overrides(args: argparse.Namespace) -> Any:
+    """The Overrides of a command that checks, shows or writes one take; None (after saying why) for a sweep."""
+    if args.seed is not None and len(args.seed) != 1:
         print("error: --seed takes one seed here; `llv run` plays one take per seed of a range or list",
               file=sys.stderr)
-        return False
-    return int(args.seed[0])
+        return None
+    return overrides_of(args, None if args.seed is None else int(args.seed[0]))
 
 
 def unknown_sets(args: argparse.Namespace, analysis: Any, name: str) -> bool:

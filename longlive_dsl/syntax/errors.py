@@ -9,6 +9,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from ..diagnostics import ERROR, Diagnostic, Edit, Fix, Span
+from ..model import CLOCKS
 
 MAX_SYNTAX_ERRORS = 20
 
@@ -49,7 +50,8 @@ def _describe_expected(expected: set[str], statement: str | None) -> str:
         if kw in expected:
             words.append(f"`{kw.lower()}`")
     if "NAME" in expected:
-        words.append("a clock profile (`measured` or `docs`)" if statement == "clock" else "a name")
+        profiles = " or ".join(f"`{name}`" for name in CLOCKS)
+        words.append(f"a clock profile ({profiles})" if statement == "clock" else "a name")
     if "EQUALS" in expected:
         words.append("`=`")
     if expected & (STATEMENT_TERMINALS | {"$END"}):

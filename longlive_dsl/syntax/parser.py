@@ -157,7 +157,7 @@ _STRINGS_AND_COMMENTS = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""|"(?:[^"\\\n]|
 
 
 def comments(source: str) -> list[ast.Comment]:
-    """Every comment of a file that parses, in order."""
+    """Every comment of a text, in order (a text with syntax errors too: suppressions are read from it)."""
     found = []
     line, line_start, counted = 1, 0, 0  # lines are counted once, from one comment to the next
     for m in _STRINGS_AND_COMMENTS.finditer(source):

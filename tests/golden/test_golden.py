@@ -68,9 +68,10 @@ def test_every_code_has_a_storyboard_that_reports_it(code, monkeypatch):
 def test_every_code_renders_as_its_snapshot(code, fmt, monkeypatch, capsys):
     monkeypatch.chdir(DIAGNOSTICS)  # file names in the output stay relative: `E101.llv`
     monkeypatch.setenv("NO_COLOR", "1")
-    main(["lint", "--format", fmt, f"{code}.llv"])
+    status = main(["lint", "--format", fmt, f"{code}.llv"])
     out = capsys.readouterr().out
     assert f"{code}" in out
+    assert status == (1 if CODES[code].severity == "error" else 0), "an error fails `llv lint`; nothing else does"
     if fmt == "sarif":  # the rules table is the same in every log: kept once, in sarif-driver.json
         log = json.loads(out)
         driver = log["runs"][0]["tool"]["driver"]

@@ -120,3 +120,14 @@ def test_unknown_name_after_escapes_and_literal_braces_points_at_its_own_braces(
     d = find(source, "E402")
     assert source[d.span.start : d.span.end] == "{nope}"
     assert (d.span.line, d.span.column) == (2, 29)
+
+
+def test_a_scene_ended_by_its_last_shots_length_is_checked_at_that_length():
+    """E504 and the cut's E509 point at the `for` the scene's end comes from: its last shot's, when the scene has none."""
+    too_long = find(f'scene "A"\n  shot for 30 {P}\n  shot for 30 {P}\n', "E504")
+    assert (too_long.span.line, too_long.span.column) == (3, 8)
+    d = find(f'scene "A"\n  shot for 4 {P}\n  shot for 6 {P}\nscene "B" at 20\n  shot {P}\n', "E509")
+    assert "(the length of its last shot)" in d.message and (d.span.line, d.span.column) == (4, 11)
+    assert [(r.span.line, r.span.column, r.message) for r in d.related] == [(3, 8, 'scene "A" ends at chunk 10 here')]
+    own = find(f'scene "A" for 10\n  shot {P}\nscene "B" at 20\n  shot {P}\n', "E509")
+    assert "(`for 10`)" in own.message and [(r.span.line, r.span.column) for r in own.related] == [(1, 11)]

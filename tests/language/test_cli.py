@@ -250,3 +250,14 @@ def test_compile_json_records_the_clock_and_the_frames(story):
     program = json.loads(proc.stdout)
     assert program["clock"] == {"name": "docs", "first_chunk_frames": 29, "later_chunk_frames": 29}
     assert program["stops_at"] == 33 and program["frames"] == 33 * 29
+
+
+def test_importing_the_package_and_the_command_line_does_not_load_the_parser():
+    """Every `llv` command imports the package; only the ones that read a storyboard need Lark."""
+    code = ("import sys, longlive_dsl.cli\n"
+            "print('lark' in sys.modules, 'longlive_dsl.analysis' in sys.modules)\n"
+            "from longlive_dsl import Analysis, Overrides, analyse\n"
+            "print(analyse.__module__, Analysis.__module__, Overrides.__module__)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.splitlines() == ["False False", "longlive_dsl.analysis " * 2 + "longlive_dsl.analysis"], \
+        proc.stderr

@@ -156,6 +156,16 @@ def test_a_suppression_that_cannot_work_is_w608(comment, words):
     assert len(w608) == 1 and words in w608[0].message and w608[0].span.line == 2
 
 
+def test_w608_points_at_the_comment_as_written_without_its_trailing_blanks():
+    comment = "# llv: ignore[W999]"
+    source = f'scene "A"\n  shot {P}\n\n  shot at 9 "a \\"# llv\\" {P[1:]}  {comment}   \n'
+    [d] = [d for d in apply(check(source, "t.llv")[1], source, "t.llv") if d.code == "W608"]
+    start = source.index(comment)
+    column = start - source.rindex("\n", 0, start)
+    assert (d.span.line, d.span.start, d.span.end) == (4, start, start + len(comment))
+    assert (d.span.column, d.span.end_column) == (column, column + len(comment))
+
+
 def test_a_suppression_written_inside_a_prompt_is_just_prompt_text():
     source = 'scene "A"\n  shot "a cat # llv: ignore[W601]"\n'
     assert reported(source) == [("W601", 2)]

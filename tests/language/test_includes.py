@@ -152,7 +152,33 @@ def test_lint_checks_the_storyboard_as_the_overrides_make_it(library):
     assert proc.returncode == 1 and "E406" in proc.stdout
 
 
-def test_plan_and_lint_take_one_seed_not_a_sweep(library):
-    for command in ("plan", "lint"):
+def test_compile_plays_the_seed_of_the_command_line(library):
+    proc = llv("compile", library, "--seed", "7")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == '{"type": "set_seed", "data": {"seed": 7}}'
+
+
+def test_plan_lint_and_compile_take_one_seed_not_a_sweep(library):
+    for command in ("plan", "lint", "compile"):
         proc = llv(command, library, "--seed", "1..3")
         assert proc.returncode == 2 and "one take per seed" in proc.stderr, command
+
+
+@pytest.mark.parametrize("command", ["lint", "plan"])
+def test_lint_and_plan_show_a_problem_in_an_included_file_in_the_text_they_read(library, tmp_path, monkeypatch,
+                                                                                capsys, command):
+    """The included file is read once, by the analysis; its text shown under the diagnostic is that one."""
+    from longlive_dsl import includes, source  # includes first: the analysis's own read is not counted
+    from longlive_dsl.cli import main
+
+    assert includes.expand_includes.__defaults__ == (source.read_source,)
+
+    cast = tmp_path / "lib" / "cast.llv"
+    cast.write_text(cast.read_text().replace("{mood}", "{moood}"))
+    read = []
+    real = source.read_source
+    monkeypatch.setattr(source, "read_source", lambda path: read.append(path) or real(path))
+    assert main([command, str(library)]) == 1
+    out = capsys.readouterr()
+    assert 'define dusk = "soft film grain, warm dusk light, {moood}"' in out.out + out.err
+    assert read == [str(library)]

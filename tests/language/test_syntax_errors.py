@@ -102,3 +102,8 @@ def test_rendered_error_shows_file_line_column_source_line_and_caret():
     assert lines[3].startswith("2 |   shto")
     assert lines[4] == "  |   ^^^^ not a keyword of .llv"
     assert lines[-1].strip() == "= help: did you mean `shot`?"
+
+
+def test_a_clock_without_a_profile_name_lists_the_profiles():
+    d = only_error(f'clock 5\nscene "A"\n  shot {P}\n')
+    assert d.message == "expected a clock profile (`measured` or `docs`), found `5`"

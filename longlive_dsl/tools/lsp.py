@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -40,6 +40,9 @@ from ..syntax import ast
 from ..syntax.errors import STATEMENT_WORDS
 from ..timeline import Beat, Scene, Timeline
 from .formats import message_text, tool_version
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +303,7 @@ def _inside(span: Span, offset: int) -> bool:
 class LlvLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(NAME, tool_version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self.analyses: dict[str, Analysis] = {}
+        self.analyses: dict[str, tuple[str | None, Analysis]] = {}  # uri -> the clock it was analysed on, the analysis
         self.last_good: dict[str, ast.Document] = {}  # the last version that parsed, for completion while typing
 
     def text_of(self, uri: str) -> tuple[Any, _Text]:
@@ -308,15 +311,19 @@ class LlvLanguageServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         return document, _Text(document.source, document.position_codec.client_num_units)
 
-    def analysis(self, uri: str) -> Analysis:
-        """The analysis of the document's current text (cached per version of the text)."""
+    def analysis(self, uri: str, config: Config | None = None) -> Analysis:
+        """The analysis of the document's current text on its configured chunk clock (cached per text and clock).
+
+        `config` is the document's configuration when the caller has already read it (config_of).
+        """
         document = self.workspace.get_text_document(uri)
         source = normalise_text(document.source)
+        clock = (config if config is not None else config_of(uri)).clock
         cached = self.analyses.get(uri)
-        if cached is not None and cached.source == source:
-            return cached
-        result = analyse(source, _file_name(uri), config_of(self, uri).clock)  # the configured chunk clock
-        self.analyses[uri] = result
+        if cached is not None and cached[0] == clock and cached[1].source == source:
+            return cached[1]
+        result = analyse(source, _file_name(uri), clock)
+        self.analyses[uri] = (clock, result)
         if result.document is not None:
             self.last_good[uri] = result.document
         return result
@@ -353,9 +360,9 @@ def here(d: Diagnostic, result: Analysis) -> Diagnostic:
                                related=(), fixes=())
 
 
-def config_of(ls: LlvLanguageServer, uri: str):
-    """The document's configuration, found as `llv lint` finds it, afresh each time (an edited llv.toml
-    counts at once); the defaults when it cannot be read."""
+def config_of(uri: str) -> Config:
+    """The document's configuration, found as `llv lint` finds it, afresh for each request (an edited
+    llv.toml counts at once); the defaults when it cannot be read."""
     from ..config import DEFAULT, ConfigError, ConfigFinder
 
     try:
@@ -365,11 +372,11 @@ def config_of(ls: LlvLanguageServer, uri: str):
         return DEFAULT
 
 
-def reported(ls: LlvLanguageServer, uri: str, result: Analysis) -> list[Diagnostic]:
+def reported(uri: str, result: Analysis, config: Config) -> list[Diagnostic]:
     """What `llv lint` would report for this document: its configuration and suppression comments applied."""
     from ..config import apply
 
-    return apply(result.diagnostics, result.source, _file_name(uri), config_of(ls, uri))
+    return apply(result.diagnostics, result.source, _file_name(uri), config)
 
 
 def _edit_range(text: _Text, start: int, end: int) -> types.Range:
@@ -410,10 +417,11 @@ def build_server() -> LlvLanguageServer:
 
     def publish(ls: LlvLanguageServer, uri: str) -> None:
         document, text = ls.text_of(uri)
-        result = ls.analysis(uri)
+        config = config_of(uri)
+        result = ls.analysis(uri, config)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=document.version,
-            diagnostics=[to_lsp(here(d, result), text, uri) for d in reported(ls, uri, result)]))
+            diagnostics=[to_lsp(here(d, result), text, uri) for d in reported(uri, result, config)]))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LlvLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -444,7 +452,8 @@ def build_server() -> LlvLanguageServer:
     def definition(ls: LlvLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
         uri = params.text_document.uri
         _, text = ls.text_of(uri)
-        doc = ls.analysis(uri).document
+        result = ls.analysis(uri)
+        doc = result.document
         if doc is None:
             return None
         ref = reference_at(doc, text.offset(params.position))
@@ -453,7 +462,7 @@ def build_server() -> LlvLanguageServer:
         target = _defines(doc).get(ref[0])
         if target is not None:
             return [types.Location(uri=uri, range=text.range(target.name_span))]
-        return definition_elsewhere(ls.analysis(uri), ref[0], text.units)
+        return definition_elsewhere(result, ref[0], text.units)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["{"]))
     def completion(ls: LlvLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
@@ -475,8 +484,9 @@ def build_server() -> LlvLanguageServer:
     def code_action(ls: LlvLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         uri = params.text_document.uri
         _, text = ls.text_of(uri)
-        result = ls.analysis(uri)
-        return code_actions(reported(ls, uri, result), text, uri, _file_name(uri), params.range, config_of(ls, uri))
+        config = config_of(uri)
+        result = ls.analysis(uri, config)
+        return code_actions(reported(uri, result, config), text, uri, _file_name(uri), params.range, config)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: LlvLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:

@@ -89,3 +89,21 @@ def test_the_server_follows_the_configuration_and_suppression_comments(tmp_path)
 
     run_session(scenario)
     assert [(d.code, d.range.start.line) for d in seen["open"].diagnostics] == [("W601", 4)]
+
+
+def test_an_edited_clock_in_the_configuration_counts_at_once(tmp_path):
+    """The analysis is cached per text and clock: the same text on a newly configured clock is analysed again."""
+    config = tmp_path / "llv.toml"
+    config.write_text('clock = "measured"\n')
+    uri = (tmp_path / "a.llv").as_uri()
+    seen = {}
+
+    async def scenario(s: Session):
+        await s.open(f'scene "A" for 10\n  shot {P}\n', uri=uri)
+        seen["measured"] = await s.hover(0, 1, uri=uri)
+        config.write_text('clock = "docs"\n')
+        seen["docs"] = await s.hover(0, 1, uri=uri)
+
+    run_session(scenario)
+    assert "13.21 s" in seen["measured"].contents.value  # 29 + 9 × 32 frames at 24 fps
+    assert "12.08 s" in seen["docs"].contents.value  # 10 × 29 frames at 24 fps

@@ -201,8 +201,7 @@ def _chunks(n: int) -> str:
 def hover_scene(tl: Timeline, scene: Scene) -> str:
     """Markdown for a scene: its chunks, seconds and budget."""
     budget = model.SCENE_BUDGET_CHUNKS
-    title = f'**scene "{scene.name}"**' if scene.name else f"**scene {scene.index + 1}**"
-    lines = [f"{title} — scene {scene.index + 1} of {len(tl.scenes)}"]
+    lines = [f"**{scene.label}** — scene {scene.index + 1} of {len(tl.scenes)}"]
     if scene.start is None:
         lines.append("Its start cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)
@@ -225,8 +224,7 @@ def hover_scene(tl: Timeline, scene: Scene) -> str:
 def hover_beat(tl: Timeline, scene: Scene, beat: Beat, fires: bool) -> str:
     """Markdown for a shot: its chunks, seconds, place in the budget and whether it fires."""
     kind = "soft shot" if beat.kind == model.SHOT else beat.kind
-    where = f'scene "{scene.name}"' if scene.name else f"scene {scene.index + 1}"
-    lines = [f"**{kind} (`{model.BEAT_COMMANDS[beat.kind]}`)** in {where}"]
+    lines = [f"**{kind} (`{model.BEAT_COMMANDS[beat.kind]}`)** in {scene.label}"]
     if beat.start is None:
         lines.append("Its position cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)

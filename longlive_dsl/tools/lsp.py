@@ -384,14 +384,17 @@ def _edit_range(text: _Text, start: int, end: int) -> types.Range:
 def code_actions(diagnostics: list[Diagnostic], text: _Text, uri: str, file: str,
                  want: types.Range, config=None) -> list[types.CodeAction]:
     """Quick fixes for the diagnostics touching `want` (each verified as `llv fix` verifies it), and a
-    `source.fixAll` action that applies every safe fix, as `llv fix` does."""
+    `source.fixAll` action that applies every safe fix, as `llv fix` does.
+
+    A diagnostic in an included file gets no quick fix here: its edits are offsets into that file.
+    """
     from .fix import _state, apply_edits, fix_source, why_unsafe
 
     actions: list[types.CodeAction] = []
     lo, hi = text.offset(want.start), text.offset(want.end)
     before = None
     for d in diagnostics:
-        if not d.fixes or d.span.end < lo or d.span.start > hi:
+        if not d.fixes or d.file != file or d.span.end < lo or d.span.start > hi:
             continue
         fix = d.fixes[0]
         before = before or _state(text.source, file, config.clock if config is not None else None)

@@ -56,16 +56,10 @@ _SEVERITY = {
 _BRACES = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _OPEN_NAME = re.compile(r"(\{+)([A-Za-z_][A-Za-z0-9_]*)?$")
 _PARTIAL_WORD = re.compile(r"^[ \t]*([a-z]*)$")
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _DEFINE_LINE = re.compile(r"^[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
 # ---- positions ----------------------------------------------------------------------------------
-
-
-def client_lines(text: str) -> list[str]:
-    """The document's lines as an LSP client counts them: split at `\r\n`, `\r` and `\n` only."""
-    return _LINE_END.split(text)
 
 
 class _Text:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
+from ..exits import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 from ..source import normalise_text
+from .files import display_name, read_or_report, write_output
 
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
@@ -24,9 +25,6 @@ def run(name: str, args: argparse.Namespace) -> int:
     if name == "fmt":
         return fmt(args)
     return lsp(args)
-
-
-from .files import display_name, read_or_report, write_output  # noqa: E402
 
 
 def fmt(args: argparse.Namespace) -> int:

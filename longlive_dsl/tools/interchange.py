@@ -29,6 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .. import model
+from ..diagnostics import Span
 from ..program import Beat, Program, SetSeed, SourceSpan
 
 # ============================================================================================
@@ -123,8 +124,9 @@ def _json_positions(text: str) -> dict[tuple, int]:
 
 
 def _line_col(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    """1-based line and column of an offset, as a diagnostic's Span counts them."""
+    span = Span.of(text, offset, offset)
+    return span.line, span.column
 
 
 def _path_text(path: tuple) -> str:

@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -41,6 +41,9 @@ from ..syntax.errors import STATEMENT_WORDS
 from ..timeline import Beat, Scene, Timeline
 from .formats import message_text, tool_version
 
+if TYPE_CHECKING:
+    from ..config import Config
+
 log = logging.getLogger(__name__)
 
 NAME = "llv"
@@ -53,16 +56,10 @@ _SEVERITY = {
 _BRACES = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _OPEN_NAME = re.compile(r"(\{+)([A-Za-z_][A-Za-z0-9_]*)?$")
 _PARTIAL_WORD = re.compile(r"^[ \t]*([a-z]*)$")
-_LINE_END = re.compile(r"\r\n|\r|\n")
 _DEFINE_LINE = re.compile(r"^[ \t]*define[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
 
 # ---- positions ----------------------------------------------------------------------------------
-
-
-def client_lines(text: str) -> list[str]:
-    """The document's lines as an LSP client counts them: split at `\r\n`, `\r` and `\n` only."""
-    return _LINE_END.split(text)
 
 
 class _Text:
@@ -198,8 +195,7 @@ def _chunks(n: int) -> str:
 def hover_scene(tl: Timeline, scene: Scene) -> str:
     """Markdown for a scene: its chunks, seconds and budget."""
     budget = model.SCENE_BUDGET_CHUNKS
-    title = f'**scene "{scene.name}"**' if scene.name else f"**scene {scene.index + 1}**"
-    lines = [f"{title} — scene {scene.index + 1} of {len(tl.scenes)}"]
+    lines = [f"**{scene.label}** — scene {scene.index + 1} of {len(tl.scenes)}"]
     if scene.start is None:
         lines.append("Its start cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)
@@ -222,8 +218,7 @@ def hover_scene(tl: Timeline, scene: Scene) -> str:
 def hover_beat(tl: Timeline, scene: Scene, beat: Beat, fires: bool) -> str:
     """Markdown for a shot: its chunks, seconds, place in the budget and whether it fires."""
     kind = "soft shot" if beat.kind == model.SHOT else beat.kind
-    where = f'scene "{scene.name}"' if scene.name else f"scene {scene.index + 1}"
-    lines = [f"**{kind} (`{model.BEAT_COMMANDS[beat.kind]}`)** in {where}"]
+    lines = [f"**{kind} (`{model.BEAT_COMMANDS[beat.kind]}`)** in {scene.label}"]
     if beat.start is None:
         lines.append("Its position cannot be derived (see the diagnostics).")
         return "\n\n".join(lines)
@@ -300,7 +295,7 @@ def _inside(span: Span, offset: int) -> bool:
 class LlvLanguageServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__(NAME, tool_version(), text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-        self.analyses: dict[str, Analysis] = {}
+        self.analyses: dict[str, tuple[str | None, Analysis]] = {}  # uri -> the clock it was analysed on, the analysis
         self.last_good: dict[str, ast.Document] = {}  # the last version that parsed, for completion while typing
 
     def text_of(self, uri: str) -> tuple[Any, _Text]:
@@ -308,15 +303,19 @@ class LlvLanguageServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         return document, _Text(document.source, document.position_codec.client_num_units)
 
-    def analysis(self, uri: str) -> Analysis:
-        """The analysis of the document's current text (cached per version of the text)."""
+    def analysis(self, uri: str, config: Config | None = None) -> Analysis:
+        """The analysis of the document's current text on its configured chunk clock (cached per text and clock).
+
+        `config` is the document's configuration when the caller has already read it (config_of).
+        """
         document = self.workspace.get_text_document(uri)
         source = normalise_text(document.source)
+        clock = (config if config is not None else config_of(uri)).clock
         cached = self.analyses.get(uri)
-        if cached is not None and cached.source == source:
-            return cached
-        result = analyse(source, _file_name(uri), config_of(self, uri).clock)  # the configured chunk clock
-        self.analyses[uri] = result
+        if cached is not None and cached[0] == clock and cached[1].source == source:
+            return cached[1]
+        result = analyse(source, _file_name(uri), clock)
+        self.analyses[uri] = (clock, result)
         if result.document is not None:
             self.last_good[uri] = result.document
         return result
@@ -353,9 +352,9 @@ def here(d: Diagnostic, result: Analysis) -> Diagnostic:
                                related=(), fixes=())
 
 
-def config_of(ls: LlvLanguageServer, uri: str):
-    """The document's configuration, found as `llv lint` finds it, afresh each time (an edited llv.toml
-    counts at once); the defaults when it cannot be read."""
+def config_of(uri: str) -> Config:
+    """The document's configuration, found as `llv lint` finds it, afresh for each request (an edited
+    llv.toml counts at once); the defaults when it cannot be read."""
     from ..config import DEFAULT, ConfigError, ConfigFinder
 
     try:
@@ -365,11 +364,11 @@ def config_of(ls: LlvLanguageServer, uri: str):
         return DEFAULT
 
 
-def reported(ls: LlvLanguageServer, uri: str, result: Analysis) -> list[Diagnostic]:
+def reported(uri: str, result: Analysis, config: Config) -> list[Diagnostic]:
     """What `llv lint` would report for this document: its configuration and suppression comments applied."""
     from ..config import apply
 
-    return apply(result.diagnostics, result.source, _file_name(uri), config_of(ls, uri))
+    return apply(result.diagnostics, result.source, _file_name(uri), config)
 
 
 def _edit_range(text: _Text, start: int, end: int) -> types.Range:
@@ -379,14 +378,17 @@ def _edit_range(text: _Text, start: int, end: int) -> types.Range:
 def code_actions(diagnostics: list[Diagnostic], text: _Text, uri: str, file: str,
                  want: types.Range, config=None) -> list[types.CodeAction]:
     """Quick fixes for the diagnostics touching `want` (each verified as `llv fix` verifies it), and a
-    `source.fixAll` action that applies every safe fix, as `llv fix` does."""
+    `source.fixAll` action that applies every safe fix, as `llv fix` does.
+
+    A diagnostic in an included file gets no quick fix here: its edits are offsets into that file.
+    """
     from .fix import _state, apply_edits, fix_source, why_unsafe
 
     actions: list[types.CodeAction] = []
     lo, hi = text.offset(want.start), text.offset(want.end)
     before = None
     for d in diagnostics:
-        if not d.fixes or d.span.end < lo or d.span.start > hi:
+        if not d.fixes or d.file != file or d.span.end < lo or d.span.start > hi:
             continue
         fix = d.fixes[0]
         before = before or _state(text.source, file, config.clock if config is not None else None)
@@ -410,10 +412,11 @@ def build_server() -> LlvLanguageServer:
 
     def publish(ls: LlvLanguageServer, uri: str) -> None:
         document, text = ls.text_of(uri)
-        result = ls.analysis(uri)
+        config = config_of(uri)
+        result = ls.analysis(uri, config)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(
             uri=uri, version=document.version,
-            diagnostics=[to_lsp(here(d, result), text, uri) for d in reported(ls, uri, result)]))
+            diagnostics=[to_lsp(here(d, result), text, uri) for d in reported(uri, result, config)]))
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: LlvLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -444,7 +447,8 @@ def build_server() -> LlvLanguageServer:
     def definition(ls: LlvLanguageServer, params: types.DefinitionParams) -> list[types.Location] | None:
         uri = params.text_document.uri
         _, text = ls.text_of(uri)
-        doc = ls.analysis(uri).document
+        result = ls.analysis(uri)
+        doc = result.document
         if doc is None:
             return None
         ref = reference_at(doc, text.offset(params.position))
@@ -453,7 +457,7 @@ def build_server() -> LlvLanguageServer:
         target = _defines(doc).get(ref[0])
         if target is not None:
             return [types.Location(uri=uri, range=text.range(target.name_span))]
-        return definition_elsewhere(ls.analysis(uri), ref[0], text.units)
+        return definition_elsewhere(result, ref[0], text.units)
 
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=["{"]))
     def completion(ls: LlvLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
@@ -475,8 +479,9 @@ def build_server() -> LlvLanguageServer:
     def code_action(ls: LlvLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
         uri = params.text_document.uri
         _, text = ls.text_of(uri)
-        result = ls.analysis(uri)
-        return code_actions(reported(ls, uri, result), text, uri, _file_name(uri), params.range, config_of(ls, uri))
+        config = config_of(uri)
+        result = ls.analysis(uri, config)
+        return code_actions(reported(uri, result, config), text, uri, _file_name(uri), params.range, config)
 
     @server.feature(types.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: LlvLanguageServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:

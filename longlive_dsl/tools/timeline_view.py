@@ -110,11 +110,6 @@ def _diag_text(diags: list[Diagnostic]) -> str:
     return "\n".join(f"{d.severity}[{d.code}] line {d.span.line}: {d.message}" for d in diags)
 
 
-def _stop(tl: Timeline) -> int | None:
-    """The run's one stop point (Timeline.stops_at), None until the last scene is placed."""
-    return tl.stops_at
-
-
 def _scene_end(tl: Timeline, scene: Scene, start: int, stop: int | None) -> int:
     """Where a scene (placed at `start`) ends, for drawing: its end, else the next scene's start, else the stop."""
     if scene.end is not None:
@@ -162,7 +157,7 @@ def render_svg(tl: Timeline, diagnostics: list[Diagnostic] | None = None, overla
     placed = _place(tl, diagnostics)
     fates = dict(zip(map(id, tl.beats), firing_beats(tl), strict=True))
     scenes = [s for s in tl.scenes if s.start is not None]
-    stop = _stop(tl)
+    stop = tl.stops_at  # the run's one stop point; None until the last scene is placed
     content = max([completes_at(s) for s in scenes] + [b.start + 1 for b in tl.beats if b.start is not None] + [1])
     # An `end` far past everything that plays is drawn at the edge, not at its place (the run stops before).
     horizon = max(content, min(stop or 0, content + BUDGET))

@@ -89,3 +89,44 @@ def test_the_server_follows_the_configuration_and_suppression_comments(tmp_path)
 
     run_session(scenario)
     assert [(d.code, d.range.start.line) for d in seen["open"].diagnostics] == [("W601", 4)]
+
+
+def test_an_edited_clock_in_the_configuration_counts_at_once(tmp_path):
+    """The analysis is cached per text and clock: the same text on a newly configured clock is analysed again."""
+    config = tmp_path / "llv.toml"
+    config.write_text('clock = "measured"\n')
+    uri = (tmp_path / "a.llv").as_uri()
+    seen = {}
+
+    async def scenario(s: Session):
+        await s.open(f'scene "A" for 10\n  shot {P}\n', uri=uri)
+        seen["measured"] = await s.hover(0, 1, uri=uri)
+        config.write_text('clock = "docs"\n')
+        seen["docs"] = await s.hover(0, 1, uri=uri)
+
+    run_session(scenario)
+    assert "13.21 s" in seen["measured"].contents.value  # 29 + 9 × 32 frames at 24 fps
+    assert "12.08 s" in seen["docs"].contents.value  # 10 × 29 frames at 24 fps
+
+
+def test_a_diagnostic_in_an_included_file_gets_no_quick_fix_here(tmp_path, monkeypatch):
+    """Its fix edits the included file: it is neither offered nor tried on this document's text."""
+    from longlive_dsl import analyse
+    from longlive_dsl.tools import fix
+    from longlive_dsl.tools.lsp import _Text
+    from longlive_dsl.tools.lsp import code_actions as actions_for
+
+    (tmp_path / "lib.llv").write_text('defne look = "warm light"\n', encoding="utf-8")
+    file = str(tmp_path / "a.llv")
+    source = f'include "lib.llv"\nscene "A" for 6s\n  shot {P}\n'
+    result = analyse(source, file)
+    assert {(d.code, d.file == file) for d in result.diagnostics if d.fixes} == {("E103", False), ("N701", True)}
+    tried: list[str] = []
+    state = fix._state
+    monkeypatch.setattr(fix, "_state", lambda text, *rest: tried.append(text) or state(text, *rest))
+    monkeypatch.setattr(fix, "fix_source", lambda text, *rest: fix.FixResult(text))  # only the quick fixes here
+    everything = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=3, character=0))
+    found = actions_for(result.diagnostics, _Text(source, len), "file:///a.llv", file, everything)
+    quick = [a for a in found if a.kind == types.CodeActionKind.QuickFix]
+    assert [(a.title, a.diagnostics[0].code) for a in quick] == [("write `5` (chunks) for `6s`", "N701")]
+    assert not any(text.startswith("define") for text in tried)  # lib.llv's edit was never applied to a.llv

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import pygls  # noqa: E402, F401
 import pytest
 from lsprotocol import types  # noqa: E402
 
 from longlive_dsl import analyse, check  # noqa: E402
-from longlive_dsl.tools.lsp import _Text, client_lines, complete, hover_text  # noqa: E402
+from longlive_dsl.tools.lsp import _Text, complete, hover_text  # noqa: E402
 
 from .test_lsp import P, Session, run_session  # noqa: E402
 
 STORY = f'define look = "warm amber light"\nscene "A" for 10\n  shot "A fox, {P}, {{look}}."\n  shot at 4 "{{nope}} {P}"\n'
+
+
+def client_lines(text: str) -> list[str]:
+    """The document's lines as an LSP client counts them: split at `\r\n`, `\r` and `\n` only."""
+    return re.split(r"\r\n|\r|\n", text)
 
 
 def utf16(text: str) -> int:

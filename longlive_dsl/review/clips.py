@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import model
-from .report import ReportError, read_take
+from . import stamp_chunks
+from .report import ReportError, frame_stamp, open_video, read_take
 
 CRF = 18
 PRESET = "veryfast"
@@ -47,29 +48,18 @@ class _Frames:
 
 def _scan(video: str) -> _Frames:
     """Decode the whole take once: each frame's pts, whether it is a key frame, and its stamp."""
-    import av
-
-    from ..sim.frames import read_stamp
-    from .report import _luma
-
     pts: list[int] = []
     key: list[bool] = []
     stamps: list[Any] = []
     packet_pts: list[int] = []
-    try:
-        with av.open(video) as container:
-            if not container.streams.video:
-                raise ReportError(f"{video} holds no video stream")
-            stream = container.streams.video[0]
-            for packet in container.demux(stream):
-                if packet.pts is not None:
-                    packet_pts.append(packet.pts)
-                for frame in packet.decode():
-                    pts.append(frame.pts if frame.pts is not None else len(pts))
-                    key.append(bool(frame.key_frame))
-                    stamps.append(read_stamp(_luma(frame)))
-    except av.FFmpegError as e:
-        raise ReportError(f"cannot read the video {video}: {e}") from None
+    with open_video(video) as (container, stream):
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                packet_pts.append(packet.pts)
+            for frame in packet.decode():
+                pts.append(frame.pts if frame.pts is not None else len(pts))
+                key.append(bool(frame.key_frame))
+                stamps.append(frame_stamp(frame))
     return _Frames(pts, key, stamps, reordered=packet_pts != sorted(packet_pts))
 
 
@@ -82,13 +72,8 @@ def _segments(fired: list, per: str) -> list[tuple[str, int]]:
 
 def _first_frames(frames: _Frames, emitted: dict[int, int], chunks: list[int]) -> tuple[list[int], bool]:
     """The first frame index of each chunk in `chunks`, and whether the stamps (not the trace) said so."""
-    readable = sum(1 for s in frames.stamps if s is not None)
-    if frames.stamps and readable >= len(frames.stamps) // 2:
-        # A frame whose stamp did not survive belongs to the chunk of the frame before it.
-        filled, current = [], 0
-        for s in frames.stamps:
-            current = s.session_chunk if s is not None else current
-            filled.append(current)
+    filled = stamp_chunks(frames.stamps)
+    if filled is not None:
         out = [next((i for i, c in enumerate(filled) if c >= chunk), len(filled)) for chunk in chunks]
         return out, True
     if not emitted:

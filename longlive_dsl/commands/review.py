@@ -199,17 +199,18 @@ def clips(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def fired_picture(trace: str, text: str, name: str, tl, diags, svg: bool) -> str | None:
-    """`llv timeline FILE --trace TRACE`: the plan's picture with the take's fired beats; None after an error."""
-    from .. import compile
+def fired_picture(trace: str, name: str, tl, diags, svg: bool) -> str | None:
+    """`llv timeline FILE --trace TRACE`: the picture of `tl` (the variant drawn, on its clock) with the take's
+    fired beats, each judged against that same plan; None after an error."""
+    from ..compiler import build_program
+    from ..diagnostics import has_errors
     from ..review.report import fired_against_plan
     from ..tools.timeline_view import render_with_fired
 
     records = _records(trace)
     if records is None:
         return None
-    program, _ = compile(text, name)
-    if program is None:
+    if has_errors(diags):
         print(f"error: {name} has errors, so the take cannot be compared with its plan", file=sys.stderr)
         return None
-    return render_with_fired(tl, diags, fired_against_plan(program, records), page=not svg)
+    return render_with_fired(tl, diags, fired_against_plan(build_program(tl), records), page=not svg)

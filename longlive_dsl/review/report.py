@@ -228,7 +228,9 @@ def read_footage(video: str | None, take: Take, wanted: set[int], clock: model.C
                        0, None, {})
     stamps: list[Any] = []
     times: list[float] = []
-    candidates: dict[int, tuple[int, Any]] = {}  # chunk -> (frame in chunk, frame) nearest the middle
+    # chunk -> (frame in chunk, the frame) nearest its middle, not after it; turned into a JPEG once known
+    # to be the one (the middle frame itself, or the end of the take) rather than at every better candidate
+    candidates: dict[int, tuple[int, Any]] = {}
     by_index: dict[int, Any] = {}
     targets = {c: from_trace[c] + max(0, (from_trace.get(c + 1, from_trace[c] + 1) - from_trace[c]) // 2)
                for c in wanted if c in from_trace}
@@ -246,9 +248,10 @@ def read_footage(video: str | None, take: Take, wanted: set[int], clock: model.C
                 middle = length // 2
                 best = candidates.get(stamp.session_chunk)
                 if stamp.frame_in_chunk <= middle and (best is None or stamp.frame_in_chunk > best[0]):
-                    candidates[stamp.session_chunk] = (stamp.frame_in_chunk, _jpeg(frame))
+                    candidates[c] = (stamp.frame_in_chunk, _jpeg(frame) if stamp.frame_in_chunk == middle else frame)
             if i in wanted_index:
                 by_index[wanted_index[i]] = _jpeg(frame)
+        stills = {c: still if isinstance(still, bytes) else _jpeg(still) for c, (_, still) in candidates.items()}
     chunks = stamp_chunks(stamps)
     if chunks is not None:
         starts: dict[int, int] = {}
@@ -257,7 +260,7 @@ def read_footage(video: str | None, take: Take, wanted: set[int], clock: model.C
                 starts[s.session_chunk] = i
         starts.setdefault(max(starts) + 1, len(stamps))
         stamped = dict(Counter(chunks))  # frames per chunk (one whose stamp did not survive: the chunk before it)
-        return Footage(starts, times, "stamps", len(stamps), stamped, {c: jpg for c, (_, jpg) in candidates.items()})
+        return Footage(starts, times, "stamps", len(stamps), stamped, stills)
     if take.emitted:
         return Footage(from_trace, times, "trace", len(stamps), None, by_index)
     return Footage(dict(enumerate(planned_chunk_frames(clock, scene_starts, last_chunk + 1))), times, "clock",

@@ -82,6 +82,13 @@ def _first_frames(frames: _Frames, emitted: dict[int, int], chunks: list[int]) -
     return [min(len(frames.pts), 0 if c == 0 else emitted.get(c - 1, len(frames.pts))) for c in chunks], False
 
 
+def _seek(source, stream, frames: _Frames, first: int) -> None:
+    """Start reading at the key frame at or before frame `first` (not at the take's start: a clip late in a
+    long take would otherwise read, or decode, everything before it)."""
+    if first > 0:
+        source.seek(frames.pts[first], stream=stream, backward=True, any_frame=False)
+
+
 def _copy(video: str, path: str, frames: _Frames, first: int, stop: int) -> None:
     import av
 
@@ -90,8 +97,11 @@ def _copy(video: str, path: str, frames: _Frames, first: int, stop: int) -> None
     with av.open(video) as source, av.open(path, mode="w", format="mp4") as out:
         stream = source.streams.video[0]
         target = out.add_stream_from_template(stream)
+        _seek(source, stream, frames, first)
         for packet in source.demux(stream):
             if packet.pts is None or packet.pts not in wanted:
+                if packet.pts is not None and packet.pts > frames.pts[stop - 1]:
+                    break  # packets come in display order here (a copied clip has no reordered frames)
                 continue
             packet.pts -= offset
             packet.dts = packet.pts if packet.dts is None else packet.dts - offset
@@ -111,6 +121,7 @@ def _reencode(video: str, path: str, frames: _Frames, first: int, stop: int) -> 
         target.width, target.height, target.pix_fmt = stream.codec_context.width, stream.codec_context.height, "yuv420p"
         target.time_base = stream.time_base
         target.options = {"preset": PRESET, "crf": str(CRF)}
+        _seek(source, stream, frames, first)
         for frame in source.decode(stream):
             if frame.pts not in wanted:
                 if frame.pts is not None and frame.pts > frames.pts[stop - 1]:

@@ -9,7 +9,6 @@ import sys
 
 from ..cli import EXIT_OK, EXIT_USAGE
 from .files import add_clock_option
-from .run import load_program
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -70,6 +69,7 @@ def preview(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     from ..review import storyboard_clock
+    from .run import load_program
 
     program, code = load_program(args.file, args.clock)
     if program is None:
@@ -124,6 +124,7 @@ def _records(path: str) -> list | None:
 def report(args: argparse.Namespace) -> int:
     from ..review import storyboard_clock
     from .files import write_output
+    from .run import load_program
 
     try:
         from ..review.report import ReportError, build_report, trace_storyboard

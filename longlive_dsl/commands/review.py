@@ -100,12 +100,11 @@ def preview(args: argparse.Namespace) -> int:
 
 
 def _records(path: str) -> list | None:
-    from ..review import read_records
     from ..review.report import is_trace
-    from ..runtime.trace import TraceFileError
+    from ..runtime.trace import TraceFileError, read_trace
 
     try:
-        records = read_records(path)
+        records = read_trace(path)
     except OSError as e:
         print(f"error: cannot read the trace {path}: {e.strerror or e}", file=sys.stderr)
         return None

@@ -1,12 +1,12 @@
 """Looking at a take: the animatic before a run (animatic.py), the report (report.py) and clips (clips.py).
 
-What the three share lives here: which chunk clock a storyboard plays on, how a trace is read,
-where each session chunk starts in a video, and which chunk each frame of a stamped video belongs to.
+What the three share lives here: which chunk clock a storyboard plays on, where each session chunk
+starts in a video, and which chunk each frame of a stamped video belongs to. A trace is read with
+runtime.trace.read_trace (its records as plain dicts).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,13 +18,6 @@ def storyboard_clock(program: Any = None) -> model.Clock:
     another), else the default profile (no Program: a report on a trace alone)."""
     carried = getattr(program, "clock", None)
     return carried.as_clock() if carried is not None else model.DEFAULT_CLOCK
-
-
-def read_records(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The records of a trace as `llv run --trace` writes them (the one reader for this package)."""
-    from ..runtime.trace import read_trace
-
-    return read_trace(path)
 
 
 def planned_chunk_frames(clock: model.Clock, scene_starts: Sequence[int], chunks: int) -> list[int]:

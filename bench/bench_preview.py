@@ -21,7 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from longlive_dsl import compile, model  # noqa: E402
-from longlive_dsl.review.animatic import _engine_on_clock, _load, render_preview  # noqa: E402
+from longlive_dsl.review.animatic import _load, render_preview  # noqa: E402
+from longlive_dsl.sim.engine import Engine  # noqa: E402
 from longlive_dsl.sim.frames import FrameRenderer  # noqa: E402
 
 TARGET_SECONDS = 30.0
@@ -46,14 +47,13 @@ def storyboard(minutes: float) -> str:
 def draw_only(program, size: tuple[int, int]) -> tuple[int, float]:
     """The baseline: the engine and the frame drawing, no encoding. (frames, seconds)."""
     clock = model.DEFAULT_CLOCK
-    engine, chunk_frames = _engine_on_clock(clock)
+    engine = Engine(frames_per_chunk=clock)
     _load(engine, program)
     renderer = FrameRenderer(*size, clock.first_chunk_frames)
     stop = program.end if program.end is not None else program.stops_at
     started = time.perf_counter()
     frames = chunks = 0
     while chunks < stop:
-        renderer.frames_per_chunk = chunk_frames()
         info, messages = engine.step_frame()
         if info is None:
             break

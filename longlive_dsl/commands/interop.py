@@ -300,7 +300,7 @@ def timeline(args: argparse.Namespace) -> int:
     if args.trace:
         from .review import fired_picture
 
-        picture = fired_picture(args.trace, text, name, tl, diags, ext == ".svg")
+        picture = fired_picture(args.trace, name, tl, diags, ext == ".svg")
         if picture is None:
             return EXIT_USAGE
     else:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from ..cli import EXIT_OK, EXIT_USAGE
+from .files import add_clock_option
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -29,13 +30,6 @@ def _step(text: str) -> int:
     return value
 
 
-def _clock_option(parser: argparse.ArgumentParser) -> None:
-    from .. import model
-
-    parser.add_argument("--clock", choices=list(model.CLOCKS),
-                        help=f"the chunk clock profile (default {model.DEFAULT_CLOCK.name})")
-
-
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "preview":
         parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json)")
@@ -44,7 +38,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
                             help="frame size, multiples of 16 (default 640x352; the hosted size is 1280x704)")
         parser.add_argument("--step", type=_step, default=1, metavar="N",
                             help="draw every Nth frame only (at 24/N fps; the length stays the same)")
-        _clock_option(parser)
+        add_clock_option(parser)
         parser.add_argument("--open", action="store_true", help="open the animatic in the desktop's video viewer")
     elif name == "report":
         parser.add_argument("trace", metavar="TRACE", help="a trace written by `llv run --trace`")
@@ -54,7 +48,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--link", action="store_true",
                             help="link the video by its path instead of embedding it in the page")
         parser.add_argument("-o", "--output", metavar="PATH", required=True, help="the page to write (.html)")
-        _clock_option(parser)
+        add_clock_option(parser)
     elif name == "clips":
         parser.add_argument("video", metavar="TAKE.mp4", help="the take `llv run --video` recorded")
         parser.add_argument("--trace", metavar="TRACE", required=True, help="the trace of the same run")
@@ -67,13 +61,6 @@ def run(name: str, args: argparse.Namespace) -> int:
     return {"preview": preview, "report": report, "clips": clips}[name](args)
 
 
-def _program(path: str, clock: str | None = None):
-    from .run import load_program
-
-    # (None, 1) for a storyboard with errors, (None, 2) for an unreadable file or --clock with a Program
-    return load_program(path, clock)
-
-
 def preview(args: argparse.Namespace) -> int:
     try:
         from ..review.animatic import PreviewError, render_preview, viewer
@@ -82,8 +69,9 @@ def preview(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     from ..review import storyboard_clock
+    from .run import load_program
 
-    program, code = _program(args.file, args.clock)
+    program, code = load_program(args.file, args.clock)
     if program is None:
         return code
     clock = storyboard_clock(program)
@@ -112,12 +100,11 @@ def preview(args: argparse.Namespace) -> int:
 
 
 def _records(path: str) -> list | None:
-    from ..review import read_records
     from ..review.report import is_trace
-    from ..runtime.trace import TraceFileError
+    from ..runtime.trace import TraceFileError, read_trace
 
     try:
-        records = read_records(path)
+        records = read_trace(path)
     except OSError as e:
         print(f"error: cannot read the trace {path}: {e.strerror or e}", file=sys.stderr)
         return None
@@ -136,6 +123,7 @@ def _records(path: str) -> list | None:
 def report(args: argparse.Namespace) -> int:
     from ..review import storyboard_clock
     from .files import write_output
+    from .run import load_program
 
     try:
         from ..review.report import ReportError, build_report, trace_storyboard
@@ -153,7 +141,7 @@ def report(args: argparse.Namespace) -> int:
         print(f"error: {args.trace} names no storyboard; give it: llv report {args.trace} FILE.llv -o ...",
               file=sys.stderr)
         return EXIT_USAGE
-    program, code = _program(storyboard, args.clock)
+    program, code = load_program(storyboard, args.clock)
     if program is None:
         return code
     if args.video and not os.path.isfile(args.video):
@@ -211,17 +199,18 @@ def clips(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def fired_picture(trace: str, text: str, name: str, tl, diags, svg: bool) -> str | None:
-    """`llv timeline FILE --trace TRACE`: the plan's picture with the take's fired beats; None after an error."""
-    from .. import compile
+def fired_picture(trace: str, name: str, tl, diags, svg: bool) -> str | None:
+    """`llv timeline FILE --trace TRACE`: the picture of `tl` (the variant drawn, on its clock) with the take's
+    fired beats, each judged against that same plan; None after an error."""
+    from ..compiler import build_program
+    from ..diagnostics import has_errors
     from ..review.report import fired_against_plan
     from ..tools.timeline_view import render_with_fired
 
     records = _records(trace)
     if records is None:
         return None
-    program, _ = compile(text, name)
-    if program is None:
+    if has_errors(diags):
         print(f"error: {name} has errors, so the take cannot be compared with its plan", file=sys.stderr)
         return None
-    return render_with_fired(tl, diags, fired_against_plan(program, records), page=not svg)
+    return render_with_fired(tl, diags, fired_against_plan(build_program(tl), records), page=not svg)

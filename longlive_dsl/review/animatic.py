@@ -49,14 +49,6 @@ class Preview:
         return self.seconds / self.elapsed if self.elapsed > 0 else float("inf")
 
 
-def _engine_on_clock(clock: model.Clock):
-    """The simulator engine playing `clock`, and a function giving the current chunk's frame count."""
-    from ..sim.engine import Engine
-
-    engine = Engine(frames_per_chunk=clock)
-    return engine, lambda: engine.chunk_frames(engine.snapshot()[model.CURRENT_CHUNK])
-
-
 def _load(engine, program: Program) -> None:
     for command in program.commands:
         data = command.data.model_dump(mode="json")
@@ -81,6 +73,7 @@ def render_preview(
     """
     import av
 
+    from ..sim.engine import Engine
     from ..sim.frames import FrameRenderer, check_size
 
     if step < 1:
@@ -91,7 +84,7 @@ def render_preview(
         raise PreviewError(str(e)) from None
     width, height = size
     stop = program.end if program.end is not None else program.stops_at
-    engine, before_frame = _engine_on_clock(clock)
+    engine = Engine(frames_per_chunk=clock)  # each frame it gives carries its chunk's length on this clock
     _load(engine, program)
     renderer = FrameRenderer(width, height, clock.first_chunk_frames)
 
@@ -114,7 +107,6 @@ def render_preview(
             stream.codec_context.gop_size = max(1, 2 * model.FPS // step)
             stream.options = {"preset": PRESET, "crf": str(CRF)}
             while chunks < stop:
-                renderer.frames_per_chunk = before_frame()
                 info, messages = engine.step_frame()
                 if info is None:
                     break  # the model completed the scene

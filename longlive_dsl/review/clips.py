@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import model
-from .report import ReportError, read_take
+from . import stamp_chunks
+from .report import ReportError, frame_stamp, open_video, read_take
 
 CRF = 18
 PRESET = "veryfast"
@@ -47,29 +48,18 @@ class _Frames:
 
 def _scan(video: str) -> _Frames:
     """Decode the whole take once: each frame's pts, whether it is a key frame, and its stamp."""
-    import av
-
-    from ..sim.frames import read_stamp
-    from .report import _luma
-
     pts: list[int] = []
     key: list[bool] = []
     stamps: list[Any] = []
     packet_pts: list[int] = []
-    try:
-        with av.open(video) as container:
-            if not container.streams.video:
-                raise ReportError(f"{video} holds no video stream")
-            stream = container.streams.video[0]
-            for packet in container.demux(stream):
-                if packet.pts is not None:
-                    packet_pts.append(packet.pts)
-                for frame in packet.decode():
-                    pts.append(frame.pts if frame.pts is not None else len(pts))
-                    key.append(bool(frame.key_frame))
-                    stamps.append(read_stamp(_luma(frame)))
-    except av.FFmpegError as e:
-        raise ReportError(f"cannot read the video {video}: {e}") from None
+    with open_video(video) as (container, stream):
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                packet_pts.append(packet.pts)
+            for frame in packet.decode():
+                pts.append(frame.pts if frame.pts is not None else len(pts))
+                key.append(bool(frame.key_frame))
+                stamps.append(frame_stamp(frame))
     return _Frames(pts, key, stamps, reordered=packet_pts != sorted(packet_pts))
 
 
@@ -82,19 +72,21 @@ def _segments(fired: list, per: str) -> list[tuple[str, int]]:
 
 def _first_frames(frames: _Frames, emitted: dict[int, int], chunks: list[int]) -> tuple[list[int], bool]:
     """The first frame index of each chunk in `chunks`, and whether the stamps (not the trace) said so."""
-    readable = sum(1 for s in frames.stamps if s is not None)
-    if frames.stamps and readable >= len(frames.stamps) // 2:
-        # A frame whose stamp did not survive belongs to the chunk of the frame before it.
-        filled, current = [], 0
-        for s in frames.stamps:
-            current = s.session_chunk if s is not None else current
-            filled.append(current)
+    filled = stamp_chunks(frames.stamps)
+    if filled is not None:
         out = [next((i for i, c in enumerate(filled) if c >= chunk), len(filled)) for chunk in chunks]
         return out, True
     if not emitted:
         raise ReportError("the video carries no frame stamps and the trace no frame counts: "
                           "there is nothing to cut by")
     return [min(len(frames.pts), 0 if c == 0 else emitted.get(c - 1, len(frames.pts))) for c in chunks], False
+
+
+def _seek(source, stream, frames: _Frames, first: int) -> None:
+    """Start reading at the key frame at or before frame `first` (not at the take's start: a clip late in a
+    long take would otherwise read, or decode, everything before it)."""
+    if first > 0:
+        source.seek(frames.pts[first], stream=stream, backward=True, any_frame=False)
 
 
 def _copy(video: str, path: str, frames: _Frames, first: int, stop: int) -> None:
@@ -105,8 +97,11 @@ def _copy(video: str, path: str, frames: _Frames, first: int, stop: int) -> None
     with av.open(video) as source, av.open(path, mode="w", format="mp4") as out:
         stream = source.streams.video[0]
         target = out.add_stream_from_template(stream)
+        _seek(source, stream, frames, first)
         for packet in source.demux(stream):
             if packet.pts is None or packet.pts not in wanted:
+                if packet.pts is not None and packet.pts > frames.pts[stop - 1]:
+                    break  # packets come in display order here (a copied clip has no reordered frames)
                 continue
             packet.pts -= offset
             packet.dts = packet.pts if packet.dts is None else packet.dts - offset
@@ -126,6 +121,7 @@ def _reencode(video: str, path: str, frames: _Frames, first: int, stop: int) -> 
         target.width, target.height, target.pix_fmt = stream.codec_context.width, stream.codec_context.height, "yuv420p"
         target.time_base = stream.time_base
         target.options = {"preset": PRESET, "crf": str(CRF)}
+        _seek(source, stream, frames, first)
         for frame in source.decode(stream):
             if frame.pts not in wanted:
                 if frame.pts is not None and frame.pts > frames.pts[stop - 1]:

@@ -15,9 +15,12 @@ all inside it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import os
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +28,7 @@ from .. import model
 from ..program import Program
 from ..runtime.verify import VerifyReport, verify
 from ..runtime.verify import render as render_verdict
-from . import planned_chunk_frames
+from . import planned_chunk_frames, stamp_chunks
 
 ACK_OF = {
     model.SET_SHOT: model.SHOT_SET,
@@ -175,13 +178,29 @@ class Footage:
     stills: dict[int, bytes]  # session chunk -> JPEG
 
 
-def _luma(frame) -> Any:
-    """The Y plane of a decoded frame as an (H, W) array, without a colour conversion."""
+@contextlib.contextmanager
+def open_video(video: str) -> Iterator[tuple[Any, Any]]:
+    """The opened take and its video stream; ReportError for a file that is not a video (or breaks while read)."""
+    import av
+
+    try:
+        with av.open(video) as container:
+            if not container.streams.video:
+                raise ReportError(f"{video} holds no video stream")
+            yield container, container.streams.video[0]
+    except av.FFmpegError as e:
+        raise ReportError(f"cannot read the video {video}: {e}") from None
+
+
+def frame_stamp(frame) -> Any:
+    """The stamp of a decoded frame (`sim.frames.read_stamp`), read from its Y plane without a colour conversion."""
     import numpy as np
+
+    from ..sim.frames import read_stamp
 
     plane = frame.planes[0]
     rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
-    return rows[:, : frame.width]
+    return read_stamp(rows[:, : frame.width])
 
 
 def _jpeg(frame) -> bytes:
@@ -207,52 +226,41 @@ def read_footage(video: str | None, take: Take, wanted: set[int], clock: model.C
         frames = max(known.values(), default=0)
         return Footage(known, [i / fps for i in range(frames + 1)], "trace" if take.emitted else "clock",
                        0, None, {})
-    import av
-
-    from ..sim.frames import read_stamp
-
     stamps: list[Any] = []
     times: list[float] = []
-    candidates: dict[int, tuple[int, Any]] = {}  # chunk -> (frame in chunk, frame) nearest the middle
+    # chunk -> (frame in chunk, the frame) nearest its middle, not after it; turned into a JPEG once known
+    # to be the one (the middle frame itself, or the end of the take) rather than at every better candidate
+    candidates: dict[int, tuple[int, Any]] = {}
     by_index: dict[int, Any] = {}
     targets = {c: from_trace[c] + max(0, (from_trace.get(c + 1, from_trace[c] + 1) - from_trace[c]) // 2)
                for c in wanted if c in from_trace}
     wanted_index = {i: c for c, i in targets.items()}
-    try:
-        with av.open(video) as container:
-            if not container.streams.video:
-                raise ReportError(f"{video} holds no video stream")
-            stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                i = len(times)
-                times.append(float(frame.time) if frame.time is not None else i / fps)
-                stamp = read_stamp(_luma(frame))
-                stamps.append(stamp)
-                if stamp is not None and stamp.session_chunk in wanted:
-                    c = stamp.session_chunk
-                    length = from_trace[c + 1] - from_trace[c] if c in from_trace and c + 1 in from_trace else \
-                        clock.chunk_frames(stamp.chunk_in_scene)
-                    middle = length // 2
-                    best = candidates.get(stamp.session_chunk)
-                    if stamp.frame_in_chunk <= middle and (best is None or stamp.frame_in_chunk > best[0]):
-                        candidates[stamp.session_chunk] = (stamp.frame_in_chunk, _jpeg(frame))
-                if i in wanted_index:
-                    by_index[wanted_index[i]] = _jpeg(frame)
-    except av.FFmpegError as e:
-        raise ReportError(f"cannot read the video {video}: {e}") from None
-    readable = [s for s in stamps if s is not None]
-    if stamps and len(readable) >= len(stamps) // 2:
+    with open_video(video) as (container, stream):
+        for frame in container.decode(stream):
+            i = len(times)
+            times.append(float(frame.time) if frame.time is not None else i / fps)
+            stamp = frame_stamp(frame)
+            stamps.append(stamp)
+            if stamp is not None and stamp.session_chunk in wanted:
+                c = stamp.session_chunk
+                length = from_trace[c + 1] - from_trace[c] if c in from_trace and c + 1 in from_trace else \
+                    clock.chunk_frames(stamp.chunk_in_scene)
+                middle = length // 2
+                best = candidates.get(stamp.session_chunk)
+                if stamp.frame_in_chunk <= middle and (best is None or stamp.frame_in_chunk > best[0]):
+                    candidates[c] = (stamp.frame_in_chunk, _jpeg(frame) if stamp.frame_in_chunk == middle else frame)
+            if i in wanted_index:
+                by_index[wanted_index[i]] = _jpeg(frame)
+        stills = {c: still if isinstance(still, bytes) else _jpeg(still) for c, (_, still) in candidates.items()}
+    chunks = stamp_chunks(stamps)
+    if chunks is not None:
         starts: dict[int, int] = {}
         for i, s in enumerate(stamps):
             if s is not None and s.session_chunk not in starts:
                 starts[s.session_chunk] = i
         starts.setdefault(max(starts) + 1, len(stamps))
-        stamped: dict[int, int] = {}  # a frame whose stamp did not survive counts for the chunk before it
-        current = 0
-        for s in stamps:
-            current = s.session_chunk if s is not None else current
-            stamped[current] = stamped.get(current, 0) + 1
-        return Footage(starts, times, "stamps", len(stamps), stamped, {c: jpg for c, (_, jpg) in candidates.items()})
+        stamped = dict(Counter(chunks))  # frames per chunk (one whose stamp did not survive: the chunk before it)
+        return Footage(starts, times, "stamps", len(stamps), stamped, stills)
     if take.emitted:
         return Footage(from_trace, times, "trace", len(stamps), None, by_index)
     return Footage(dict(enumerate(planned_chunk_frames(clock, scene_starts, last_chunk + 1))), times, "clock",

@@ -124,17 +124,10 @@ class Engine:
         scene_budget: int = model.SCENE_BUDGET_CHUNKS,
     ) -> None:
         """`frames_per_chunk`: a model.Clock, `(first, later)` (a scene's first chunk, each later one), or one
-        number for every chunk."""
-        if isinstance(frames_per_chunk, model.Clock):
-            first, later = frames_per_chunk.first_chunk_frames, frames_per_chunk.later_chunk_frames
-        elif isinstance(frames_per_chunk, tuple) and len(frames_per_chunk) == 2:
-            first, later = frames_per_chunk
-        else:
-            first = later = frames_per_chunk
-        for name, value in (("frames_per_chunk", first), ("frames_per_chunk", later), ("scene_budget", scene_budget)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.first_chunk_frames, self.later_chunk_frames = first, later
+        number for every chunk (anything :func:`parse_frames_per_chunk` takes)."""
+        if not isinstance(scene_budget, int) or isinstance(scene_budget, bool) or scene_budget < 1:
+            raise ValueError(f"scene_budget must be a positive integer, got {scene_budget!r}")
+        self.first_chunk_frames, self.later_chunk_frames = parse_frames_per_chunk(frames_per_chunk)
         self.scene_budget = scene_budget
         self._clear()
 

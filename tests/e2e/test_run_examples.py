@@ -8,6 +8,7 @@ chunk, the scene the plan says.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -117,7 +118,7 @@ def test_held_out_storyboard_plans_runs_verifies_and_records_the_clocks_frames(n
     assert program is not None, [d.message for d in diags]
     profile = model.CLOCKS[clock]
     planned = subprocess.run(llv("plan", "--clock", clock, str(story)), capture_output=True, text=True, timeout=60,
-                             env={**__import__("os").environ, "COLUMNS": "200"})
+                             env={**os.environ, "COLUMNS": "200"})
     assert f"end: chunk {program.stops_at} " in planned.stdout and f"({program.frames} frames" in planned.stdout
 
     video, trace = tmp_path / "run.mp4", tmp_path / "run.jsonl"

@@ -57,9 +57,9 @@ def take(tmp_path_factory) -> TakeFiles:
 
 @pytest.fixture
 def chromium_or_skip() -> str:
-    from .cdp import chromium_path
+    from browser import find_chromium
 
-    found = chromium_path()
+    found = find_chromium()
     if found is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed (`make test` installs it)")

@@ -106,3 +106,16 @@ def test_a_take_without_stamps_is_cut_by_the_models_frame_counts_and_says_so(tak
     bounds = [0, emitted[4], emitted[9], min(frames, emitted[19])]
     for clip, first, stop in zip(sorted(out.glob("*.mp4")), bounds, bounds[1:], strict=False):
         assert f"{clip}: {stop - first} frames from frame {first}" in err
+
+
+def test_frames_are_placed_by_their_stamps_only_when_at_least_half_carry_one():
+    from longlive_dsl.review import stamp_chunks
+    from longlive_dsl.sim.frames import Stamp
+
+    def s(chunk: int) -> Stamp:
+        return Stamp(chunk, 0, 0, 0)
+
+    assert stamp_chunks([s(0), None, s(1), None, s(2)]) == [0, 0, 1, 1, 2]  # a lost stamp: the chunk before
+    assert stamp_chunks([None, s(3), s(4), None]) == [0, 3, 4, 4]
+    assert stamp_chunks([s(1), None, None, None, None]) is None  # too few to go by
+    assert stamp_chunks([None]) is None and stamp_chunks([]) is None  # nothing readable at all

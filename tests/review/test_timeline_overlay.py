@@ -44,3 +44,27 @@ def test_a_file_that_is_not_a_trace_is_refused(take, tmp_path, capsys):
     assert main(["timeline", str(take.storyboard), "--trace", str(take.storyboard), "-o", str(tmp_path / "t.svg")]) == 2
     assert "is not a trace" in capsys.readouterr().err
     assert not (tmp_path / "t.svg").exists()
+
+
+def test_the_take_is_compared_with_the_variant_drawn(take, tmp_path):
+    text = take.storyboard.read_text(encoding="utf-8")
+    cut = text.index('scene "Pan"')
+    opening, rest = text[:cut], text[cut:]
+    branching = tmp_path / "branching.llv"  # the first variant moves the last shot; the second is the take's
+    branching.write_text(f'{opening}variant "moved"\n{rest.replace("shot for 4", "shot for 5")}\n'
+                         f'variant "played"\n{rest}', encoding="utf-8")
+    out = tmp_path / "t.svg"
+    assert main(["timeline", f"{branching}@played", "--trace", str(take.trace), "-o", str(out)]) == 0
+    assert _fired(out) == [("0", "on-plan"), ("5", "on-plan"), ("10", "on-plan"), ("14", "on-plan")]
+    main(["timeline", f"{branching}@moved", "--trace", str(take.trace), "-o", str(out)])
+    assert _fired(out)[-1] == ("14", "off-plan")
+
+
+def test_a_storyboard_with_errors_is_not_compared_with_the_take(take, tmp_path, capsys):
+    broken = tmp_path / "broken.llv"  # a beat past its scene's end: an error, though the file still draws
+    broken.write_text(take.storyboard.read_text(encoding="utf-8").replace("shot for 4", "shot at 3 for 4"),
+                      encoding="utf-8")
+    out = tmp_path / "t.svg"
+    assert main(["timeline", str(broken), "--trace", str(take.trace), "-o", str(out)]) == 2
+    assert "has errors, so the take cannot be compared with its plan" in capsys.readouterr().err
+    assert not out.exists()

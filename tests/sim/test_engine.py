@@ -87,6 +87,12 @@ def test_the_docs_clock_and_a_first_later_pair_set_the_frames_per_chunk():
     assert (Engine(model.DOCS_CLOCK).first_chunk_frames, Engine(model.DOCS_CLOCK).later_chunk_frames) == (29, 29)
     assert (Engine((3, 5)).first_chunk_frames, Engine((3, 5)).later_chunk_frames) == (3, 5)
     assert Engine(model.DOCS_CLOCK).handle(model.SET_SHOT, {"prompt": "p"})  # a working engine
+    for given, (first, later) in ((model.DOCS_CLOCK, (29, 29)), ((3, 5), (3, 5))):  # and it plays those frames
+        engine = started(Engine(given))
+        engine.handle(model.SCHEDULE_SCENE_CUT, {"prompt": "cut", AT: 2})
+        frames, _ = step_frames(engine, 2 * (first + later))
+        assert [sum(1 for f in frames if f.session_chunk == c) for c in range(4)] == [first, later, first, later]
+        assert {f.chunk_frames for f in frames if f.chunk_in_scene == 0} == {first}
 
 
 def test_a_prompt_over_the_model_limit_is_refused():

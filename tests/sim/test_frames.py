@@ -6,11 +6,10 @@ import time
 from fractions import Fraction
 
 import numpy as np
-import PIL  # noqa: E402, F401
 import pytest
 
-from longlive_dsl.sim import FrameInfo  # noqa: E402
-from longlive_dsl.sim.frames import (  # noqa: E402
+from longlive_dsl.sim import FrameInfo
+from longlive_dsl.sim.frames import (
     FrameRenderer,
     Stamp,
     block_size,

@@ -76,6 +76,14 @@ def wait_for_chunks(trace: Path, n: int, proc, timeout: float = 60.0) -> None:
     raise AssertionError(f"no {n} chunks within {timeout} s")
 
 
+def small_disk(tmp_path: Path) -> tuple[Path, Path]:
+    """The folders for `on_small_disk`: the one to mount the small disk on, and the one its files are kept in."""
+    small, keep = tmp_path / "small", tmp_path / "kept"
+    small.mkdir()
+    keep.mkdir()
+    return small, keep
+
+
 def on_small_disk(size: str, directory: Path, keep: Path, argv: list[str]) -> list[str]:
     """`argv` with `directory` a tmpfs of `size` in a private mount namespace; its files copied to `keep` after."""
     script = ('d=$1; keep=$2; shift 2; mount -t tmpfs -o size="$SIZE" llv-small "$d" || exit 99; '
@@ -116,17 +124,9 @@ def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_p
     cost more to encode (as happens on a loaded machine)."""
     ns, s = sim
     program = long_program(tmp_path, 150)
-    small, keep = tmp_path / "small", tmp_path / "kept"
-    small.mkdir()
-    keep.mkdir()
-    trace = tmp_path / "run.jsonl"
-    argv = llv("run", str(program), "--server", s.base_url, "--video", str(small / "take.mp4"),
-               "--trace", str(trace), "--plain")
-    t0 = time.monotonic()
-    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
-    proc = ns.popen(on_small_disk("128k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
-    err.close()
-    out = finish(proc, tmp_path, trace, t0, 90)
+    small, keep = small_disk(tmp_path)
+    out = run_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", str(small / "take.mp4"),
+                  wrap=lambda argv: on_small_disk("128k", small, keep, argv), timeout=90)
     assert out.code == 11, out.err
     assert "No space left on device" in out.err and "take.mp4" in out.err
     end = out.ends_cleanly()
@@ -145,17 +145,12 @@ def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_p
     held for the `end` record, fills mid-take."""
     ns, s = sim
     program = long_program(tmp_path, 150)
-    small, keep = tmp_path / "small", tmp_path / "kept"
-    small.mkdir()
-    keep.mkdir()
+    small, keep = small_disk(tmp_path)
     video = tmp_path / "take.mp4"
-    argv = llv("run", str(program), "--server", s.base_url, "--video", str(video),
-               "--trace", str(small / "run.jsonl"), "--plain")
     t0 = time.monotonic()
-    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
-    proc = ns.popen(on_small_disk("64k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
-    err.close()
-    out = finish(proc, tmp_path, keep / "run.jsonl", t0, 90)
+    proc, _ = start_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", str(video),
+                        trace=small / "run.jsonl", wrap=lambda argv: on_small_disk("64k", small, keep, argv))
+    out = finish(proc, tmp_path, keep / "run.jsonl", t0, 90)  # the trace as copied off the small disk
     assert out.code == 11, out.err
     assert "cannot write the trace" in out.err and "No space left on device" in out.err
     assert "Traceback" not in out.err and "never retrieved" not in out.err

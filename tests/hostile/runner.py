@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,12 +79,16 @@ def wait_with_rusage(proc: subprocess.Popen, timeout: float) -> tuple[int, float
         time.sleep(0.01)
 
 
-def start_llv(ns, tmp_path: Path, *args: str, env: dict | None = None, trace: Path | None = None, **popen):
-    """Start `llv run ARGS --trace TRACE --plain` inside namespace `ns`, stderr to tmp_path/stderr.txt."""
+def start_llv(ns, tmp_path: Path, *args: str, env: dict | None = None, trace: Path | None = None,
+              wrap: Callable[[list[str]], list[str]] | None = None, **popen):
+    """Start `llv run ARGS --trace TRACE --plain` inside namespace `ns`, stderr to tmp_path/stderr.txt.
+
+    `wrap` turns that argv into the one started (e.g. inside a private mount namespace)."""
     trace = trace or tmp_path / "run.jsonl"
+    argv = llv("run", *args, "--trace", str(trace), "--plain")
     err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
     popen.setdefault("stderr", err)
-    proc = ns.popen(llv("run", *args, "--trace", str(trace), "--plain"), stdin=subprocess.DEVNULL,
+    proc = ns.popen(wrap(argv) if wrap else argv, stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}, **popen)
     err.close()
     return proc, trace

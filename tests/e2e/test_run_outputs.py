@@ -19,7 +19,7 @@ from pathlib import Path
 
 import av
 import pytest
-from hostile.runner import bounded, finish, llv, run_llv, start_llv
+from hostile.runner import bounded, finish, llv, run_llv, small_disk, start_llv
 from runtime.programs import make_program, write_source
 
 from longlive_dsl.runtime.trace import read_trace
@@ -76,22 +76,6 @@ def wait_for_chunks(trace: Path, n: int, proc, timeout: float = 60.0) -> None:
     raise AssertionError(f"no {n} chunks within {timeout} s")
 
 
-def small_disk(tmp_path: Path) -> tuple[Path, Path]:
-    """The folders for `on_small_disk`: the one to mount the small disk on, and the one its files are kept in."""
-    small, keep = tmp_path / "small", tmp_path / "kept"
-    small.mkdir()
-    keep.mkdir()
-    return small, keep
-
-
-def on_small_disk(size: str, directory: Path, keep: Path, argv: list[str]) -> list[str]:
-    """`argv` with `directory` a tmpfs of `size` in a private mount namespace; its files copied to `keep` after."""
-    script = ('d=$1; keep=$2; shift 2; mount -t tmpfs -o size="$SIZE" llv-small "$d" || exit 99; '
-              '"$@"; rc=$?; cp -a "$d"/. "$keep"/; exit $rc')
-    return ["unshare", "--mount", "--propagation", "private", "env", f"SIZE={size}",
-            "sh", "-c", script, "sh", str(directory), str(keep), *argv]
-
-
 # ------------------------------------------------------------------------ outputs that fail: exit 11
 
 
@@ -124,9 +108,9 @@ def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_p
     cost more to encode (as happens on a loaded machine)."""
     ns, s = sim
     program = long_program(tmp_path, 150)
-    small, keep = small_disk(tmp_path)
+    small, keep, wrap = small_disk(tmp_path, "128k")
     out = run_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", str(small / "take.mp4"),
-                  wrap=lambda argv: on_small_disk("128k", small, keep, argv), timeout=90)
+                  wrap=wrap, timeout=90)
     assert out.code == 11, out.err
     assert "No space left on device" in out.err and "take.mp4" in out.err
     end = out.ends_cleanly()
@@ -145,11 +129,11 @@ def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_p
     held for the `end` record, fills mid-take."""
     ns, s = sim
     program = long_program(tmp_path, 150)
-    small, keep = small_disk(tmp_path)
+    small, keep, wrap = small_disk(tmp_path, "64k")
     video = tmp_path / "take.mp4"
     t0 = time.monotonic()
     proc, _ = start_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", str(video),
-                        trace=small / "run.jsonl", wrap=lambda argv: on_small_disk("64k", small, keep, argv))
+                        trace=small / "run.jsonl", wrap=wrap)
     out = finish(proc, tmp_path, keep / "run.jsonl", t0, 90)  # the trace as copied off the small disk
     assert out.code == 11, out.err
     assert "cannot write the trace" in out.err and "No space left on device" in out.err

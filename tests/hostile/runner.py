@@ -94,6 +94,23 @@ def start_llv(ns, tmp_path: Path, *args: str, env: dict | None = None, trace: Pa
     return proc, trace
 
 
+def small_disk(tmp_path: Path, size: str) -> tuple[Path, Path, Callable[[list[str]], list[str]]]:
+    """A disk of `size` for one command: (the folder a tmpfs is mounted on, the folder its files are copied
+    to when the command ends, and the wrap that runs an argv there: in a private mount namespace, the tmpfs
+    mounted and its working directory)."""
+    small, keep = tmp_path / "small", tmp_path / "kept"
+    small.mkdir()
+    keep.mkdir()
+    script = ('d=$1; keep=$2; shift 2; mount -t tmpfs -o size="$SIZE" llv-small "$d" && cd "$d" || exit 99; '
+              '"$@"; rc=$?; cp -a "$d"/. "$keep"/; exit $rc')
+
+    def wrap(argv: list[str]) -> list[str]:
+        return ["unshare", "--mount", "--propagation", "private", "env", f"SIZE={size}",
+                "sh", "-c", script, "sh", str(small), str(keep), *argv]
+
+    return small, keep, wrap
+
+
 def finish(proc, tmp_path: Path, trace: Path, t0: float, timeout: float) -> Outcome:
     """Reap a process from `start_llv` and say how it ended."""
     code, peak = wait_with_rusage(proc, timeout)

@@ -764,8 +764,9 @@ class Session:
         except (TimeoutError, Exception) as e:
             self.trace.write("event", what="closing the session failed", error=type(e).__name__)
         gone = self.signalling.end_error
-        if gone and "cannot reach" in gone and self.result.failure in (Failure.CONNECTION_LOST, Failure.TIMEOUT):
-            self.result.message += f"; the server itself is gone ({gone})"
+        if (gone is not None and gone.failure is Failure.CONNECTION_LOST  # `call` could not reach the server
+                and self.result.failure in (Failure.CONNECTION_LOST, Failure.TIMEOUT)):
+            self.result.message += f"; the server itself is gone ({gone.message})"
         self._status(Status.DISCONNECTED, self.result.message if self.result.failure else "")
 
 

@@ -28,7 +28,7 @@ from hostile.server import (
     js,
     local_steps,
 )
-from runtime.programs import make_program, write_source
+from runtime.programs import write_program
 
 BEATS = ((0, "opener", "a red fox in the snow"), (4, "shot", "the fox leaps"), (12, "cut", "a city at night"))
 KEY = "rk_hostile_0123456789"
@@ -37,10 +37,7 @@ MALFORMED = {"not JSON": b"<html>oops</html>", "a list": b"[1, 2]", "an empty ob
 
 @pytest.fixture
 def program(tmp_path) -> Path:
-    src = write_source(tmp_path / "story.llv", BEATS)
-    path = tmp_path / "story.program.json"
-    path.write_text(make_program(BEATS, end=16, file=src).model_dump_json())
-    return path
+    return write_program(tmp_path, BEATS, 16)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from pathlib import Path
 import av
 import pytest
 from hostile.runner import bounded, finish, llv, run_llv, small_disk, start_llv
-from runtime.programs import make_program, write_source
+from runtime.programs import write_program
 
 from longlive_dsl.runtime.trace import read_trace
 from longlive_dsl.sim.server import Simulator
@@ -45,19 +45,13 @@ def cloud_sim(netns_module, require_runtime):
 
 @pytest.fixture
 def program(tmp_path) -> Path:
-    src = write_source(tmp_path / "story.llv", BEATS)
-    path = tmp_path / "story.program.json"
-    path.write_text(make_program(BEATS, end=END, file=src).model_dump_json())
-    return path
+    return write_program(tmp_path, BEATS, END)
 
 
 def long_program(tmp_path: Path, end: int) -> Path:
     """BEATS, then a cut every 40 chunks so that no scene's 48-chunk budget ends the take before `end`."""
     beats = BEATS + tuple((at, "cut", f"scene {n}") for n, at in enumerate(range(52, end, 40), start=3))
-    src = write_source(tmp_path / "long.llv", beats)
-    path = tmp_path / "long.program.json"
-    path.write_text(make_program(beats, end=end, file=src).model_dump_json())
-    return path
+    return write_program(tmp_path, beats, end, "long")
 
 
 def frames_in(video: Path) -> int:

@@ -182,7 +182,7 @@ class Runner:
         folder = self.batch.out / take.name
         folder.mkdir(parents=True, exist_ok=True)
         _write(folder / "program.json", program_text(take))
-        result = TakeResult(take.name, NOT_RUN, folder=str(folder), beats=len([b for s in take.program.scenes for b in s.beats]))
+        result = TakeResult(take.name, NOT_RUN, folder=str(folder), beats=sum(len(s.beats) for s in take.program.scenes))
         while not self.stopping.is_set() and result.attempts < 1 + max(0, self.batch.retries):
             if result.attempts:
                 self.say(f"{take.name}: {result.failure.lower() if result.failure else 'failed'}, "
@@ -240,8 +240,7 @@ class Runner:
         if end:
             result.message = str(end.get("message", ""))
         report = verify(take.program, records)
-        result.beats_on_plan = sum(1 for b in report.beats if b.ok)
-        result.beats = len(report.beats)
+        result.beats_on_plan = sum(1 for b in report.beats if b.ok)  # of result.beats: verify reports every beat
         if result.failure == "INTERRUPTED" or result.exit_code == EXIT_INTERRUPTED:
             result.status = INTERRUPTED
         elif result.exit_code != 0 or result.failure:

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
@@ -68,6 +69,10 @@ class TakeResult:
         if self.status == NOT_RUN:
             return "-"
         return self.failure.lower() if self.failure else ("ok" if self.exit_code == 0 else "-")
+
+    def verdict(self) -> dict[str, Any]:
+        """The result as `verdict.json` and `summary.json` hold it: every field, and the exit class."""
+        return {**asdict(self), "exit_class": self.exit_class}
 
 
 @dataclass
@@ -177,7 +182,7 @@ class Runner:
         folder = self.batch.out / take.name
         folder.mkdir(parents=True, exist_ok=True)
         _write(folder / "program.json", program_text(take))
-        result = TakeResult(take.name, NOT_RUN, folder=str(folder), beats=len([b for s in take.program.scenes for b in s.beats]))
+        result = TakeResult(take.name, NOT_RUN, folder=str(folder), beats=sum(len(s.beats) for s in take.program.scenes))
         while not self.stopping.is_set() and result.attempts < 1 + max(0, self.batch.retries):
             if result.attempts:
                 self.say(f"{take.name}: {result.failure.lower() if result.failure else 'failed'}, "
@@ -187,7 +192,7 @@ class Runner:
             if result.failure not in RETRYABLE:
                 break
         if result.status != NOT_RUN:
-            _write(folder / "verdict.json", json.dumps({**asdict(result), "exit_class": result.exit_class}, indent=2) + "\n")
+            _write(folder / "verdict.json", json.dumps(result.verdict(), indent=2) + "\n")
             self.say(f"{take.name}: {result.status} ({result.exit_class}), {result.beats_on_plan}/{result.beats} "
                      f"beats on plan, {result.frames} frames, {result.wall_seconds:.1f} s")
         return result
@@ -235,8 +240,7 @@ class Runner:
         if end:
             result.message = str(end.get("message", ""))
         report = verify(take.program, records)
-        result.beats_on_plan = sum(1 for b in report.beats if b.ok)
-        result.beats = len(report.beats)
+        result.beats_on_plan = sum(1 for b in report.beats if b.ok)  # of result.beats: verify reports every beat
         if result.failure == "INTERRUPTED" or result.exit_code == EXIT_INTERRUPTED:
             result.status = INTERRUPTED
         elif result.exit_code != 0 or result.failure:
@@ -260,15 +264,12 @@ def write_summary(path: Path, results: list[TakeResult]) -> None:
 
 def summary_json(results: list[TakeResult]) -> dict[str, Any]:
     """The summary as scripts read it: `takes` (each take's verdict) and `counts` by status."""
-    counts: dict[str, int] = {}
-    for r in results:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    return {"format": "llv-takes/1", "counts": counts,
-            "takes": [{**asdict(r), "exit_class": r.exit_class} for r in results]}
+    counts = Counter(r.status for r in results)
+    return {"format": "llv-takes/1", "counts": dict(counts), "takes": [r.verdict() for r in results]}
 
 
 def batch_exit_code(results: list[TakeResult]) -> int:
     """0 when every take verified, 130 when interrupted, 1 when any take failed or did not verify."""
-    if any(r.status in (INTERRUPTED,) for r in results) or any(r.status == NOT_RUN for r in results):
+    if any(r.status in (INTERRUPTED, NOT_RUN) for r in results):
         return EXIT_INTERRUPTED
     return EXIT_OK if all(r.status == VERIFIED for r in results) else EXIT_FINDINGS

@@ -53,10 +53,11 @@ def run(name: str, args: argparse.Namespace) -> int:
 
     try:
         size = parse_size(args.size)
+        per_chunk = None  # the clock's
         if args.frames_per_chunk is not None:
             from longlive_dsl.sim.engine import parse_frames_per_chunk
 
-            parse_frames_per_chunk(args.frames_per_chunk)
+            per_chunk = parse_frames_per_chunk(args.frames_per_chunk)
     except ValueError as error:
         print(f"llv serve: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -75,7 +76,7 @@ def run(name: str, args: argparse.Namespace) -> int:
 
     try:
         sim = Simulator(
-            args.port, fps=args.fps, clock=args.clock, frames_per_chunk=args.frames_per_chunk,
+            args.port, fps=args.fps, clock=args.clock, frames_per_chunk=per_chunk,
             scene_budget=args.scene_budget,
             size=size, time_scale=args.time_scale, cloud=args.cloud, capacity=args.capacity, queue=args.queue,
             refuse_first=args.refuse_first, retry_after=args.retry_after,

@@ -230,16 +230,9 @@ class Peer:
         except Exception as e:  # aiortc raises several kinds on a bad answer
             raise RunError(Failure.SERVER, f"the server's SDP answer was refused: {e}") from None
 
-    async def wait_open(self, timeout: float) -> None:
-        """Wait until the peer is connected and both channels are open."""
-        try:
-            await asyncio.wait_for(asyncio.gather(self._connected.wait(), self._open.wait()), timeout)
-        except TimeoutError:
-            raise RunError(
-                Failure.TIMEOUT,
-                f"the WebRTC connection did not open within {timeout:g} s "
-                f"(peer {self.pc.connectionState}, data {self.data.readyState}, control {self.control.readyState})",
-            ) from None
+    async def wait_open(self) -> None:
+        """Wait until the peer is connected and both channels are open (the caller bounds the wait)."""
+        await asyncio.gather(self._connected.wait(), self._open.wait())
 
     def _send(self, channel: Any, text: str) -> None:
         if channel.readyState != "open":

@@ -103,9 +103,7 @@ def describe_invalid(error: pydantic.ValidationError, body: bytes) -> str:
     problems = []
     for e in error.errors(include_url=False, include_input=False):
         where = ".".join(str(part) for part in e["loc"])
-        if e["type"] == "model_type" and not where:
-            return f"expected a JSON object, got {_json_kind(body)}"
-        if e["type"] == "dict_type" and not where:
+        if e["type"] in ("model_type", "dict_type") and not where:  # a model's, or ModelSchema's dict
             return f"expected a JSON object, got {_json_kind(body)}"
         problems.append(f"`{where}`: {e['msg']}" if where else e["msg"])
     return "; ".join(problems[:5])

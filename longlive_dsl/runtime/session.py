@@ -466,14 +466,15 @@ class Session:
 
     async def _wait_open(self) -> None:
         assert self.peer is not None
-        opener = asyncio.ensure_future(self.peer.wait_open(self.options.connect_timeout))
+        opener = asyncio.ensure_future(self.peer.wait_open())
         lost = asyncio.ensure_future(self._next_lost())
-        done, _ = await asyncio.wait({opener, lost}, return_when=asyncio.FIRST_COMPLETED)
-        lost.cancel()
-        if opener in done:
-            opener.result()
+        try:
+            await asyncio.wait({opener, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:  # neither outlives the wait, not even when the connect deadline cancels it
+            opener.cancel()
+            lost.cancel()
+        if opener.done() and not opener.cancelled():
             return
-        opener.cancel()
         raise RunError(Failure.CONNECTION_LOST, f"the connection failed while opening: {lost.result()}")
 
     async def _next_lost(self) -> str:
@@ -764,8 +765,9 @@ class Session:
         except (TimeoutError, Exception) as e:
             self.trace.write("event", what="closing the session failed", error=type(e).__name__)
         gone = self.signalling.end_error
-        if gone and "cannot reach" in gone and self.result.failure in (Failure.CONNECTION_LOST, Failure.TIMEOUT):
-            self.result.message += f"; the server itself is gone ({gone})"
+        if (gone is not None and gone.failure is Failure.CONNECTION_LOST  # `call` could not reach the server
+                and self.result.failure in (Failure.CONNECTION_LOST, Failure.TIMEOUT)):
+            self.result.message += f"; the server itself is gone ({gone.message})"
         self._status(Status.DISCONNECTED, self.result.message if self.result.failure else "")
 
 

@@ -191,8 +191,8 @@ class Signalling:
         self.answer_timeout = answer_timeout
         self.session_id: str | None = None
         self.descriptor: dict[str, Any] = {}
-        self.end_error: str | None = None
-        """Why stopping or deleting the session failed (a network error name), if it did."""
+        self.end_error: RunError | None = None
+        """Why stopping or deleting the session failed, if it did (`CONNECTION_LOST`: the server could not be reached)."""
 
         self.on_capacity_wait: Callable[[float], None] = lambda seconds: None
         """Told of each wait for capacity, which does not count against the signalling deadline."""
@@ -319,7 +319,7 @@ class Signalling:
         try:
             await self._end_session()
         except RunError as e:
-            self.end_error = e.message
+            self.end_error = e
         finally:
             if self._own_client:
                 await self.client.aclose()

@@ -49,15 +49,18 @@ class ClockReport:
     def observed(self) -> bool:
         return bool(self.first or self.later)
 
+    def fits(self, clock: model.Clock) -> bool:
+        """No chunk seen held a different number of frames than `clock` says."""
+        return set(self.first) <= {clock.first_chunk_frames} and set(self.later) <= {clock.later_chunk_frames}
+
     @property
     def ok(self) -> bool:
         """No chunk held a different number of frames than the assumed clock says."""
-        return set(self.first) <= {self.assumed.first_chunk_frames} and set(self.later) <= {self.assumed.later_chunk_frames}
+        return self.fits(self.assumed)
 
     def matching_profiles(self) -> list[str]:
         """The known clock profiles the observed frames agree with."""
-        return [c.name for c in model.CLOCKS.values()
-                if set(self.first) <= {c.first_chunk_frames} and set(self.later) <= {c.later_chunk_frames}]
+        return [c.name for c in model.CLOCKS.values() if self.fits(c)]
 
 
 @dataclass

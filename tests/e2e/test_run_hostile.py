@@ -28,19 +28,20 @@ from hostile.server import (
     js,
     local_steps,
 )
-from runtime.programs import make_program, write_source
+from runtime.programs import write_program
 
 BEATS = ((0, "opener", "a red fox in the snow"), (4, "shot", "the fox leaps"), (12, "cut", "a city at night"))
 KEY = "rk_hostile_0123456789"
 MALFORMED = {"not JSON": b"<html>oops</html>", "a list": b"[1, 2]", "an empty object": b"{}", "null": b"null"}
+STEP_NAMES = {"start": "starting the session", "connections": "registering the connection",
+              "answer": "waiting for the answer", "tokens": "getting a token for the API key",
+              "sessions": "creating the session", "polling": "waiting for the session", "ice_servers": "getting ICE servers"}
+"""How the error message names each signalling step."""
 
 
 @pytest.fixture
 def program(tmp_path) -> Path:
-    src = write_source(tmp_path / "story.llv", BEATS)
-    path = tmp_path / "story.program.json"
-    path.write_text(make_program(BEATS, end=16, file=src).model_dump_json())
-    return path
+    return write_program(tmp_path, BEATS, 16)
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_a_malformed_local_answer_is_a_server_failure_naming_the_step(netns_modu
     server = hostile(local_steps(**{step: Reply(200, MALFORMED[what])}))
     out = local(netns_module, tmp_path, program, server)
     assert out.code == 10, out.err
-    assert "malformed" in out.err and "internal error" not in out.err
+    assert f"{STEP_NAMES[step]}: the server's answer is malformed" in out.err and "internal error" not in out.err
     out.ends_cleanly()
     bounded(out, 60)
 
@@ -97,7 +98,7 @@ def test_a_malformed_cloud_answer_is_a_server_failure_naming_the_step(netns_modu
     server = hostile(cloud_steps(**{step: Reply(201 if step == "sessions" else 200, MALFORMED[what])}))
     out = cloud(netns_module, tmp_path, program, server)
     assert out.code == 10, out.err
-    assert "malformed" in out.err and "internal error" not in out.err
+    assert f"{STEP_NAMES[step]}: the server's answer is malformed" in out.err and "internal error" not in out.err
     end = out.ends_cleanly()
     assert KEY not in out.trace.read_text() and KEY not in out.err
     if step in ("polling", "ice_servers"):  # the session exists: it is deleted on the way out
@@ -192,7 +193,7 @@ def test_a_compressed_bomb_is_not_inflated_past_the_cap(netns_module, hostile, t
     bomb = b"".join(packer.compress(zeros) for _ in range(512)) + packer.flush()  # 512 MiB of zeros in ~0.5 MB
     server = hostile(local_steps(start=Reply(200, bomb, {"Content-Encoding": "gzip", "Content-Type": "application/json"})))
     out = local(netns_module, tmp_path, program, server)
-    assert out.code == 10, out.err
+    assert out.code == 10 and "larger than 4 MiB" in out.err, out.err
     out.ends_cleanly()
     bounded(out, 60, peak_mb=150)  # inflating it whole would take ~220 MB
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import av
 import pytest
-from hostile.runner import bounded, finish, llv, run_llv, start_llv
-from runtime.programs import make_program, write_source
+from hostile.runner import bounded, finish, llv, run_llv, small_disk, start_llv
+from runtime.programs import write_program
 
 from longlive_dsl.runtime.trace import read_trace
 from longlive_dsl.sim.server import Simulator
@@ -45,19 +45,13 @@ def cloud_sim(netns_module, require_runtime):
 
 @pytest.fixture
 def program(tmp_path) -> Path:
-    src = write_source(tmp_path / "story.llv", BEATS)
-    path = tmp_path / "story.program.json"
-    path.write_text(make_program(BEATS, end=END, file=src).model_dump_json())
-    return path
+    return write_program(tmp_path, BEATS, END)
 
 
 def long_program(tmp_path: Path, end: int) -> Path:
     """BEATS, then a cut every 40 chunks so that no scene's 48-chunk budget ends the take before `end`."""
     beats = BEATS + tuple((at, "cut", f"scene {n}") for n, at in enumerate(range(52, end, 40), start=3))
-    src = write_source(tmp_path / "long.llv", beats)
-    path = tmp_path / "long.program.json"
-    path.write_text(make_program(beats, end=end, file=src).model_dump_json())
-    return path
+    return write_program(tmp_path, beats, end, "long")
 
 
 def frames_in(video: Path) -> int:
@@ -74,14 +68,6 @@ def wait_for_chunks(trace: Path, n: int, proc, timeout: float = 60.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"no {n} chunks within {timeout} s")
-
-
-def on_small_disk(size: str, directory: Path, keep: Path, argv: list[str]) -> list[str]:
-    """`argv` with `directory` a tmpfs of `size` in a private mount namespace; its files copied to `keep` after."""
-    script = ('d=$1; keep=$2; shift 2; mount -t tmpfs -o size="$SIZE" llv-small "$d" || exit 99; '
-              '"$@"; rc=$?; cp -a "$d"/. "$keep"/; exit $rc')
-    return ["unshare", "--mount", "--propagation", "private", "env", f"SIZE={size}",
-            "sh", "-c", script, "sh", str(directory), str(keep), *argv]
 
 
 # ------------------------------------------------------------------------ outputs that fail: exit 11
@@ -116,17 +102,9 @@ def test_a_video_filling_a_small_disk_ends_the_run_and_stays_playable(sim, tmp_p
     cost more to encode (as happens on a loaded machine)."""
     ns, s = sim
     program = long_program(tmp_path, 150)
-    small, keep = tmp_path / "small", tmp_path / "kept"
-    small.mkdir()
-    keep.mkdir()
-    trace = tmp_path / "run.jsonl"
-    argv = llv("run", str(program), "--server", s.base_url, "--video", str(small / "take.mp4"),
-               "--trace", str(trace), "--plain")
-    t0 = time.monotonic()
-    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
-    proc = ns.popen(on_small_disk("128k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
-    err.close()
-    out = finish(proc, tmp_path, trace, t0, 90)
+    small, keep, wrap = small_disk(tmp_path, "128k")
+    out = run_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", str(small / "take.mp4"),
+                  wrap=wrap, timeout=90)
     assert out.code == 11, out.err
     assert "No space left on device" in out.err and "take.mp4" in out.err
     end = out.ends_cleanly()
@@ -145,17 +123,12 @@ def test_a_trace_filling_a_small_disk_ends_the_run_with_whole_records(sim, tmp_p
     held for the `end` record, fills mid-take."""
     ns, s = sim
     program = long_program(tmp_path, 150)
-    small, keep = tmp_path / "small", tmp_path / "kept"
-    small.mkdir()
-    keep.mkdir()
+    small, keep, wrap = small_disk(tmp_path, "64k")
     video = tmp_path / "take.mp4"
-    argv = llv("run", str(program), "--server", s.base_url, "--video", str(video),
-               "--trace", str(small / "run.jsonl"), "--plain")
     t0 = time.monotonic()
-    err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
-    proc = ns.popen(on_small_disk("64k", small, keep, argv), stdout=subprocess.DEVNULL, stderr=err)
-    err.close()
-    out = finish(proc, tmp_path, keep / "run.jsonl", t0, 90)
+    proc, _ = start_llv(ns, tmp_path, str(program), "--server", s.base_url, "--video", str(video),
+                        trace=small / "run.jsonl", wrap=wrap)
+    out = finish(proc, tmp_path, keep / "run.jsonl", t0, 90)  # the trace as copied off the small disk
     assert out.code == 11, out.err
     assert "cannot write the trace" in out.err and "No space left on device" in out.err
     assert "Traceback" not in out.err and "never retrieved" not in out.err

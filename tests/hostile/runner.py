@@ -17,6 +17,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,15 +79,36 @@ def wait_with_rusage(proc: subprocess.Popen, timeout: float) -> tuple[int, float
         time.sleep(0.01)
 
 
-def start_llv(ns, tmp_path: Path, *args: str, env: dict | None = None, trace: Path | None = None, **popen):
-    """Start `llv run ARGS --trace TRACE --plain` inside namespace `ns`, stderr to tmp_path/stderr.txt."""
+def start_llv(ns, tmp_path: Path, *args: str, env: dict | None = None, trace: Path | None = None,
+              wrap: Callable[[list[str]], list[str]] | None = None, **popen):
+    """Start `llv run ARGS --trace TRACE --plain` inside namespace `ns`, stderr to tmp_path/stderr.txt.
+
+    `wrap` turns that argv into the one started (e.g. inside a private mount namespace)."""
     trace = trace or tmp_path / "run.jsonl"
+    argv = llv("run", *args, "--trace", str(trace), "--plain")
     err = open(tmp_path / "stderr.txt", "w")  # noqa: SIM115
     popen.setdefault("stderr", err)
-    proc = ns.popen(llv("run", *args, "--trace", str(trace), "--plain"), stdin=subprocess.DEVNULL,
+    proc = ns.popen(wrap(argv) if wrap else argv, stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL, env={**os.environ, **(env or {})}, **popen)
     err.close()
     return proc, trace
+
+
+def small_disk(tmp_path: Path, size: str) -> tuple[Path, Path, Callable[[list[str]], list[str]]]:
+    """A disk of `size` for one command: (the folder a tmpfs is mounted on, the folder its files are copied
+    to when the command ends, and the wrap that runs an argv there: in a private mount namespace, the tmpfs
+    mounted and its working directory)."""
+    small, keep = tmp_path / "small", tmp_path / "kept"
+    small.mkdir()
+    keep.mkdir()
+    script = ('d=$1; keep=$2; shift 2; mount -t tmpfs -o size="$SIZE" llv-small "$d" && cd "$d" || exit 99; '
+              '"$@"; rc=$?; cp -a "$d"/. "$keep"/; exit $rc')
+
+    def wrap(argv: list[str]) -> list[str]:
+        return ["unshare", "--mount", "--propagation", "private", "env", f"SIZE={size}",
+                "sh", "-c", script, "sh", str(small), str(keep), *argv]
+
+    return small, keep, wrap
 
 
 def finish(proc, tmp_path: Path, trace: Path, t0: float, timeout: float) -> Outcome:

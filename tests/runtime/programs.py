@@ -71,3 +71,11 @@ def write_source(path: Path, beats: tuple[tuple[int, str, str], ...] = DEFAULT_B
     lines = ["seed 7"] + [f'at {c} {k} "{p}"' for c, k, p in beats]
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def write_program(folder: Path, beats: tuple[tuple[int, str, str], ...], end: int | None, stem: str = "story") -> Path:
+    """FOLDER/STEM.program.json, a compiled Program of `beats` up to `end`, its spans in FOLDER/STEM.llv."""
+    src = write_source(folder / f"{stem}.llv", beats)
+    path = folder / f"{stem}.program.json"
+    path.write_text(make_program(beats, end=end, file=src).model_dump_json())
+    return path

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import pytest
+from hostile.runner import small_disk
 
 from longlive_dsl.runtime import Failure, RunError
 from longlive_dsl.runtime.recorder import QUEUE_FRAMES, Recorder
@@ -51,14 +52,9 @@ def test_a_trace_on_a_full_device_keeps_its_error_and_never_raises():
 
 
 def on_a_small_disk(tmp_path, size: str, script: str) -> subprocess.CompletedProcess:
-    """Run `script` (Python) with its working directory a tmpfs of `size`, in a private mount namespace."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    shell = f'mount -t tmpfs -o size={size} llv-small "$1" || exit 99; cd "$1" && "$2" -c "$3"; rc=$?; cp -a . "$4"/; exit $rc'
-    keep = tmp_path / "kept"
-    keep.mkdir()
-    return subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", shell, "sh",
-                           str(disk), sys.executable, script, str(keep)], capture_output=True, text=True, timeout=60)
+    """Run `script` (Python) with its working directory a tmpfs of `size`, kept in tmp_path/kept after."""
+    _, _, wrap = small_disk(tmp_path, size)
+    return subprocess.run(wrap([sys.executable, "-c", script]), capture_output=True, text=True, timeout=60)
 
 
 FILL_THEN_END = (

@@ -6,7 +6,7 @@ from longlive_dsl.runtime import Failure, RunError
 from longlive_dsl.runtime.peer import Message
 from longlive_dsl.runtime.session import RunOptions, Session, render_command_error
 from longlive_dsl.runtime.signalling import LocalSignalling
-from longlive_dsl.runtime.trace import Trace
+from longlive_dsl.runtime.trace import Trace, read_trace
 
 from .programs import DEFAULT_BEATS, make_program, write_source
 
@@ -28,9 +28,9 @@ class Recorder:
         self.problems.append(text)
 
 
-def make_session(program=None, tmp_path=None):
+def make_session(program=None, trace_path=None):
     program = program or make_program()
-    trace = Trace(None)
+    trace = Trace(trace_path)
     listener = Recorder()
     session = Session(program, LocalSignalling("http://unused", trace), trace, RunOptions(), listener)
     return session, listener
@@ -135,17 +135,20 @@ def test_beats_fixture_matches_the_source_lines(tmp_path):
     assert lines[1:] == [f'at {c} {k} "{p}"' for c, k, p in DEFAULT_BEATS]
 
 
-def test_a_server_flooding_the_data_channel_ends_the_run_with_a_bounded_backlog():
+def test_a_server_flooding_the_data_channel_ends_the_run_with_a_bounded_backlog(tmp_path):
     """Messages arriving faster than the run handles them queue up to MESSAGE_BACKLOG, then the run ends."""
     from longlive_dsl.runtime.session import MESSAGE_BACKLOG
 
-    s, _ = make_session()
+    s, _ = make_session(trace_path=tmp_path / "t.jsonl")
     flood = Message("application", "state", {"seed": 7, "current_prompt": None})
     for _ in range(MESSAGE_BACKLOG * 3):
         s._on_message(flood)
     assert s._events.qsize() == MESSAGE_BACKLOG + 1, "nothing past the backlog and its one `flood` entry"
     s._on_closed("the `data` channel closed")  # later news waits behind the flood, which ends the run first
     assert s._events.qsize() == MESSAGE_BACKLOG + 1
+    s.trace.close()
+    floods = [r for r in read_trace(tmp_path / "t.jsonl") if r.get("what") == "message flood"]
+    assert [r["backlog"] for r in floods] == [MESSAGE_BACKLOG], "the flood is traced once"
     entries = [s._events.get_nowait() for _ in range(MESSAGE_BACKLOG + 1)]
     for kind, payload in entries[:-1]:
         s._handle(kind, payload)  # the backlog is handled as usual

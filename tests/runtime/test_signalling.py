@@ -356,3 +356,22 @@ def test_a_session_queued_longer_than_the_capacity_wait_has_no_capacity(tmp_path
         run(sig.open())
     assert e.value.failure is Failure.NO_CAPACITY and "position 3" in e.value.message
     assert sum(no_sleep.slept) <= 10
+
+
+@pytest.mark.parametrize(("shape", "body", "said"), [
+    ("AnswerReady", b"", "the body is empty"),
+    ("AnswerReady", b"<html>oops</html>", "the body is not JSON"),
+    ("AnswerReady", b"[1, 2]", "expected a JSON object, got a list"),
+    ("AnswerReady", b"null", "expected a JSON object, got null"),
+    ("ModelSchema", b'"text"', "expected a JSON object, got a string"),
+    ("ModelSchema", b"42", "expected a JSON object, got a number"),
+    ("AnswerReady", b'{"sdp_answer": ""}', "`sdp_answer`: String should have at least 1 character"),
+])
+def test_a_malformed_answer_is_described_by_its_shape_never_its_values(shape, body, said):
+    import pydantic
+
+    from longlive_dsl.runtime import responses
+
+    with pytest.raises(pydantic.ValidationError) as e:
+        getattr(responses, shape).model_validate_json(body or b"null")
+    assert responses.describe_invalid(e.value, body) == said

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import model
 from .diagnostics import ERROR, WARNING, Diagnostic, Edit, Fix, Related, Span
+from .model import scene_completes_at as scene_completes_at  # also asked for by the live director
 from .timeline import Beat, Scene, Time, Timeline
 
 TERSE_PROMPT_WORDS = 20
@@ -373,11 +374,6 @@ def firing_beats(timeline: Timeline) -> list[bool]:
 
 
 # -- the rules themselves, shared by the checks above and a live session's refusals (runtime/live.py) --
-
-
-def scene_completes_at(scene_start: int) -> int:
-    """The session chunk at which the model completes a scene that opened at `scene_start`."""
-    return scene_start + BUDGET
 
 
 def shot_fires(scene_start: int, at: int) -> bool:

@@ -47,7 +47,7 @@ def continue_plan(program: Program, k: int, opener: str | None, pending: Sequenc
         commands.append(SetSeed(data=SeedData(seed=seed)))
     commands.append(SetShot(data=PromptData(prompt=opener)))
     scenes: list[dict[str, Any]] = [dict(number=1, name=None, start=0, end=None,
-                                         completes_at=model.SCENE_BUDGET_CHUNKS, span=span,
+                                         completes_at=model.scene_completes_at(0), span=span,
                                          beats=[Beat(kind=model.OPENER, chunk=0, prompt=opener,
                                                      command_index=len(commands) - 1, span=span)])]
     for chunk, kind, prompt in pending:
@@ -59,7 +59,7 @@ def continue_plan(program: Program, k: int, opener: str | None, pending: Sequenc
         if kind == model.CUT:
             scenes[-1]["end"] = at
             scenes.append(dict(number=len(scenes) + 1, name=None, start=at, end=None,
-                               completes_at=at + model.SCENE_BUDGET_CHUNKS, span=span, beats=[beat]))
+                               completes_at=model.scene_completes_at(at), span=span, beats=[beat]))
         else:
             scenes[-1]["beats"].append(beat)
     commands.append(Start())

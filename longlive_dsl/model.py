@@ -121,6 +121,11 @@ CHUNK_SECONDS = Fraction(FRAMES_PER_CHUNK, FPS)
 SCENE_BUDGET_CHUNKS = 48
 """A scene auto-completes after this many chunks; a cut starts a fresh budget (published)."""
 
+
+def scene_completes_at(scene_start: int) -> int:
+    """The session chunk at which the model completes a scene that opened at `scene_start`."""
+    return scene_start + SCENE_BUDGET_CHUNKS
+
 SEED_MIN = -(2**31)
 SEED_MAX = 2**31 - 1
 """The seed is a signed 32-bit integer (ours: the docs and SDKs type it only as an integer; the

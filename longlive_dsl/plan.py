@@ -31,7 +31,7 @@ def placed_start(scene: Scene) -> int:
 
 def completes_at(scene: Scene) -> int:
     """Where the model completes a placed scene (its start + 48), as an int."""
-    return placed_start(scene) + model.SCENE_BUDGET_CHUNKS
+    return model.scene_completes_at(placed_start(scene))
 
 
 def scene_plays_until(tl: Timeline, scene: Scene) -> int:

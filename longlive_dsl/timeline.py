@@ -86,7 +86,7 @@ class Scene:
     @property
     def completes_at(self) -> int | None:
         """The session chunk at which the model auto-completes this scene (start + 48)."""
-        return None if self.start is None else self.start + model.SCENE_BUDGET_CHUNKS
+        return None if self.start is None else model.scene_completes_at(self.start)
 
     @property
     def label(self) -> str:

@@ -193,7 +193,7 @@ def fix_source(source: str, file: str = "<input>", config: Config = DEFAULT,
     refused: set[tuple[str, str, str, int]] = set()
     for _ in range(max_rounds):
         candidates = _disjoint([(d, d.fixes[0]) for d in apply(state.diagnostics, state.source, file, config)
-                                if d.fixes and _key(d, d.fixes[0]) not in refused])
+                                if d.fixes and d.file == file and _key(d, d.fixes[0]) not in refused])
         if not candidates:
             break
         settled = _settle(state, candidates, file, result, refused)

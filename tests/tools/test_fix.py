@@ -285,3 +285,13 @@ def test_llv_fix_on_any_text_exits_0_1_or_2_and_never_70(text):
             status = main(["fix", "--isolated", path])
         assert status in (0, 1, 2), err.getvalue()
         assert "internal error" not in err.getvalue()
+
+
+def test_a_fix_for_an_included_file_is_not_tried_on_the_including_one(tmp_path):
+    """The library's own edits point into the library: they are neither applied here nor weighed."""
+    (tmp_path / "lib.llv").write_text('defien look = "soft light"\n')
+    source = f'include "lib.llv"\nscene "A"\n  shot {P}\n'
+    result = fix_source(source, str(tmp_path / "story.llv"))
+    assert result.source == source
+    assert result.applied == [] and result.refused == [], "nothing was weighed for the library's E103"
+    assert [d.code for d in result.remaining] == ["E103"]

@@ -267,13 +267,12 @@ def collect_takes(args: argparse.Namespace) -> tuple[list[Any] | None, int]:
     """Every take the command line asks for: each file's variants × each --seed; (None, exit code) after
     printing why not (a storyboard with errors, an unreadable file, a --set naming no define)."""
     from .. import analyse
-    from ..analysis import Overrides
     from ..compiler import build_program
     from ..diagnostics import print_diagnostics
     from ..runtime import Failure
     from ..takes import MAX_TAKES, Take, take_name, unique_names
     from .files import display_name, read_or_report
-    from .overrides import unknown_sets
+    from .overrides import overrides_of, unknown_sets
 
     seeds: list[int | None] = list(args.seed) if args.seed else [None]
     sweep = len(seeds) > 1
@@ -295,7 +294,7 @@ def collect_takes(args: argparse.Namespace) -> tuple[list[Any] | None, int]:
             return None, Failure.USAGE.value
         name = display_name(path)
         for i, seed in enumerate(seeds):
-            result = analyse(text, name, args.clock, Overrides(seed=seed, defines=dict(args.set)))
+            result = analyse(text, name, args.clock, overrides_of(args, seed))
             if i == 0:
                 print_diagnostics(result.diagnostics, result.sources)
                 if unknown_sets(args, result, name):

@@ -38,7 +38,6 @@ from ..runtime.live import (
     DirectError,
     Ended,
     Fault,
-    Frames,
     LiveSession,
     Note,
     StatusChanged,
@@ -129,10 +128,7 @@ class Director(App[int]):
         super().__init__()
         self.options = options
         self.session: LiveSession | None = None
-        self.status = Status.DISCONNECTED
-        self.status_detail = ""
         self.transport = "waiting"
-        self.frames = 0
         self.ring = ClipRing(options.clip_seconds)
         self.exit_code = 0
         self.confirming_reset = False
@@ -318,9 +314,7 @@ class Director(App[int]):
 
     def _on_event(self, event: Any) -> None:
         self._tell_page(event)
-        if isinstance(event, StatusChanged):
-            self.status, self.status_detail = event.status, event.detail
-        elif isinstance(event, BeatFired):
+        if isinstance(event, BeatFired):
             self.say(f"chunk {event.session_chunk}: {event.kind} ({event.source}) “{event.prompt}”", "green")
         elif isinstance(event, Transport):
             self.transport = {"paused": "paused", "resumed": "playing", "reset": "reset: type a shot to start",
@@ -328,8 +322,6 @@ class Director(App[int]):
             self.say(f"{event.what}", "yellow")
         elif isinstance(event, CommandRefused):
             self.say(f"the model refused `{event.command}`: {event.reason}", "red")
-        elif isinstance(event, Frames):
-            self.frames = event.received
         elif isinstance(event, Note):
             self.say(event.text)
         elif isinstance(event, Fault):
@@ -364,10 +356,11 @@ class Director(App[int]):
         """Redraw the status, prompt, budget, upcoming beats and timeline panels."""
         s = self.session
         chunk = s.session_chunk if s else 0
-        status, detail = (s.status, s.status_detail) if s else (self.status, self.status_detail)
+        status, detail = (s.status, s.status_detail) if s else (Status.DISCONNECTED, "")
         detail = f" ({detail})" if detail else ""
+        frames = s.progress.frames if s else 0
         self.query_one("#status", Static).update(Text(
-            f" {status.value}{detail} · {self.transport} · session chunk {chunk} · {self.frames} frames", "bold"))
+            f" {status.value}{detail} · {self.transport} · session chunk {chunk} · {frames} frames", "bold"))
         prompt = (s.progress.prompt if s else None) or "—"
         self.query_one("#playing", Static).update(Text(f" prompt: {prompt}"))
         if s is not None and s.started:

@@ -373,15 +373,13 @@ class Director(App[int]):
         else:
             text = Text(f" scene budget: — of {model.SCENE_BUDGET_CHUNKS}")
         self.query_one("#budget", Static).update(text)
-        lines = []
-        for at, kind, p, source in (s.upcoming() if s else [])[:4]:
-            if at < (s.next_chunk if s else 0):
-                continue
-            lines.append(f" in {at - chunk:>3} · chunk {at:>4} {kind:<6} {source:<4} “{_short(p, 60)}”")
+        upcoming = s.upcoming() if s else []
+        lines = [f" in {at - chunk:>3} · chunk {at:>4} {kind:<6} {source:<4} “{_short(p, 60)}”"
+                 for at, kind, p, source in upcoming if s and at >= s.next_chunk][:4]
         self.query_one("#upcoming", Static).update("\n".join(lines) or " no beats to come")
-        self.query_one("#timeline", Static).update(self._timeline(s))
+        self.query_one("#timeline", Static).update(self._timeline(s, upcoming))
 
-    def _timeline(self, s: LiveSession | None) -> Text:
+    def _timeline(self, s: LiveSession | None, upcoming: list[tuple[int, str, str, str]]) -> Text:
         width = max(20, self.size.width - 4)
         chunk = s.session_chunk if s else 0
         start = max(0, chunk - width // 4)
@@ -389,8 +387,8 @@ class Director(App[int]):
         if s is not None:
             for b in s.fired:
                 marks[b.session_chunk] = "C" if b.kind == model.CUT else "o" if b.kind == model.OPENER else "s"
-            for at, kind, _, _ in s.upcoming():
-                marks[at] = "c" if kind == model.CUT else "·" if kind == model.SHOT else "o"
+        for at, kind, _, _ in upcoming:
+            marks[at] = "c" if kind == model.CUT else "·" if kind == model.SHOT else "o"
         line = Text(" ")
         for c in range(start, start + width):
             ch = marks.get(c, "-")

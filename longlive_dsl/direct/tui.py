@@ -44,6 +44,7 @@ from ..runtime.live import (
     Transport,
     parse_when,
 )
+from ..runtime.session import RunOptions
 from .clip import CLIP_SECONDS, ClipRing, write_clip
 
 CUT_WARNING_CHUNKS = 8
@@ -195,9 +196,8 @@ class Director(App[int]):
             options = dict(self.options.connect, video=video)
             faulted = False
             try:
-                async with connect(plan, trace=trace, **options) as session:
+                async with connect(plan, trace=trace, options=RunOptions(on_frame=self._on_frame), **options) as session:
                     self.session = session
-                    session.on_frame = self._on_frame
                     if self.options.monitor:
                         await self._feed_monitor(session)
                     self.transport = "playing" if session.started else "type a shot to start"
@@ -240,7 +240,7 @@ class Director(App[int]):
             self.say(f"reconnecting: session {number}")
 
     def _on_frame(self, frame: Any) -> None:
-        """A decoded frame (on the decoding thread): into the clip ring, and to the page when it is served."""
+        """A decoded frame (RunOptions.on_frame, on the loop's thread): into the clip ring, and to the page when served."""
         self.ring.add(frame)
         monitor = self.monitor
         if monitor is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -195,8 +195,6 @@ class LiveSession(Session):
         self._last_frames_event = 0.0
         self.status, self.status_detail = Status.DISCONNECTED, ""
         self._fault: Fault | None = None
-        self.on_frame: Callable[[Any], None] | None = None
-        """Called with every received video frame (e.g. to keep the last seconds for a snap clip)."""
         self.started = False
         self.paused = False
         self.complete = False
@@ -262,9 +260,7 @@ class LiveSession(Session):
         super()._status(status, detail)
 
     def _on_frame(self, frame: Any) -> None:
-        super()._on_frame(frame)
-        if self.on_frame is not None:
-            self.on_frame(frame)
+        super()._on_frame(frame)  # RunOptions.on_frame gets it there
         now = time.monotonic()
         if now - self._last_frames_event >= FRAME_EVENT_SECONDS:
             self._last_frames_event = now

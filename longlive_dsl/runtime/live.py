@@ -177,6 +177,8 @@ class _Publisher:
         pass  # command errors are published as CommandRefused
 
 
+_NOT_FAULTS = (Failure.INTERRUPTED, Failure.HANGUP)
+"""Failures that are the director's own doing (a signal), not the session's fault."""
 FRAME_EVENT_SECONDS = 0.25
 EVENT_QUEUE_LIMIT = 10_000
 
@@ -429,10 +431,8 @@ class LiveSession(Session):
             result = await super().run()
         finally:
             self._ready.set()
-        if result.failure is not None and result.failure not in (Failure.INTERRUPTED, Failure.HANGUP) \
-                and self._fault is None:
+        if self._fault is None and result.failure is not None and result.failure not in _NOT_FAULTS:
             self._publish(Fault(result.failure, result.message))
-        self._ready.set()
         self._ended.set()
         self._publish(Ended(result))
         return result
@@ -440,8 +440,7 @@ class LiveSession(Session):
     @property
     def faulted(self) -> bool:
         """The session ended on a fault (connection lost, silence, an unresponsive server, an output)."""
-        return self.result.failure is not None and self.result.failure not in (Failure.INTERRUPTED, Failure.HANGUP) \
-            or self._fault is not None
+        return self._fault is not None or self.result.failure is not None and self.result.failure not in _NOT_FAULTS
 
     async def wait_ended(self) -> None:
         """Wait until the session has ended (closed or failed)."""

@@ -49,7 +49,7 @@ def watch(page, term: Terminal, until, timeout: float = 60.0) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def directed(netns_module, chromium, tmp_path_factory):
+def directed(netns_module, require_runtime, chromium, tmp_path_factory):
     """A directed session with --monitor: every grab of its page, before and after a live shot, and after quitting."""
     from browser import Browser
 
@@ -139,7 +139,7 @@ def page_state(ns, url: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def reconnected(netns_module, tmp_path_factory):
+def reconnected(netns_module, require_runtime, tmp_path_factory):
     """A directed session with --monitor whose server freezes; Ctrl-N reconnects; the page read before and after."""
     import os
     import signal

@@ -201,7 +201,7 @@ class LiveSession(Session):
         self.paused = False
         self.complete = False
         self.seed: int | None = None
-        # The plan as it stands: pending beats by chunk, scene openings, and what fired.
+        # The plan as it stands: pending beats by chunk, scene openings (every pending cut among them), and what fired.
         self.pending: dict[int, tuple[str, str, str]] = {}  # chunk -> (kind, prompt, "plan"|"live")
         self._pending_now: list[tuple[str, str]] = []  # (kind, prompt) of live beats aimed at "the next chunk"
         self.scene_starts: list[int] = [0]
@@ -538,8 +538,7 @@ class LiveSession(Session):
         if chunk is None:
             for k, p in self._pending_now:
                 taken.setdefault(self.next_chunk, f'a {k} ("{_short(p)}", fired live)')
-        starts = sorted(set(self.scene_starts) | {c for c, (k, _, _) in self.pending.items() if k == model.CUT})
-        problem = checks.live_beat_problem(kind, target, starts, taken)
+        problem = checks.live_beat_problem(kind, target, self.scene_starts, taken)  # pending cuts are scene starts
         if problem is not None:
             self._live(kind, "declined", reason=problem[0], fix=problem[1], **fields)
             raise Declined(*problem)

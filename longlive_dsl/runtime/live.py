@@ -218,7 +218,8 @@ class LiveSession(Session):
 
     def _publish(self, event: Event) -> None:
         for q in self._subscribers:
-            if q.qsize() < EVENT_QUEUE_LIMIT:  # a reader that never reads must not grow memory
+            # a reader that never reads must not grow memory; one that reads late still gets the end
+            if q.qsize() < EVENT_QUEUE_LIMIT or isinstance(event, Ended):
                 q.put_nowait(event)
 
     async def events(self) -> AsyncIterator[Event]:

@@ -8,7 +8,7 @@ import pytest
 from runtime.programs import make_program
 
 from longlive_dsl import checks
-from longlive_dsl.runtime.live import Declined, LiveSession, parse_when
+from longlive_dsl.runtime.live import EVENT_QUEUE_LIMIT, Declined, Ended, LiveSession, Note, parse_when
 from longlive_dsl.runtime.session import RunOptions
 from longlive_dsl.runtime.signalling import LocalSignalling
 from longlive_dsl.runtime.trace import TRACE_RECORD, Trace
@@ -108,3 +108,19 @@ def test_the_session_declines_with_the_checks_rules_counting_the_scene_from_a_pl
     s.trace.close()
     assert [json.loads(line)["reason"] for line in (tmp_path / "t.jsonl").read_text().splitlines()] == [
         checks.live_beat_problem("shot", 60, [0, 5], {})[0], checks.live_beat_problem("cut", 54, [0, 5], {})[0]]
+
+
+def test_a_reader_that_fell_far_behind_still_gets_the_end():
+    async def main():
+        s = make_live(0)
+        events = s.events()
+        first = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0)  # subscribed, waiting for the first event
+        for n in range(EVENT_QUEUE_LIMIT + 5):
+            s._publish(Note(str(n)))
+        s._publish(Ended(s.result))
+        seen = [await first] + [e async for e in events]
+        return seen
+
+    seen = asyncio.run(asyncio.wait_for(main(), 10))
+    assert len(seen) == EVENT_QUEUE_LIMIT + 1 and isinstance(seen[-1], Ended)

@@ -29,6 +29,7 @@ from textual.binding import Binding
 from textual.widgets import Input, RichLog, Static
 
 from .. import checks, model
+from ..program import Program
 from ..runtime import Status
 from ..runtime.live import (
     BeatFired,
@@ -58,7 +59,8 @@ _DEFINE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
 class DirectOptions:
     """What `llv direct` was asked for: where to play and what to write."""
 
-    plan: str | None
+    plan: Program | None
+    """The plan as `llv direct` compiled it (None: an empty plan)."""
     connect: dict[str, Any]
     defines: dict[str, str] = field(default_factory=dict)
     take: str | None = None

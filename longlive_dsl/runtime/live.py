@@ -362,11 +362,11 @@ class LiveSession(Session):
                 del self._cut_sent_at[index]
                 self._settle(s)
 
-    def _command_error(self, command: str, reason: str) -> None:
-        target = next((s for s in self._waiting.values() if s.type == command), None)
-        super()._command_error(command, reason)
+    def _command_error(self, command: str, reason: str) -> _Sent | None:
+        target = super()._command_error(command, reason)
         live = target is not None and target.index >= len(self.program.commands)
         self._publish(CommandRefused(command, reason, live))
+        return target
 
     def _raise_command_errors(self) -> None:
         """Only a refused command of the plan ends the session; a refused live action is its caller's."""

@@ -8,8 +8,16 @@ import pytest
 from runtime.programs import make_program
 
 from longlive_dsl import checks
-from longlive_dsl.runtime.live import EVENT_QUEUE_LIMIT, Declined, Ended, LiveSession, Note, parse_when
-from longlive_dsl.runtime.session import RunOptions
+from longlive_dsl.runtime.live import (
+    EVENT_QUEUE_LIMIT,
+    CommandRefused,
+    Declined,
+    Ended,
+    LiveSession,
+    Note,
+    parse_when,
+)
+from longlive_dsl.runtime.session import RunOptions, _Sent
 from longlive_dsl.runtime.signalling import LocalSignalling
 from longlive_dsl.runtime.trace import TRACE_RECORD, Trace
 
@@ -124,3 +132,23 @@ def test_a_reader_that_fell_far_behind_still_gets_the_end():
 
     seen = asyncio.run(asyncio.wait_for(main(), 10))
     assert len(seen) == EVENT_QUEUE_LIMIT + 1 and isinstance(seen[-1], Ended)
+
+
+@pytest.mark.parametrize("waiting", [True, False])
+def test_a_refused_live_command_is_published_as_live_and_a_planned_one_is_not(waiting):
+    async def main():
+        s = make_live(3)
+        events = s.events()
+        s.sent += [_Sent(0, "set_seed", {"seed": 7}),  # the plan's first command
+                   _Sent(len(s.program.commands), "set_shot", {"prompt": "p"}, settled=asyncio.Future())]
+        if waiting:  # refused before its acknowledgement timed out; else a late refusal, found among the sent
+            s._waiting[s.sent[-1].index] = s.sent[-1]
+        first = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0)
+        s._command_error("set_shot", "busy")
+        s._command_error("set_seed", "no")
+        return await first, await anext(events)
+
+    live, planned = asyncio.run(main())
+    assert live == CommandRefused("set_shot", "busy", True)
+    assert planned == CommandRefused("set_seed", "no", False)

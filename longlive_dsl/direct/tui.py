@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +47,7 @@ from ..runtime.live import (
     parse_when,
 )
 from ..runtime.session import RunOptions
-from .clip import CLIP_SECONDS, ClipRing, write_clip
+from .clip import CLIP_SECONDS, write_clip
 
 CUT_WARNING_CHUNKS = 8
 """The scene budget line warns "cut to continue" at this many chunks left, as the web app does."""
@@ -132,7 +133,8 @@ class Director(App[int]):
         self.options = options
         self.session: LiveSession | None = None
         self.transport = "waiting"
-        self.ring = ClipRing(options.clip_seconds)
+        self.ring: deque[Any] = deque(maxlen=max(1, int(options.clip_seconds * model.FPS)))
+        """The last `clip_seconds` of decoded frames, for a snap clip (only the event loop touches it)."""
         self.exit_code = 0
         self.confirming_reset = False
         self._quit = asyncio.Event()
@@ -243,7 +245,7 @@ class Director(App[int]):
 
     def _on_frame(self, frame: Any) -> None:
         """A decoded frame (RunOptions.on_frame, on the loop's thread): into the clip ring, and to the page when served."""
-        self.ring.add(frame)
+        self.ring.append(frame)
         monitor = self.monitor
         if monitor is not None:
             monitor.frame(frame)
@@ -440,7 +442,7 @@ class Director(App[int]):
         self.say("reset the session? prompt, schedule and clocks are cleared: press y to confirm", "bold yellow")
 
     async def action_snap(self) -> None:
-        frames = self.ring.snapshot()
+        frames = list(self.ring)
         self._clips += 1
         stem = os.path.splitext(os.path.basename(self.options.take or "take.llv"))[0]
         path = os.path.join(self.options.clip_dir, f"{stem}-clip-{self._clips}.mp4")

@@ -1,15 +1,25 @@
 """Suite-wide rules. Under CI (CI=true) nothing may be skipped: CI installs every extra and runs
 as root, so a skip there means a missing install step, and it fails the run instead of hiding.
-Every trace a test leaves under its `tmp_path` must be a valid wire trace (see tests/tracecheck.py)."""
+Every trace a test leaves under its `tmp_path` must be a valid wire trace (see tests/tracecheck.py).
 
+Fixtures of the tests that play on the simulator (tests/e2e, tests/monitor):
+
+- ``netns``: a fresh :class:`netns.NetNamespace` for one test (fails, saying why, where
+  namespaces cannot be made: not root, no ``ip``).
+- ``netns_module``: one namespace shared by a module's tests.
+- ``require_runtime``: fails when reactor-runtime (the ``sim`` extra) is not installed.
+"""
+
+import importlib.util
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/, for `import tracecheck`
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/, for `import tracecheck`, `import netns`
 
+from netns import NetNamespace, unavailable_reason  # noqa: E402
 from tracecheck import pytest_configure, pytest_runtest_call  # noqa: E402, F401 (hooks, found by name)
 
 pytest_plugins = ["pytester"]  # tests/runtime/test_trace_records.py runs a test session of its own
@@ -23,3 +33,36 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped under CI, where every test must run: {reason}"
+
+
+_NETNS_REASON: list[str | None] = []
+
+
+def _netns_reason() -> str | None:
+    if not _NETNS_REASON:
+        _NETNS_REASON.append(unavailable_reason())
+    return _NETNS_REASON[0]
+
+
+@pytest.fixture(scope="session")
+def require_runtime() -> None:
+    if importlib.util.find_spec("reactor_runtime") is None:
+        pytest.fail("reactor-runtime is not installed (pip install -e '.[sim]')")
+
+
+@pytest.fixture
+def netns():
+    reason = _netns_reason()
+    if reason:
+        pytest.fail(f"cannot make a network namespace: {reason}")
+    with NetNamespace() as ns:
+        yield ns
+
+
+@pytest.fixture(scope="module")
+def netns_module():
+    reason = _netns_reason()
+    if reason:
+        pytest.fail(f"cannot make a network namespace: {reason}")
+    with NetNamespace() as ns:
+        yield ns

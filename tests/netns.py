@@ -30,7 +30,7 @@ API::
 
 On close every process still running inside the namespace (ours: nothing else can be in it) is
 killed and the namespace deleted. The pytest fixtures ``netns`` (one per test) and
-``netns_module`` live in ``tests/e2e/conftest.py``.
+``netns_module`` live in ``tests/conftest.py``.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def direct_command(args: argparse.Namespace) -> int:
     except ImportError as e:
         print(f"error: llv direct needs the `direct` extra ({e}); pip install 'longlive-dsl[direct]'", file=sys.stderr)
         return EXIT_USAGE
-    defines: dict[str, str] = {}
+    program, defines = None, {}
     if args.file:
         from .run import load_program
 
@@ -93,7 +93,7 @@ def direct_command(args: argparse.Namespace) -> int:
                "api_url": args.api_url or os.environ.get(API_URL_ENV), "video": args.video,
                "simulator": simulator, "clock": args.clock}
     clip_dir = os.path.dirname(os.path.abspath(args.take)) if args.take else os.getcwd()
-    options = DirectOptions(plan=args.file, connect=connect, defines=defines, take=args.take, trace=trace,
+    options = DirectOptions(plan=program, connect=connect, defines=defines, take=args.take, trace=trace,
                             clip_seconds=args.clip_seconds, clip_dir=clip_dir, monitor=args.monitor,
                             open_page=not args.no_open)
     app = Director(options)
@@ -112,7 +112,9 @@ def _defines(path: str, clock: str | None) -> dict[str, str]:
     """The storyboard's defines, in the order written (the first nine are the quick keys 1-9)."""
     from .. import analyse
     from ..source import read_source
+    from .run import split_variant
 
+    path, _ = split_variant(path)
     result = analyse(read_source(path), path, clock)
     if result.timeline is None:
         return {}

@@ -1,10 +1,8 @@
-"""Snap clips: a bounded ring of the last seconds of received video, written as an MP4 on demand."""
+"""Snap clips: the last seconds of received video (a ring the director keeps), written as an MP4 on demand."""
 
 from __future__ import annotations
 
-import collections
 import os
-import threading
 from fractions import Fraction
 from typing import Any
 
@@ -12,25 +10,6 @@ from .. import model
 
 CLIP_SECONDS = 10.0
 """How much video a snap clip holds by default (as Reactor's web app)."""
-
-
-class ClipRing:
-    """The last `seconds` of decoded frames (at most `seconds * fps` of them; older ones fall out)."""
-
-    def __init__(self, seconds: float = CLIP_SECONDS, fps: int = model.FPS):
-        self.fps = fps
-        self.frames: collections.deque[Any] = collections.deque(maxlen=max(1, int(seconds * fps)))
-        self._lock = threading.Lock()
-
-    def add(self, frame: Any) -> None:
-        """Keep one received frame (an av.VideoFrame)."""
-        with self._lock:
-            self.frames.append(frame)
-
-    def snapshot(self) -> list[Any]:
-        """The frames held now, oldest first."""
-        with self._lock:
-            return list(self.frames)
 
 
 def write_clip(frames: list[Any], path: str, fps: int = model.FPS) -> int:

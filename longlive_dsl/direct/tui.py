@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from textual.binding import Binding
 from textual.widgets import Input, RichLog, Static
 
 from .. import checks, model
+from ..program import Program
 from ..runtime import Status
 from ..runtime.live import (
     BeatFired,
@@ -38,14 +40,14 @@ from ..runtime.live import (
     DirectError,
     Ended,
     Fault,
-    Frames,
     LiveSession,
     Note,
     StatusChanged,
     Transport,
     parse_when,
 )
-from .clip import CLIP_SECONDS, ClipRing, write_clip
+from ..runtime.session import RunOptions
+from .clip import CLIP_SECONDS, write_clip
 
 CUT_WARNING_CHUNKS = 8
 """The scene budget line warns "cut to continue" at this many chunks left, as the web app does."""
@@ -58,7 +60,8 @@ _DEFINE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
 class DirectOptions:
     """What `llv direct` was asked for: where to play and what to write."""
 
-    plan: str | None
+    plan: Program | None
+    """The plan as `llv direct` compiled it (None: an empty plan)."""
     connect: dict[str, Any]
     defines: dict[str, str] = field(default_factory=dict)
     take: str | None = None
@@ -129,11 +132,9 @@ class Director(App[int]):
         super().__init__()
         self.options = options
         self.session: LiveSession | None = None
-        self.status = Status.DISCONNECTED
-        self.status_detail = ""
         self.transport = "waiting"
-        self.frames = 0
-        self.ring = ClipRing(options.clip_seconds)
+        self.ring: deque[Any] = deque(maxlen=max(1, int(options.clip_seconds * model.FPS)))
+        """The last `clip_seconds` of decoded frames, for a snap clip (only the event loop touches it)."""
         self.exit_code = 0
         self.confirming_reset = False
         self._quit = asyncio.Event()
@@ -199,9 +200,8 @@ class Director(App[int]):
             options = dict(self.options.connect, video=video)
             faulted = False
             try:
-                async with connect(plan, trace=trace, **options) as session:
+                async with connect(plan, trace=trace, options=RunOptions(on_frame=self._on_frame), **options) as session:
                     self.session = session
-                    session.on_frame = self._on_frame
                     if self.options.monitor:
                         await self._feed_monitor(session)
                     self.transport = "playing" if session.started else "type a shot to start"
@@ -244,8 +244,8 @@ class Director(App[int]):
             self.say(f"reconnecting: session {number}")
 
     def _on_frame(self, frame: Any) -> None:
-        """A decoded frame (on the decoding thread): into the clip ring, and to the page when it is served."""
-        self.ring.add(frame)
+        """A decoded frame (RunOptions.on_frame, on the loop's thread): into the clip ring, and to the page when served."""
+        self.ring.append(frame)
         monitor = self.monitor
         if monitor is not None:
             monitor.frame(frame)
@@ -318,9 +318,7 @@ class Director(App[int]):
 
     def _on_event(self, event: Any) -> None:
         self._tell_page(event)
-        if isinstance(event, StatusChanged):
-            self.status, self.status_detail = event.status, event.detail
-        elif isinstance(event, BeatFired):
+        if isinstance(event, BeatFired):
             self.say(f"chunk {event.session_chunk}: {event.kind} ({event.source}) “{event.prompt}”", "green")
         elif isinstance(event, Transport):
             self.transport = {"paused": "paused", "resumed": "playing", "reset": "reset: type a shot to start",
@@ -328,8 +326,6 @@ class Director(App[int]):
             self.say(f"{event.what}", "yellow")
         elif isinstance(event, CommandRefused):
             self.say(f"the model refused `{event.command}`: {event.reason}", "red")
-        elif isinstance(event, Frames):
-            self.frames = event.received
         elif isinstance(event, Note):
             self.say(event.text)
         elif isinstance(event, Fault):
@@ -364,10 +360,11 @@ class Director(App[int]):
         """Redraw the status, prompt, budget, upcoming beats and timeline panels."""
         s = self.session
         chunk = s.session_chunk if s else 0
-        status, detail = (s.status, s.status_detail) if s else (self.status, self.status_detail)
+        status, detail = (s.status, s.status_detail) if s else (Status.DISCONNECTED, "")
         detail = f" ({detail})" if detail else ""
+        frames = s.progress.frames if s else 0
         self.query_one("#status", Static).update(Text(
-            f" {status.value}{detail} · {self.transport} · session chunk {chunk} · {self.frames} frames", "bold"))
+            f" {status.value}{detail} · {self.transport} · session chunk {chunk} · {frames} frames", "bold"))
         prompt = (s.progress.prompt if s else None) or "—"
         self.query_one("#playing", Static).update(Text(f" prompt: {prompt}"))
         if s is not None and s.started:
@@ -380,15 +377,13 @@ class Director(App[int]):
         else:
             text = Text(f" scene budget: — of {model.SCENE_BUDGET_CHUNKS}")
         self.query_one("#budget", Static).update(text)
-        lines = []
-        for at, kind, p, source in (s.upcoming() if s else [])[:4]:
-            if at < (s.next_chunk if s else 0):
-                continue
-            lines.append(f" in {at - chunk:>3} · chunk {at:>4} {kind:<6} {source:<4} “{_short(p, 60)}”")
+        upcoming = s.upcoming() if s else []
+        lines = [f" in {at - chunk:>3} · chunk {at:>4} {kind:<6} {source:<4} “{_short(p, 60)}”"
+                 for at, kind, p, source in upcoming if s and at >= s.next_chunk][:4]
         self.query_one("#upcoming", Static).update("\n".join(lines) or " no beats to come")
-        self.query_one("#timeline", Static).update(self._timeline(s))
+        self.query_one("#timeline", Static).update(self._timeline(s, upcoming))
 
-    def _timeline(self, s: LiveSession | None) -> Text:
+    def _timeline(self, s: LiveSession | None, upcoming: list[tuple[int, str, str, str]]) -> Text:
         width = max(20, self.size.width - 4)
         chunk = s.session_chunk if s else 0
         start = max(0, chunk - width // 4)
@@ -396,8 +391,8 @@ class Director(App[int]):
         if s is not None:
             for b in s.fired:
                 marks[b.session_chunk] = "C" if b.kind == model.CUT else "o" if b.kind == model.OPENER else "s"
-            for at, kind, _, _ in s.upcoming():
-                marks[at] = "c" if kind == model.CUT else "·" if kind == model.SHOT else "o"
+        for at, kind, _, _ in upcoming:
+            marks[at] = "c" if kind == model.CUT else "·" if kind == model.SHOT else "o"
         line = Text(" ")
         for c in range(start, start + width):
             ch = marks.get(c, "-")
@@ -447,7 +442,7 @@ class Director(App[int]):
         self.say("reset the session? prompt, schedule and clocks are cleared: press y to confirm", "bold yellow")
 
     async def action_snap(self) -> None:
-        frames = self.ring.snapshot()
+        frames = list(self.ring)
         self._clips += 1
         stem = os.path.splitext(os.path.basename(self.options.take or "take.llv"))[0]
         path = os.path.join(self.options.clip_dir, f"{stem}-clip-{self._clips}.mp4")

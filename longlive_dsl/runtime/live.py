@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -177,6 +177,8 @@ class _Publisher:
         pass  # command errors are published as CommandRefused
 
 
+_NOT_FAULTS = (Failure.INTERRUPTED, Failure.HANGUP)
+"""Failures that are the director's own doing (a signal), not the session's fault."""
 FRAME_EVENT_SECONDS = 0.25
 EVENT_QUEUE_LIMIT = 10_000
 
@@ -195,13 +197,11 @@ class LiveSession(Session):
         self._last_frames_event = 0.0
         self.status, self.status_detail = Status.DISCONNECTED, ""
         self._fault: Fault | None = None
-        self.on_frame: Callable[[Any], None] | None = None
-        """Called with every received video frame (e.g. to keep the last seconds for a snap clip)."""
         self.started = False
         self.paused = False
         self.complete = False
         self.seed: int | None = None
-        # The plan as it stands: pending beats by chunk, scene openings, and what fired.
+        # The plan as it stands: pending beats by chunk, scene openings (every pending cut among them), and what fired.
         self.pending: dict[int, tuple[str, str, str]] = {}  # chunk -> (kind, prompt, "plan"|"live")
         self._pending_now: list[tuple[str, str]] = []  # (kind, prompt) of live beats aimed at "the next chunk"
         self.scene_starts: list[int] = [0]
@@ -218,7 +218,8 @@ class LiveSession(Session):
 
     def _publish(self, event: Event) -> None:
         for q in self._subscribers:
-            if q.qsize() < EVENT_QUEUE_LIMIT:  # a reader that never reads must not grow memory
+            # a reader that never reads must not grow memory; one that reads late still gets the end
+            if q.qsize() < EVENT_QUEUE_LIMIT or isinstance(event, Ended):
                 q.put_nowait(event)
 
     async def events(self) -> AsyncIterator[Event]:
@@ -262,9 +263,7 @@ class LiveSession(Session):
         super()._status(status, detail)
 
     def _on_frame(self, frame: Any) -> None:
-        super()._on_frame(frame)
-        if self.on_frame is not None:
-            self.on_frame(frame)
+        super()._on_frame(frame)  # RunOptions.on_frame gets it there
         now = time.monotonic()
         if now - self._last_frames_event >= FRAME_EVENT_SECONDS:
             self._last_frames_event = now
@@ -363,11 +362,11 @@ class LiveSession(Session):
                 del self._cut_sent_at[index]
                 self._settle(s)
 
-    def _command_error(self, command: str, reason: str) -> None:
-        target = next((s for s in self._waiting.values() if s.type == command), None)
-        super()._command_error(command, reason)
+    def _command_error(self, command: str, reason: str) -> _Sent | None:
+        target = super()._command_error(command, reason)
         live = target is not None and target.index >= len(self.program.commands)
         self._publish(CommandRefused(command, reason, live))
+        return target
 
     def _raise_command_errors(self) -> None:
         """Only a refused command of the plan ends the session; a refused live action is its caller's."""
@@ -433,10 +432,8 @@ class LiveSession(Session):
             result = await super().run()
         finally:
             self._ready.set()
-        if result.failure is not None and result.failure not in (Failure.INTERRUPTED, Failure.HANGUP) \
-                and self._fault is None:
+        if self._fault is None and result.failure is not None and result.failure not in _NOT_FAULTS:
             self._publish(Fault(result.failure, result.message))
-        self._ready.set()
         self._ended.set()
         self._publish(Ended(result))
         return result
@@ -444,8 +441,7 @@ class LiveSession(Session):
     @property
     def faulted(self) -> bool:
         """The session ended on a fault (connection lost, silence, an unresponsive server, an output)."""
-        return self.result.failure is not None and self.result.failure not in (Failure.INTERRUPTED, Failure.HANGUP) \
-            or self._fault is not None
+        return self._fault is not None or self.result.failure is not None and self.result.failure not in _NOT_FAULTS
 
     async def wait_ended(self) -> None:
         """Wait until the session has ended (closed or failed)."""
@@ -543,8 +539,7 @@ class LiveSession(Session):
         if chunk is None:
             for k, p in self._pending_now:
                 taken.setdefault(self.next_chunk, f'a {k} ("{_short(p)}", fired live)')
-        starts = sorted(set(self.scene_starts) | {c for c, (k, _, _) in self.pending.items() if k == model.CUT})
-        problem = checks.live_beat_problem(kind, target, starts, taken)
+        problem = checks.live_beat_problem(kind, target, self.scene_starts, taken)  # pending cuts are scene starts
         if problem is not None:
             self._live(kind, "declined", reason=problem[0], fix=problem[1], **fields)
             raise Declined(*problem)

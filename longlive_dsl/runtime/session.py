@@ -710,7 +710,8 @@ class Session:
             if done:
                 self._settle(s)
 
-    def _command_error(self, command: str, reason: str) -> None:
+    def _command_error(self, command: str, reason: str) -> _Sent | None:
+        """Settle the command the model refused (the oldest waiting of its type, else the last sent); it is returned."""
         target = next((s for s in self._waiting.values() if s.type == command), None)
         if target is None:
             target = next((s for s in reversed(self.sent) if s.type == command), None)
@@ -721,6 +722,7 @@ class Session:
         self.result.command_errors.append(text)
         self.trace.write("event", what="command_error", command=command, reason=reason, command_index=index)
         self.listener.problem(text)
+        return target
 
     def _chunk(self, d: dict[str, Any]) -> None:
         if isinstance(d.get(model.FRAMES_EMITTED), int):

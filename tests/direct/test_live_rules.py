@@ -1,11 +1,23 @@
 """Plan-aware refusals and the web app's clamp, without a server: the same rules as the checks."""
 
+import asyncio
+import json
+from types import SimpleNamespace
+
 import pytest
 from runtime.programs import make_program
 
 from longlive_dsl import checks
-from longlive_dsl.runtime.live import LiveSession, parse_when
-from longlive_dsl.runtime.session import RunOptions
+from longlive_dsl.runtime.live import (
+    EVENT_QUEUE_LIMIT,
+    CommandRefused,
+    Declined,
+    Ended,
+    LiveSession,
+    Note,
+    parse_when,
+)
+from longlive_dsl.runtime.session import RunOptions, _Sent
 from longlive_dsl.runtime.signalling import LocalSignalling
 from longlive_dsl.runtime.trace import TRACE_RECORD, Trace
 
@@ -49,10 +61,19 @@ def test_other_times_are_refused(text):
         parse_when(text)
 
 
-def make_live(chunks_done: int) -> LiveSession:
-    trace = Trace(None)
+def make_live(chunks_done: int, trace_path=None) -> LiveSession:
+    trace = Trace(trace_path)
     s = LiveSession(make_program(), LocalSignalling("http://unused", trace), trace, RunOptions())
     s.progress.chunks_done = chunks_done
+    return s
+
+
+def playing(chunks_done: int, trace_path) -> LiveSession:
+    """A session past its plan's start, open for live actions (a peer that nothing is sent to)."""
+    s = make_live(chunks_done, trace_path)
+    s.peer = SimpleNamespace(closed_reason=None)
+    s.started = True
+    s._ready.set()
     return s
 
 
@@ -73,6 +94,61 @@ def test_the_planned_beats_are_the_upcoming_ones_at_first():
     assert s.scene_starts == [0, 5]
 
 
-def test_a_live_action_is_a_trace_record():
-    TRACE_RECORD.validate_python({"t": 0.0, "mono": 1.0, "kind": "live", "action": "shot", "outcome": "declined",
-                                  "prompt": "p", "at": 5, "reason": "r", "fix": "f"}, strict=True)
+def test_a_live_action_is_a_trace_record(tmp_path):
+    s = playing(10, tmp_path / "t.jsonl")
+    with pytest.raises(Declined):
+        asyncio.run(s.shot("p", at="@60"))
+    s.trace.close()
+    [record] = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    TRACE_RECORD.validate_python(record, strict=True)
+    assert record["kind"] == "live" and record["action"] == "shot" and record["outcome"] == "declined"
+    assert record["prompt"] == "p" and record["at"] == 60 and record["asked"] == "@60"
+
+
+def test_the_session_declines_with_the_checks_rules_counting_the_scene_from_a_planned_cut(tmp_path):
+    s = playing(10, tmp_path / "t.jsonl")
+    with pytest.raises(Declined) as declined:
+        asyncio.run(s.shot("p", at=60))  # the planned cut at 5 opened a scene that completes at 53
+    assert (declined.value.reason, declined.value.fix) == checks.live_beat_problem("shot", 60, [0, 5], {})
+    with pytest.raises(Declined) as declined:
+        asyncio.run(s.cut("p", at=54))  # the edge of that scene is 53: a cut at 54 never plays
+    assert (declined.value.reason, declined.value.fix) == checks.live_beat_problem("cut", 54, [0, 5], {})
+    s.trace.close()
+    assert [json.loads(line)["reason"] for line in (tmp_path / "t.jsonl").read_text().splitlines()] == [
+        checks.live_beat_problem("shot", 60, [0, 5], {})[0], checks.live_beat_problem("cut", 54, [0, 5], {})[0]]
+
+
+def test_a_reader_that_fell_far_behind_still_gets_the_end():
+    async def main():
+        s = make_live(0)
+        events = s.events()
+        first = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0)  # subscribed, waiting for the first event
+        for n in range(EVENT_QUEUE_LIMIT + 5):
+            s._publish(Note(str(n)))
+        s._publish(Ended(s.result))
+        seen = [await first] + [e async for e in events]
+        return seen
+
+    seen = asyncio.run(asyncio.wait_for(main(), 10))
+    assert len(seen) == EVENT_QUEUE_LIMIT + 1 and isinstance(seen[-1], Ended)
+
+
+@pytest.mark.parametrize("waiting", [True, False])
+def test_a_refused_live_command_is_published_as_live_and_a_planned_one_is_not(waiting):
+    async def main():
+        s = make_live(3)
+        events = s.events()
+        s.sent += [_Sent(0, "set_seed", {"seed": 7}),  # the plan's first command
+                   _Sent(len(s.program.commands), "set_shot", {"prompt": "p"}, settled=asyncio.Future())]
+        if waiting:  # refused before its acknowledgement timed out; else a late refusal, found among the sent
+            s._waiting[s.sent[-1].index] = s.sent[-1]
+        first = asyncio.ensure_future(anext(events))
+        await asyncio.sleep(0)
+        s._command_error("set_shot", "busy")
+        s._command_error("set_seed", "no")
+        return await first, await anext(events)
+
+    live, planned = asyncio.run(main())
+    assert live == CommandRefused("set_shot", "busy", True)
+    assert planned == CommandRefused("set_seed", "no", False)

@@ -5,6 +5,7 @@ simulator in a network namespace: keystrokes → commands on the wire → the mo
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ import av
 import pytest
 from direct_terminal import Terminal
 
+from longlive_dsl import model
 from longlive_dsl.runtime.trace import read_trace
 
 STORY = textwrap.dedent('''\
@@ -50,7 +52,7 @@ def directed(netns_module, require_runtime, tmp_path_factory):
     seen: dict = {}
     term.wait_for(r"ready", 40)
     term.wait_for(r"session chunk [1-9]")
-    seen["ready"] = True
+    seen["first_screen"] = term.text()
     term.type("+3 A crow lands on the rail of the gallery, feathers ruffled by the wind\r")
     seen["scheduled"] = term.wait_for(r"shot → chunk (\d+)").group(1)
     term.type("@40 a second beat on the planned chunk\r")
@@ -91,7 +93,12 @@ def directed(netns_module, require_runtime, tmp_path_factory):
 
 def test_the_screen_shows_the_connection_the_budget_and_the_timeline(directed):
     _, _, seen = directed
-    assert seen["ready"]
+    screen = seen["first_screen"]
+    assert re.search(r"ready( \(.*\))? · playing · session chunk [1-9] · \d+ frames", screen), screen
+    assert re.search(rf"scene budget: chunk [1-9] of {model.SCENE_BUDGET_CHUNKS}, \d+ left", screen), screen
+    assert re.search(r"chunk +40 shot +plan “The lamp turns on", screen), screen  # the beats to come
+    assert re.search(r"chunk +44 cut +plan “Inside the lamp room", screen), screen
+    assert "▶ playhead" in screen and re.search(r" o-*▶", screen), screen  # the timeline: opener, then the playhead
 
 
 def test_a_scheduled_shot_goes_on_the_wire_at_its_chunk(directed):

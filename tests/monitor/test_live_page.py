@@ -124,7 +124,7 @@ def trace_summary(trace: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def watched(netns_module, chromium, tmp_path_factory):
+def watched(netns_module, require_runtime, chromium, tmp_path_factory):
     """A monitored take watched by two tabs from start to end; every grab of the first tab, and the second's last."""
     from browser import Browser
 
@@ -223,7 +223,7 @@ def test_the_page_says_the_run_ended(watched):
 
 
 @pytest.fixture(scope="module")
-def unwatched(netns_module, tmp_path_factory):
+def unwatched(netns_module, require_runtime, tmp_path_factory):
     def take():
         folder = tmp_path_factory.mktemp("unwatched")
         proc, video, trace, err = start_take(netns_module, folder)
@@ -266,7 +266,7 @@ def stalled_viewer(ns, url: str):
 
 
 @pytest.fixture(scope="module")
-def closed_mid_run(netns_module, chromium, tmp_path_factory):
+def closed_mid_run(netns_module, require_runtime, chromium, tmp_path_factory):
     return without_transit_losses(lambda: take_closed_mid_run(netns_module, chromium, tmp_path_factory))
 
 

@@ -118,6 +118,7 @@ def test_an_event_of_another_kind_is_shown_as_a_note(monitor):
 def test_nothing_is_encoded_while_nobody_watches(monitor):
     for n in range(10):
         monitor.frame(stamped(n))
+    assert monitor.frames_unwatched == 10 and not monitor._pending  # turned away at once, never queued
     time.sleep(0.2)
     assert monitor.frames_in == 10 and monitor.frames_encoded == 0
 

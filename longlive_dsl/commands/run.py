@@ -11,14 +11,13 @@ Exit codes are those of `longlive_dsl.runtime.Failure` (docs/run.md).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import math
 import os
-import re
 import sys
 from typing import Any
 
 from ..exits import EXIT_FINDINGS, EXIT_OK
+from ..runtime.display import Redacting, printable
 from .files import add_clock_option
 from .overrides import add_override_options
 
@@ -539,42 +538,6 @@ def say(text: str, stream: Any = None) -> None:
         print(text, file=stream, flush=True)
     except (OSError, ValueError):
         silence(stream)
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """`text` with terminal control characters (escape sequences, bells, carriage returns) made visible as U+FFFD."""
-    return _CONTROL.sub("\ufffd", text)
-
-
-class Redacting:
-    """Passes every text for the terminal through the trace's redactor first (a server could echo a key),
-    and defuses control characters (a server could send escape sequences to the terminal)."""
-
-    def __init__(self, display: Any, redactor: Any):
-        self.display, self.redactor = display, redactor
-
-    def _clean(self, text: str) -> str:
-        return printable(self.redactor.text(text))
-
-    def status(self, status: Any, detail: str) -> None:
-        self.display.status(status, self._clean(detail))
-
-    def info(self, text: str) -> None:
-        self.display.info(self._clean(text))
-
-    def progress(self, progress: Any) -> None:
-        if progress.prompt:
-            progress = dataclasses.replace(progress, prompt=self._clean(progress.prompt))
-        self.display.progress(progress)
-
-    def problem(self, text: str) -> None:
-        self.display.problem(self._clean(text))
-
-    def close(self) -> None:
-        self.display.close()
 
 
 def _report(result: Any, args: argparse.Namespace, redactor: Any, file: str) -> int:

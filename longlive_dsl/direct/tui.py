@@ -252,7 +252,7 @@ class Director(App[int]):
 
     async def _feed_monitor(self, session: LiveSession) -> None:
         """Start the page for the session's plan (once), then tell it where this session is."""
-        from ..commands.run import Redacting
+        from ..runtime.display import Redacting
         from ..runtime.trace import Redactor
 
         if self.monitor is None:

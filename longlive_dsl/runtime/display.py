@@ -6,13 +6,17 @@ the session's chunk count against the end, and each command error as it comes.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import sys
 import time
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import model
 from . import Status
-from .session import Progress
+
+if TYPE_CHECKING:  # the session (and pydantic behind it) is loaded only by the commands that run one
+    from .session import Progress
 
 
 def _short(text: str | None, width: int = 70) -> str:
@@ -79,6 +83,8 @@ class RichDisplay:
         from rich.console import Console
         from rich.live import Live
 
+        from .session import Progress
+
         self.console = Console(file=stream or sys.stderr)
         self.source = source
         self.state = Status.DISCONNECTED
@@ -144,3 +150,39 @@ def make_display(stream: TextIO | None = None, source: str = "", force_plain: bo
     if not force_plain and hasattr(stream, "isatty") and stream.isatty():
         return RichDisplay(stream, source)
     return PlainDisplay(stream)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with terminal control characters (escape sequences, bells, carriage returns) made visible as U+FFFD."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+class Redacting:
+    """Passes every text for the terminal through the trace's redactor first (a server could echo a key),
+    and defuses control characters (a server could send escape sequences to the terminal)."""
+
+    def __init__(self, display: Any, redactor: Any):
+        self.display, self.redactor = display, redactor
+
+    def _clean(self, text: str) -> str:
+        return printable(self.redactor.text(text))
+
+    def status(self, status: Any, detail: str) -> None:
+        self.display.status(status, self._clean(detail))
+
+    def info(self, text: str) -> None:
+        self.display.info(self._clean(text))
+
+    def progress(self, progress: Any) -> None:
+        if progress.prompt:
+            progress = dataclasses.replace(progress, prompt=self._clean(progress.prompt))
+        self.display.progress(progress)
+
+    def problem(self, text: str) -> None:
+        self.display.problem(self._clean(text))
+
+    def close(self) -> None:
+        self.display.close()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from runtime.programs import make_program
 
 from longlive_dsl import analyse, model
-from longlive_dsl.commands.run import Redacting
 from longlive_dsl.monitor import Monitor, Tee
 from longlive_dsl.monitor.server import graphical_session, plan_of
 from longlive_dsl.monitor.view import PLAYHEAD_ID, RunState, beats_of, next_beat, plan_view
+from longlive_dsl.runtime.display import Redacting
 from longlive_dsl.runtime.session import Progress
 from longlive_dsl.runtime.trace import Redactor
 

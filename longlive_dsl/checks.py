@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import model
 from .diagnostics import ERROR, WARNING, Diagnostic, Edit, Fix, Related, Span
-from .model import scene_completes_at as scene_completes_at  # also asked for by the live director
+from .model import scene_completes_at
 from .timeline import Beat, Scene, Time, Timeline
 
 TERSE_PROMPT_WORDS = 20

@@ -29,7 +29,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, RichLog, Static
 
-from .. import checks, model
+from .. import model
 from ..program import Program
 from ..runtime import Status
 from ..runtime.live import (
@@ -369,7 +369,7 @@ class Director(App[int]):
         self.query_one("#playing", Static).update(Text(f" prompt: {prompt}"))
         if s is not None and s.started:
             in_scene = chunk - s.scene_start
-            left = checks.scene_completes_at(s.scene_start) - chunk
+            left = model.scene_completes_at(s.scene_start) - chunk
             warn = left <= CUT_WARNING_CHUNKS
             text = Text(f" scene budget: chunk {in_scene} of {model.SCENE_BUDGET_CHUNKS}, {left} left")
             if warn:

@@ -67,7 +67,7 @@ def picture(timeline: Timeline, stops_at: int, diagnostics: list[Any] | None = N
     from ..tools.timeline_view import INK, LANE, RULER, TOP, render_svg
 
     xs: list[float] = []
-    last = max([stops_at] + [s.start + model.SCENE_BUDGET_CHUNKS for s in timeline.scenes if s.start is not None])
+    last = max([stops_at] + [model.scene_completes_at(s.start) for s in timeline.scenes if s.start is not None])
 
     def draw(add: Any, x: Any, lane_tops: dict[int, float]) -> None:
         xs.extend(x(c) for c in range(last + 1))

@@ -326,6 +326,10 @@ def run_command(args: argparse.Namespace) -> int:
             print("error: --from-chunk carries one take on; give one storyboard (or one variant and seed)",
                   file=sys.stderr)
             return Failure.USAGE.value
+        if args.monitor:
+            print("error: --monitor watches one take; several takes (or -o DIR) play in their own processes, "
+                  "each with its run.log", file=sys.stderr)
+            return Failure.USAGE.value
         return run_many(args, takes)
     return run_one(args, takes[0].program, takes[0].source)
 

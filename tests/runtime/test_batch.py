@@ -85,6 +85,14 @@ def test_video_and_trace_name_one_takes_files_and_are_refused_for_several(tmp_pa
     assert not (tmp_path / "takes").exists()
 
 
+def test_the_monitor_watches_one_take_and_is_refused_for_several(tmp_path):
+    (tmp_path / "s.llv").write_text(STORY)
+    for args in (["--seed", "1..2"], ["-o", "out"]):
+        proc = llv("run", "s.llv", "--monitor", "--no-open", *args, cwd=tmp_path)
+        assert proc.returncode == 2 and "--monitor watches one take" in proc.stderr, (args, proc.stderr)
+        assert not (tmp_path / "out").exists() and not (tmp_path / "takes").exists()
+
+
 def test_a_storyboard_with_errors_plays_no_take(tmp_path):
     (tmp_path / "s.llv").write_text(STORY.replace("at 3", "at 99"))
     proc = llv("run", "s.llv", "--seed", "1..3", "-o", "out", cwd=tmp_path)

@@ -24,8 +24,8 @@ def run(name: str, args: argparse.Namespace) -> int:
 
 
 def configure_direct(parser: argparse.ArgumentParser) -> None:
-    from .files import add_clock_option
-    from .run import API_KEY_ENV, API_URL_ENV, _frames_per_chunk, _positive, _size, _time_scale, _url
+    from .files import add_clock_option, frame_size
+    from .run import API_KEY_ENV, API_URL_ENV, _frames_per_chunk, _positive, _time_scale, _url
 
     parser.add_argument("file", metavar="FILE", nargs="?", help="the .llv storyboard to start from (none: an empty plan)")
     parser.add_argument("--take", metavar="OUT.llv",
@@ -39,7 +39,7 @@ def configure_direct(parser: argparse.ArgumentParser) -> None:
                         help=f"the cloud API's base URL (default ${API_URL_ENV} or https://api.reactor.inc)")
     parser.add_argument("--time-scale", type=_time_scale, default=1.0, metavar="X",
                         help="the embedded simulator plays X times faster than real time (default 1)")
-    parser.add_argument("--size", type=_size, metavar="WxH", help="frame size of the embedded simulator")
+    parser.add_argument("--size", type=frame_size, metavar="WxH", help="frame size of the embedded simulator")
     parser.add_argument("--frames-per-chunk", type=_frames_per_chunk, metavar="N|FIRST,LATER",
                         help="frames in a chunk on the embedded simulator (default: the plan's clock)")
     parser.add_argument("--clip-seconds", type=_positive, default=10.0, metavar="SECONDS",

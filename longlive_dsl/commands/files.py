@@ -64,3 +64,15 @@ def add_clock_option(parser) -> None:
     parser.add_argument("--clock", choices=list(CLOCKS), default=None,
                         help=f"the chunk clock seconds convert on, overriding the file's `clock` statement "
                              f"(default: the file's, else {DEFAULT_CLOCK.name})")
+
+
+def frame_size(text: str) -> tuple[int, int]:
+    """`--size WxH` (an argparse type): a frame size the simulator can draw, checked once for every command."""
+    import argparse
+
+    from ..sim.frames import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None

@@ -8,16 +8,7 @@ import subprocess
 import sys
 
 from ..cli import EXIT_OK, EXIT_USAGE
-from .files import add_clock_option
-
-
-def _size(text: str) -> tuple[int, int]:
-    from ..sim.frames import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+from .files import add_clock_option, frame_size
 
 
 def _step(text: str) -> int:
@@ -34,7 +25,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "preview":
         parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json)")
         parser.add_argument("-o", "--output", metavar="PATH", required=True, help="the animatic to write (.mp4)")
-        parser.add_argument("--size", type=_size, default=(640, 352), metavar="WxH",
+        parser.add_argument("--size", type=frame_size, default=(640, 352), metavar="WxH",
                             help="frame size, multiples of 16 (default 640x352; the hosted size is 1280x704)")
         parser.add_argument("--step", type=_step, default=1, metavar="N",
                             help="draw every Nth frame only (at 24/N fps; the length stays the same)")

@@ -18,19 +18,11 @@ from typing import Any
 
 from ..exits import EXIT_FINDINGS, EXIT_OK
 from ..runtime.display import Redacting, printable
-from .files import add_clock_option
+from .files import add_clock_option, frame_size
 from .overrides import add_override_options
 
 API_KEY_ENV = "REACTOR_API_KEY"
 API_URL_ENV = "REACTOR_API_URL"
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = text.lower().split("x")
-        return int(w), int(h)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
 
 
 TIME_SCALE_RANGE = (0.01, 100.0)
@@ -128,7 +120,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
             "--time-scale", type=_time_scale, default=1.0, metavar="X",
             help="the embedded simulator plays X times faster than real time, 0.01..100 (default 1)",
         )
-        parser.add_argument("--size", type=_size, metavar="WxH", help="frame size of the embedded simulator")
+        parser.add_argument("--size", type=frame_size, metavar="WxH", help="frame size of the embedded simulator")
         parser.add_argument(
             "--frames-per-chunk", type=_frames_per_chunk, metavar="N|FIRST,LATER",
             help="frames in a chunk on the embedded simulator, overriding the plan's clock: N for every chunk, "

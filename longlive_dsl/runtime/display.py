@@ -7,7 +7,6 @@ the session's chunk count against the end, and each command error as it comes.
 from __future__ import annotations
 
 import dataclasses
-import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any, TextIO
@@ -152,12 +151,12 @@ def make_display(stream: TextIO | None = None, source: str = "", force_plain: bo
     return PlainDisplay(stream)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def printable(text: str) -> str:
-    """`text` with terminal control characters (escape sequences, bells, carriage returns) made visible as U+FFFD."""
-    return _CONTROL.sub("\ufffd", text)
+    """`text` for the terminal, its lines kept: within each, control, separator and bidi-override
+    characters (escape sequences, bells, carriage returns) are written as escapes, as diagnostics are."""
+    from ..diagnostics import printable as escaped
+
+    return "\n".join(escaped(line) for line in text.split("\n"))
 
 
 class Redacting:

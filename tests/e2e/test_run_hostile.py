@@ -319,12 +319,15 @@ def test_a_redirect_is_not_followed(netns_module, hostile, tmp_path, program):
 @pytest.mark.parametrize("args", [
     ("--server", "not a url"), ("--server", "ftp://127.0.0.1/"), ("--server", "http://127.0.0.1:99999"),
     ("--time-scale", "1000"), ("--time-scale", "nan"), ("--time-scale", "inf"), ("--time-scale", "0"),
-    ("--call-timeout", "-1"),
+    ("--call-timeout", "-1"), ("--size", "0x0"), ("--size", "640x350"), ("--size", "99999x99999"), ("--size", "big"),
 ])
-def test_bad_options_are_usage_errors(tmp_path, program, args):
-    done = subprocess.run(llv("run", str(program), *args), capture_output=True, text=True, timeout=60)
+@pytest.mark.parametrize("command", ["run", "direct"])
+def test_bad_options_are_usage_errors(tmp_path, program, args, command):
+    if command == "direct" and args[0] == "--call-timeout":
+        args = ("--size", "1x1")  # direct has no --call-timeout
+    done = subprocess.run(llv(command, str(program), *args), capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
-    assert "llv run: error: argument" in done.stderr
+    assert f"llv {command}: error: argument" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_a_trace_that_cannot_be_written_ends_the_run_before_it_starts(netns_module, hostile, tmp_path, program):

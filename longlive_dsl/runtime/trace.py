@@ -371,8 +371,13 @@ class Trace:
         self._size = 0  # bytes of whole records written
         # Room held on the trace's disk for its `end` record (a nameless file, gone with the process).
         self._reserve: int | None = None
+        # Under a file-size limit (`ulimit -f`), the bytes the records before `end` may take.
+        self._budget: int | None = None
         if self._fd is not None and path is not None and stat.S_ISREG(os.fstat(self._fd).st_mode):
             self._reserve = _hold_room(os.path.dirname(os.path.abspath(path)), END_RESERVE)
+            limit = _file_size_limit()
+            if limit is not None and limit >= 2 * END_RESERVE:
+                self._budget = limit - END_RESERVE
         self.path = path
         self.error: OSError | None = None
         self.on_error: Callable[[str], None] | None = None
@@ -396,8 +401,11 @@ class Trace:
         with self._lock:
             if self._fd is None or (self.error is not None and kind != "end"):
                 return  # after a failed write only the `end` record is tried
-            error = self._append(data)
-            if error is not None and kind == "end" and error.errno == errno.ENOSPC and self._release():
+            if kind != "end" and self._budget is not None and self._size + len(data) > self._budget:
+                error: OSError | None = OSError(errno.EFBIG, os.strerror(errno.EFBIG))  # the rest is for `end`
+            else:
+                error = self._append(data)
+            if error is not None and kind == "end" and error.errno in (errno.ENOSPC, errno.EDQUOT) and self._release():
                 error = self._append(data)  # the room held for it
             if error is None or self.error is not None:
                 return
@@ -466,7 +474,19 @@ class Trace:
 
 
 END_RESERVE = 16 * 1024
-"""Bytes a trace holds on its disk so that its `end` record fits when the disk fills."""
+"""Bytes a trace keeps for its `end` record: held on its disk (for a full disk or quota) and, under a
+file-size limit of at least twice this, left below that limit."""
+
+
+def _file_size_limit() -> int | None:
+    """The largest file this process may write (`ulimit -f`, RLIMIT_FSIZE), or None when unlimited."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    except (ImportError, OSError, ValueError):
+        return None
+    return None if soft == resource.RLIM_INFINITY else soft
 
 
 def _hold_room(folder: str, size: int) -> int | None:

@@ -163,6 +163,27 @@ def test_a_file_size_limit_ends_the_run_with_exit_11(netns, require_runtime, tmp
     bounded(out, 45)
 
 
+def test_a_trace_that_reaches_a_file_size_limit_still_ends_with_end(netns, require_runtime, tmp_path):
+    """RLIMIT_FSIZE of 40 kB and no video: a 60-chunk take makes some 60 kB of trace, so the trace
+    reaches the limit; it stopped 16 KiB short of it (trace.END_RESERVE), so `end` still fits."""
+    program = long_program(tmp_path, 60)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+
+    with Simulator(0, time_scale=2.0, frames_per_chunk=6, size=(160, 96), netns=netns.name) as s:
+        t0 = time.monotonic()
+        proc, trace = start_llv(netns, tmp_path, str(program), "--server", s.base_url, preexec_fn=limit)
+        out = finish(proc, tmp_path, trace, t0, 60)
+    assert out.code == 11, out.err
+    assert "cannot write the trace" in out.err and "File too large" in out.err
+    end = out.ends_cleanly()
+    assert end["failure"] == "OUTPUT" and "File too large" in end["message"]
+    assert 0 < end["chunks_done"] < 60, "the limit was reached mid-take"
+    assert trace.stat().st_size <= 40_000
+    bounded(out, 45)
+
+
 # ------------------------------------------------------------------ terminals that go away
 
 

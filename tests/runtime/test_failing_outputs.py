@@ -24,7 +24,7 @@ from longlive_dsl.runtime import Failure, RunError
 from longlive_dsl.runtime.recorder import QUEUE_FRAMES, Recorder
 from longlive_dsl.runtime.session import RunOptions, Session, run_with_signals
 from longlive_dsl.runtime.signalling import LocalSignalling
-from longlive_dsl.runtime.trace import Trace, read_trace
+from longlive_dsl.runtime.trace import END_RESERVE, Trace, read_trace
 
 from .programs import make_program
 from .test_session import Recorder as Listener
@@ -118,6 +118,29 @@ def test_a_trace_past_a_file_size_limit_is_cut_back_to_whole_records(tmp_path):
     assert text.endswith("\n") and len(text) <= 1000
     records = [json.loads(line) for line in text.splitlines()]
     assert [r["command_index"] for r in records] == list(range(len(records))) and len(records) >= 4
+
+
+def test_a_trace_under_a_file_size_limit_keeps_room_below_it_for_its_end_record(tmp_path):
+    """`ulimit -f` of 100 kB: the records stop 16 KiB short of the limit, and `end` still fits."""
+    path = tmp_path / "t.jsonl"
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))\n"
+        "from longlive_dsl.runtime.trace import Trace\n"
+        f"t = Trace({str(path)!r})\n"
+        "for i in range(10_000): t.write('event', what='command_error', command='x' * 80, reason='r', command_index=i)\n"
+        "print(t.message())\n"
+        "t.write('end', exit_code=11, failure='OUTPUT', message=t.message(), chunks_done=0, frames_received=0,\n"
+        "        frames_recorded=0, frames_expected=None, frames_dropped=0)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "File too large" in done.stdout
+    size = path.stat().st_size
+    assert 100_000 - END_RESERVE - 200 < size <= 100_000
+    records = read_trace(path)
+    assert records[-1]["kind"] == "end" and records[-1]["exit_code"] == 11
+    assert [r["command_index"] for r in records[:-1]] == list(range(len(records) - 1))
 
 
 # --------------------------------------------------------------------------------- the recorder

@@ -441,11 +441,13 @@ class CloudSignalling(Signalling):
     async def _poll_ready(self) -> dict[str, Any]:
         """Poll the session until it is ready (at most 20 polls, backing off to 10 s). While the coordinator
         says the session is queued for a GPU (WAITING with a `queue_position`), polls count as a wait for
-        capacity instead (the signalling deadline moves on), for up to `capacity_wait` seconds in all."""
+        capacity instead (the signalling deadline moves on by the pause and the poll's own time), for up to
+        `capacity_wait` seconds in all."""
         delay = 0.2
         polls = 0
         queued = 0.0  # seconds waited in the queue
         while True:
+            asked = time.monotonic()
             resp = await self.call("GET", f"/sessions/{self.session_id}", headers=API_VERSION_HEADERS, what="waiting for the session")
             if resp.status_code != 200:
                 raise self.refused(resp, "waiting for the session")
@@ -457,11 +459,12 @@ class CloudSignalling(Signalling):
                 return desc.model_dump(mode="json")
             if state == "WAITING" and desc.queue_position is not None:
                 pause = min(QUEUE_POLL_SECONDS, max(0.2, delay))
-                if queued + pause > self.capacity_wait:
+                waited = pause + (time.monotonic() - asked)  # the poll that said so was queue time too
+                if queued + waited > self.capacity_wait:
                     raise RunError(Failure.NO_CAPACITY, f"still queued for a GPU (position {desc.queue_position}) "
-                                   f"after {queued:g} s")
-                queued += pause
-                self.on_capacity_wait(pause)
+                                   f"after {queued:.3g} s")
+                queued += waited
+                self.on_capacity_wait(waited)
                 await self.sleep(pause)
                 continue
             polls += 1

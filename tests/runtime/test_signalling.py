@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 
 import httpx
 import pytest
@@ -346,6 +347,23 @@ def test_a_session_queued_for_a_gpu_waits_as_for_capacity_beyond_twenty_polls(tm
     run(sig.open())
     assert server.calls().count(("GET", f"/sessions/{SID}")) == 31
     assert len(waits) == 30 and max(waits) <= 2.0  # each pause moves the signalling deadline on
+
+
+def test_a_slow_poll_while_queued_counts_as_capacity_wait_too(tmp_path):
+    """The coordinator took 0.3 s to say "still queued": that time moves the signalling deadline on
+    with the pause, so a slow coordinator cannot spend the deadline a queued session is owed."""
+    def slowly_queued():
+        time.sleep(0.3)
+        return R(200, {"session_id": SID, "state": "WAITING", "queue_position": 2})
+
+    ready = cloud_routes()[("GET", f"/sessions/{SID}")][-1]
+    server = FakeServer(cloud_routes({("GET", f"/sessions/{SID}"): [slowly_queued] * 3 + [ready]}))
+    sig, _, _ = cloud(server, tmp_path)
+    waits = []
+    sig.on_capacity_wait = waits.append
+    run(sig.open())
+    assert len(waits) == 3
+    assert all(wait >= pause + 0.3 for wait, pause in zip(waits, no_sleep.slept[-3:], strict=True)), (waits, no_sleep.slept)
 
 
 def test_a_session_queued_longer_than_the_capacity_wait_has_no_capacity(tmp_path):

@@ -24,29 +24,18 @@ def run(name: str, args: argparse.Namespace) -> int:
 
 
 def configure_direct(parser: argparse.ArgumentParser) -> None:
-    from .files import add_clock_option, frame_size
-    from .run import API_KEY_ENV, API_URL_ENV, _frames_per_chunk, _positive, _time_scale, _url
+    from .files import add_clock_option
+    from .run import _positive, add_monitor_options, add_venue_options
 
     parser.add_argument("file", metavar="FILE", nargs="?", help="the .llv storyboard to start from (none: an empty plan)")
     parser.add_argument("--take", metavar="OUT.llv",
                         help="on quitting, write what played as a storyboard (a reset splits it: OUT-2.llv, ...)")
     parser.add_argument("--trace", metavar="PATH", help="the wire trace (default with --take: OUT.jsonl beside it)")
     parser.add_argument("--video", metavar="PATH", help="record the video to PATH (H.264 MP4)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--server", metavar="URL", type=_url, help="play on the runtime at URL (no authentication)")
-    where.add_argument("--cloud", action="store_true", help=f"play on Reactor's cloud (key from {API_KEY_ENV})")
-    parser.add_argument("--api-url", metavar="URL", type=_url,
-                        help=f"the cloud API's base URL (default ${API_URL_ENV} or https://api.reactor.inc)")
-    parser.add_argument("--time-scale", type=_time_scale, default=1.0, metavar="X",
-                        help="the embedded simulator plays X times faster than real time (default 1)")
-    parser.add_argument("--size", type=frame_size, metavar="WxH", help="frame size of the embedded simulator")
-    parser.add_argument("--frames-per-chunk", type=_frames_per_chunk, metavar="N|FIRST,LATER",
-                        help="frames in a chunk on the embedded simulator (default: the plan's clock)")
+    add_venue_options(parser)
     parser.add_argument("--clip-seconds", type=_positive, default=10.0, metavar="SECONDS",
                         help="how much video a snap clip (Ctrl-S) holds (default 10)")
-    parser.add_argument("--monitor", action="store_true",
-                        help="serve a live page on 127.0.0.1: the picture beside the plan, with a moving playhead")
-    parser.add_argument("--no-open", action="store_true", help="with --monitor: log the URL only, do not open a browser")
+    add_monitor_options(parser)
     add_clock_option(parser)
 
 

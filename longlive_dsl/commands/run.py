@@ -110,22 +110,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         takes.add_argument("--resume", action="store_true", help="skip takes already verified in DIR with the same program")
         takes.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
         add_override_options(parser, sweep=True)
-        where = parser.add_mutually_exclusive_group()
-        where.add_argument("--server", metavar="URL", type=_url, help="play on the runtime at URL (no authentication)")
-        where.add_argument("--cloud", action="store_true", help=f"play on Reactor's cloud (key from {API_KEY_ENV})")
-        parser.add_argument(
-            "--api-url", metavar="URL", type=_url, help=f"the cloud API's base URL (default ${API_URL_ENV} or https://api.reactor.inc)"
-        )
-        parser.add_argument(
-            "--time-scale", type=_time_scale, default=1.0, metavar="X",
-            help="the embedded simulator plays X times faster than real time, 0.01..100 (default 1)",
-        )
-        parser.add_argument("--size", type=frame_size, metavar="WxH", help="frame size of the embedded simulator")
-        parser.add_argument(
-            "--frames-per-chunk", type=_frames_per_chunk, metavar="N|FIRST,LATER",
-            help="frames in a chunk on the embedded simulator, overriding the plan's clock: N for every chunk, "
-                 "or FIRST,LATER (default: the plan's clock, 29,32 when measured; fewer = a faster preview)",
-        )
+        add_venue_options(parser)
         parser.add_argument(
             "--silence-timeout", type=_positive, metavar="SECONDS",
             help="give up when the model says nothing for this long once started (default: 8 chunks, at least 10 s)",
@@ -154,14 +139,41 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--from-chunk", type=int, metavar="K",
                             help="carry the plan on from session chunk K on a new session (after a take that "
                                  "failed there): K becomes chunk 0, the beats still to come move back by K")
-        parser.add_argument("--monitor", action="store_true",
-                            help="watch the take live in a browser tab on 127.0.0.1 (its URL is printed)")
-        parser.add_argument("--no-open", action="store_true", help="with --monitor: print the URL, do not open a browser")
+        add_monitor_options(parser)
         add_clock_option(parser)
     elif name == "verify":
         parser.add_argument("trace", metavar="TRACE", help="a trace written by `llv run --trace`")
         parser.add_argument("file", metavar="FILE", help="the .llv storyboard (or a compiled Program .json) that ran")
         add_clock_option(parser)
+
+
+def add_venue_options(parser: argparse.ArgumentParser) -> None:
+    """Where a session plays (`--server`, `--cloud`, `--api-url`) and the embedded simulator's options;
+    `llv run` and `llv direct` share them."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--server", metavar="URL", type=_url, help="play on the runtime at URL (no authentication)")
+    where.add_argument("--cloud", action="store_true", help=f"play on Reactor's cloud (key from {API_KEY_ENV})")
+    parser.add_argument(
+        "--api-url", metavar="URL", type=_url, help=f"the cloud API's base URL (default ${API_URL_ENV} or https://api.reactor.inc)"
+    )
+    parser.add_argument(
+        "--time-scale", type=_time_scale, default=1.0, metavar="X",
+        help="the embedded simulator plays X times faster than real time, 0.01..100 (default 1)",
+    )
+    parser.add_argument("--size", type=frame_size, metavar="WxH", help="frame size of the embedded simulator")
+    parser.add_argument(
+        "--frames-per-chunk", type=_frames_per_chunk, metavar="N|FIRST,LATER",
+        help="frames in a chunk on the embedded simulator, overriding the plan's clock: N for every chunk, "
+             "or FIRST,LATER (default: the plan's clock, 29,32 when measured; fewer = a faster preview)",
+    )
+
+
+def add_monitor_options(parser: argparse.ArgumentParser) -> None:
+    """`--monitor` and `--no-open`, shared by `llv run` and `llv direct` (docs/monitor.md)."""
+    parser.add_argument("--monitor", action="store_true",
+                        help="watch the take live in a browser tab on 127.0.0.1, the picture beside the plan "
+                             "(its URL is printed)")
+    parser.add_argument("--no-open", action="store_true", help="with --monitor: print the URL, do not open a browser")
 
 
 def run(name: str, args: argparse.Namespace) -> int:

@@ -189,46 +189,47 @@ def run(name: str, args: argparse.Namespace) -> int:
 
 
 def load_program(path: str, clock: str | None = None) -> tuple[Any, int]:
-    """The Program of a .llv file (diagnostics printed) or of a Program JSON; (None, exit code) on failure.
+    """The one Program of a .llv file (`FILE@variant`; diagnostics printed) or of a Program JSON;
+    (None, exit code) after saying why not. `clock` (`--clock`) overrides the storyboard's; a compiled
+    Program already carries its clock."""
+    if path.endswith(".json"):
+        return compiled_program(path, clock)
+    from ..runtime import Failure
+    from .files import display_name
 
-    `clock` (`--clock`) overrides the storyboard's; a compiled Program already carries its clock.
-    """
+    takes, code = collect_takes(argparse.Namespace(files=[path], seed=None, set=[], clock=clock))
+    if takes is None:
+        return None, code
+    if len(takes) > 1:
+        name_one(display_name(split_variant(path)[0]), [t.variant for t in takes])
+        return None, Failure.USAGE.value
+    return takes[0].program, 0
+
+
+def compiled_program(path: str, clock: str | None = None) -> tuple[Any, int]:
+    """The Program in a compiled Program JSON; (None, exit code) after saying why not."""
     from ..program import Program
     from ..runtime import Failure
 
-    if path.endswith(".json"):
-        if clock is not None:
-            print(f"error: --clock applies to a .llv storyboard; {path} is a compiled Program, which carries "
-                  "the clock it was compiled on (compile again with --clock)", file=sys.stderr)
-            return None, Failure.USAGE.value
-        try:
-            with open(path, encoding="utf-8") as f:
-                return Program.model_validate_json(f.read()), 0
-        except OSError as e:
-            print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
-            return None, Failure.USAGE.value
-        except ValueError as e:
-            print(f"error: {path} is not a compiled Program: {e}", file=sys.stderr)
-            return None, Failure.USAGE.value
-    from .. import analyse
-    from ..compiler import build_program
-    from ..diagnostics import print_diagnostics
-    from .files import display_name, read_or_report
+    if clock is not None:
+        print(f"error: --clock applies to a .llv storyboard; {path} is a compiled Program, which carries "
+              "the clock it was compiled on (compile again with --clock)", file=sys.stderr)
+        return None, Failure.USAGE.value
+    try:
+        with open(path, encoding="utf-8") as f:
+            return Program.model_validate_json(f.read()), 0
+    except OSError as e:
+        print(f"error: cannot read {path}: {e.strerror}", file=sys.stderr)
+        return None, Failure.USAGE.value
+    except ValueError as e:
+        print(f"error: {path} is not a compiled Program: {e}", file=sys.stderr)
+        return None, Failure.USAGE.value
 
-    path, variant = split_variant(path)
-    text = read_or_report(path)
-    if text is None:
-        return None, Failure.USAGE.value
-    name = display_name(path)
-    result = analyse(text, name, clock)
-    print_diagnostics(result.diagnostics, result.sources)
-    if not result.ok:
-        print(f"error: {name} has errors; nothing was run", file=sys.stderr)
-        return None, Failure.STORYBOARD.value
-    chosen = one_variant(result.variants, variant, name)
-    if chosen is None:
-        return None, Failure.USAGE.value
-    return build_program(chosen), 0
+
+def name_one(name: str, variants: list[str | None]) -> None:
+    """Say that a command working on one timeline was given a file with several variants."""
+    print(f"error: {name} has {len(variants)} variants ({', '.join(map(str, variants))}); name one as "
+          f"{name}@{variants[0]}", file=sys.stderr)
 
 
 def one_variant(timelines: list[Any], variant: str | None, name: str) -> Any:
@@ -238,9 +239,7 @@ def one_variant(timelines: list[Any], variant: str | None, name: str) -> Any:
     if chosen is None:
         return None
     if len(chosen) > 1:
-        names = ", ".join(str(tl.variant) for tl in chosen)
-        print(f"error: {name} has {len(chosen)} variants ({names}); name one as {name}@{chosen[0].variant}",
-              file=sys.stderr)
+        name_one(name, [tl.variant for tl in chosen])
         return None
     return chosen[0]
 
@@ -286,7 +285,7 @@ def collect_takes(args: argparse.Namespace) -> tuple[list[Any] | None, int]:
                 print(f"error: --seed and --set apply to a .llv storyboard; {path} is a compiled Program",
                       file=sys.stderr)
                 return None, Failure.USAGE.value
-            program, code = load_program(path, args.clock)
+            program, code = compiled_program(path, args.clock)
             if program is None:
                 return None, code
             takes.append(Take(take_name(path, None, None, False), program, path))

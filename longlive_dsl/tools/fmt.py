@@ -30,6 +30,7 @@ is raised and nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic
@@ -95,7 +96,8 @@ def verify_format(original: ast.Document, formatted: str) -> None:
         raise UnsafeFormat("the formatted text would lose or change a comment")
     if format_document(doc) != formatted:
         raise UnsafeFormat("formatting the formatted text changes it again (the layout is not stable)")
-    before, after = _wire(original), _wire(doc)
+    read = _reading_once()
+    before, after = _wire(original, read), _wire(doc, read)
     if before != after:
         raise UnsafeFormat("the formatted text compiles to different wire commands")
 
@@ -134,13 +136,31 @@ def meaning(doc: ast.Document) -> list[tuple[object, ...]]:
     return out
 
 
-def _wire(doc: ast.Document) -> list[str] | None:
-    """The wire commands a Document resolves to (None when it does not resolve; the checks never change them)."""
+def _reading_once() -> Callable[[str], str]:
+    """`read_source` remembering what it read: both sides of the self-check see the same included files."""
+    from ..source import read_source
+
+    texts: dict[str, str] = {}
+
+    def read(path: str) -> str:
+        if path not in texts:
+            texts[path] = read_source(path)
+        return texts[path]
+
+    return read
+
+
+def _wire(doc: ast.Document, read: Callable[[str], str]) -> list[str] | None:
+    """The wire commands a Document resolves to, its includes read with `read` (None when it does not
+    resolve; the checks never change them)."""
     from ..compiler import build_program
     from ..diagnostics import has_errors
+    from ..includes import expand_includes
     from ..timeline import resolve, split_variants
 
-    parts, diagnostics = split_variants(doc)
+    included = expand_includes(doc, read)
+    parts, diagnostics = split_variants(included.document)
+    diagnostics += included.diagnostics
     wire: list[str] = []
     for name, part in parts:
         timeline, found = resolve(part)

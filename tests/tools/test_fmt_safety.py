@@ -117,6 +117,18 @@ def test_output_that_does_not_parse_is_refused(monkeypatch):
         format_source(MESSY)
 
 
+def test_output_that_changes_the_wire_is_refused_also_through_included_defines(monkeypatch, tmp_path):
+    """The prompt uses a define from an included file; a formatter that rewrote a word in it (and a
+    meaning check blind to it) must still be caught: the wire is compiled with the includes read."""
+    (tmp_path / "lib.llv").write_text('define hero = "a red fox"\n', encoding="utf-8")
+    story = 'include "lib.llv"\nscene "A"\n  shot   "{hero} trots across the snow"\n'
+    real = fmt._string
+    monkeypatch.setattr(fmt, "_string", lambda source, text, indent: real(source, text, indent).replace("trots", "runs"))
+    monkeypatch.setattr(fmt, "meaning", lambda doc: [])
+    with pytest.raises(UnsafeFormat, match="different wire commands"):
+        format_source(story, str(tmp_path / "story.llv"))
+
+
 def test_the_command_leaves_the_file_when_the_self_check_fails(monkeypatch, tmp_path, capsys):
     path = tmp_path / "a.llv"
     path.write_text(MESSY, encoding="utf-8")

@@ -208,6 +208,7 @@ class LiveSession(Session):
         self.fired: list[BeatFired] = []
         self._last_prompt: str | None = None
         self._cut_fired_at: set[int] = set()
+        self._plan_playing = True  # the plan's chunks are the session's (until a reset starts afresh)
         for scene in program.scenes:
             for beat in scene.beats:
                 self.pending[beat.chunk] = (beat.kind, beat.prompt, "plan")
@@ -320,6 +321,10 @@ class LiveSession(Session):
         # A beat planned here that did not fire (a soft shot with the prompt already playing) is gone.
         self.pending.pop(chunk, None)
         self._publish(ChunkDone(chunk, d.get(model.CHUNK_INDEX, 0), prompt, d.get(model.FRAMES_EMITTED)))
+        end = self.program.end
+        if self._plan_playing and end is not None and chunk + 1 == end:
+            self._publish(Note(f"the plan's `end at {end}` is reached: a directed session goes on until you "
+                               "close it (llv run stops here)"))
 
     def _fire(self, kind: Literal["opener", "shot", "cut"], chunk: int, prompt: str) -> None:
         planned = self.pending.pop(chunk, None)
@@ -338,7 +343,7 @@ class LiveSession(Session):
         self._publish(event)
 
     def _after_reset(self) -> None:
-        self.started = self.paused = self.complete = False
+        self.started = self.paused = self.complete = self._plan_playing = False
         self.pending.clear()
         self._pending_now.clear()
         self.scene_starts = [0]

@@ -10,6 +10,7 @@ from runtime.programs import make_program
 from longlive_dsl import checks
 from longlive_dsl.runtime.live import (
     EVENT_QUEUE_LIMIT,
+    ChunkDone,
     CommandRefused,
     Declined,
     Ended,
@@ -152,3 +153,28 @@ def test_a_refused_live_command_is_published_as_live_and_a_planned_one_is_not(wa
     live, planned = asyncio.run(main())
     assert live == CommandRefused("set_shot", "busy", True)
     assert planned == CommandRefused("set_seed", "no", False)
+
+
+def test_reaching_the_plans_end_is_said_once_and_the_session_goes_on(tmp_path):
+    s = make_live(0, tmp_path / "t.jsonl")  # make_program's plan ends at chunk 8
+    heard: asyncio.Queue = asyncio.Queue()
+    s._subscribers.append(heard)
+    for chunk in range(12):
+        s._chunk_done({"session_chunk": chunk, "chunk_index": chunk, "active_prompt": "p"})
+    events = [heard.get_nowait() for _ in range(heard.qsize())]
+    notes = [(i, e.text) for i, e in enumerate(events) if isinstance(e, Note)]
+    assert [text for _, text in notes] == [
+        "the plan's `end at 8` is reached: a directed session goes on until you close it (llv run stops here)"]
+    done_before = [e.session_chunk for e in events[:notes[0][0]] if isinstance(e, ChunkDone)]
+    assert done_before[-1] == 7, "said as the plan's last chunk completes"
+
+
+def test_after_a_reset_the_plans_end_is_not_said_again(tmp_path):
+    s = make_live(0, tmp_path / "t.jsonl")
+    heard: asyncio.Queue = asyncio.Queue()
+    s._subscribers.append(heard)
+    s._after_reset()
+    for chunk in range(12):
+        s._chunk_done({"session_chunk": chunk, "chunk_index": chunk, "active_prompt": "p"})
+    events = [heard.get_nowait() for _ in range(heard.qsize())]
+    assert not [e for e in events if isinstance(e, Note) and "end at" in e.text]

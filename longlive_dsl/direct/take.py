@@ -1,8 +1,8 @@
 """A take: what actually played in a session, read back from its trace and written as a storyboard.
 
-The evidence is what the model said (as for `llv verify`): `state` (the seed), `chunk_complete`
-(which prompt each session chunk was made from), `scene_cut` (a cut fired, and where) and
-`generation_reset` (the take starts over). Every beat lands at the chunk where it fired, whether it
+The evidence is what the model said (read by `runtime/played.py`, as for `llv verify`): `state`
+(the seed), `chunk_complete` (which prompt each session chunk was made from), `scene_cut` (a cut
+fired, and where) and `generation_reset` (the take starts over). Every beat lands at the chunk where it fired, whether it
 was planned or fired live; pauses leave no trace in the chunk clock, so they drop out. A reset splits
 the take into segments: the first is written to the file asked for, each later one beside it
 (`take.llv`, `take-2.llv`, `take-3.llv`, ...). A segment in which no chunk was made is left out.
@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model
+from ..runtime.played import Segment as PlayedSegment
+from ..runtime.played import read_played
 
 SUPPRESSIBLE = ("W601", "W602", "W605")
 """Warnings about a take's prompts or cut edges that say nothing about the take being faithful:
@@ -40,23 +42,6 @@ class Segment:
     seed: int | None = None
     beats: list[TakeBeat] = field(default_factory=list)
     chunks: int = 0
-    _prompt_at: dict[int, str] = field(default_factory=dict)
-    _cut_at: dict[int, str] = field(default_factory=dict)
-
-    def settle(self) -> None:
-        """Turn the chunks' prompts and the cuts seen into beats."""
-        self.beats = []
-        previous: str | None = None
-        for chunk in sorted(self._prompt_at):
-            prompt = self._prompt_at[chunk]
-            if chunk == 0:
-                self.beats.append(TakeBeat(model.OPENER, 0, prompt))
-            elif chunk in self._cut_at:
-                self.beats.append(TakeBeat(model.CUT, chunk, self._cut_at[chunk]))
-            elif prompt != previous:
-                self.beats.append(TakeBeat(model.SHOT, chunk, prompt))
-            previous = prompt
-        self.chunks = max(self._prompt_at) + 1 if self._prompt_at else 0
 
 
 @dataclass
@@ -68,34 +53,30 @@ class Take:
     source: str | None = None
 
 
+def _segment(played: PlayedSegment) -> Segment:
+    """A played segment as beats: each chunk's prompt and the cuts seen."""
+    prompts = played.prompts()
+    cut_at = {chunk: prompt or "" for chunk, prompt in played.cuts}
+    beats: list[TakeBeat] = []
+    previous: str | None = None
+    for chunk in sorted(prompts):
+        prompt = prompts[chunk]
+        if chunk == 0:
+            beats.append(TakeBeat(model.OPENER, 0, prompt))
+        elif chunk in cut_at:
+            beats.append(TakeBeat(model.CUT, chunk, cut_at[chunk]))
+        elif prompt != previous:
+            beats.append(TakeBeat(model.SHOT, chunk, prompt))
+        previous = prompt
+    return Segment(played.seed, beats, max(prompts) + 1 if prompts else 0)
+
+
 def read_take(records: list[dict[str, Any]]) -> Take:
     """The take a trace (as `read_trace` returns it) shows."""
-    clock = model.DEFAULT_CLOCK.name
-    source = None
-    segments = [Segment()]
-    for r in records:
-        kind = r.get("kind")
-        if kind == "run":
-            clock, source = r.get("clock") or clock, r.get("file")
-            continue
-        if kind != "recv":
-            continue
-        frame = r.get("frame") or {}
-        if frame.get("scope") != "application":
-            continue
-        t, d = frame.get("type"), frame.get("data") or {}
-        seg = segments[-1]
-        if t == model.STATE and not seg._prompt_at and isinstance(d.get(model.SEED), int):
-            seg.seed = d[model.SEED]  # the seed in force until the first chunk is made
-        elif t == model.CHUNK_COMPLETE and isinstance(d.get(model.SESSION_CHUNK), int) and d.get(model.ACTIVE_PROMPT):
-            seg._prompt_at[d[model.SESSION_CHUNK]] = str(d[model.ACTIVE_PROMPT])
-        elif t == model.SCENE_CUT_FIRED and isinstance(d.get(model.AT_SESSION_CHUNK), int):
-            seg._cut_at[d[model.AT_SESSION_CHUNK]] = str(d.get(model.PROMPT) or "")
-        elif t == model.GENERATION_RESET:
-            segments.append(Segment())
-    for seg in segments:
-        seg.settle()
-    return Take(clock, [s for s in segments if s.chunks > 0], source)
+    played = read_played(records)
+    run = played.run or {}
+    segments = [_segment(seg) for seg in played.segments]
+    return Take(run.get("clock") or model.DEFAULT_CLOCK.name, [s for s in segments if s.chunks > 0], run.get("file"))
 
 
 def _string(text: str) -> str:

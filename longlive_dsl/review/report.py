@@ -26,6 +26,7 @@ from typing import Any
 
 from .. import model
 from ..program import Program
+from ..runtime.played import application_message, read_played
 from ..runtime.verify import VerifyReport, verify
 from ..runtime.verify import render as render_verdict
 from . import planned_chunk_frames, stamp_chunks
@@ -88,18 +89,6 @@ class Take:
     http: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _app_frame(record: dict[str, Any]) -> tuple[str | None, dict]:
-    """(type, data) of an application-scope frame in a send/recv record, else (None, {})."""
-    frame = record.get("frame")
-    if not isinstance(frame, dict) or frame.get("scope") != "application":
-        return None, {}
-    if record.get("kind") == "send":  # sent as the envelope {"scope", "data": {"type", "data"}}
-        inner = frame.get("data")
-        frame = inner if isinstance(inner, dict) else {}
-    data = frame.get("data")
-    return frame.get("type"), data if isinstance(data, dict) else {}
-
-
 def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
     """Gather the sent commands, their acknowledgements, the fired beats and the timings of a trace.
 
@@ -109,8 +98,6 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
     planned_prompts = {beat.prompt for scene in program.scenes for beat in scene.beats} if program else set()
     started = False
     waiting: list[Sent] = []
-    prompt_at: dict[int, str] = {}
-    index_at: dict[int, int] = {}
     for r in records:
         kind, t = r.get("kind"), r.get("t")
         if not isinstance(t, (int, float)):
@@ -126,7 +113,7 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
         elif kind == "http":
             take.http.append(r)
         elif kind == "send":
-            type_, data = _app_frame(r)
+            type_, data = application_message(r)
             if type_ is None:
                 continue
             sent = Sent(float(t), type_, data.get(model.PROMPT), data.get(model.AT_SESSION_CHUNK))
@@ -136,29 +123,23 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
             if type_ in ACK_OF:
                 waiting.append(sent)
         elif kind == "recv":
-            type_, data = _app_frame(r)
-            if type_ == model.CHUNK_COMPLETE and isinstance(data.get(model.SESSION_CHUNK), int):
-                c = data[model.SESSION_CHUNK]
-                if isinstance(data.get(model.ACTIVE_PROMPT), str):
-                    prompt_at[c] = data[model.ACTIVE_PROMPT]
-                if isinstance(data.get(model.CHUNK_INDEX), int):
-                    index_at[c] = data[model.CHUNK_INDEX]
-                if isinstance(data.get(model.FRAMES_EMITTED), int):
-                    take.emitted[c] = data[model.FRAMES_EMITTED]
+            type_, data = application_message(r)
             for sent in waiting:
                 if ACK_OF[sent.type] == type_ and sent.prompt == data.get(model.PROMPT, sent.prompt) and \
                         sent.at == data.get(model.AT_SESSION_CHUNK, sent.at):
                     sent.ack_t = float(t)
                     waiting.remove(sent)
                     break
+    # The beats that fired, by chunk: the plan's segment (up to a reset; `llv take` splits the rest).
+    played = read_played(records).first
+    take.emitted = {c: ch.frames_emitted for c, ch in played.chunks.items() if ch.frames_emitted is not None}
     previous = None
-    for c in sorted(prompt_at):
-        prompt = prompt_at[c]
+    for c, prompt in sorted(played.prompts().items()):
+        new_scene = played.chunks[c].index_in_scene == 0
         if c == 0:
             take.fired.append(Fired(0, model.OPENER, prompt, prompt in planned_prompts))
-        elif index_at.get(c) == 0 or prompt != previous:
-            kind = model.CUT if index_at.get(c) == 0 else model.SHOT
-            take.fired.append(Fired(c, kind, prompt, prompt in planned_prompts))
+        elif new_scene or prompt != previous:
+            take.fired.append(Fired(c, model.CUT if new_scene else model.SHOT, prompt, prompt in planned_prompts))
         previous = prompt
     return take
 

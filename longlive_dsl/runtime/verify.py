@@ -2,8 +2,9 @@
 
 The evidence is what the model said: `chunk_complete` (which prompt each session chunk was made
 from, and its index within its scene), `scene_cut` (a cut fired, and on which chunk) and the
-`state` snapshots. A beat is on plan when its chunk was generated from its prompt, the chunk
-before it was not (for a soft shot), and, for a cut, the scene clock restarted there.
+`state` snapshots (read by `runtime/played.py`; a trace with a `generation_reset` is judged up to
+the reset, the part the plan played). A beat is on plan when its chunk was generated from its
+prompt, the chunk before it was not (for a soft shot), and, for a cut, the scene clock restarted there.
 
 The chunk clock is read back too: `chunk_complete.frames_emitted` counts the session's frames, so
 the difference between two chunks is the frames the later one held. The frames per chunk seen on a
@@ -21,6 +22,7 @@ from typing import Any
 
 from .. import model
 from ..program import Beat, Program
+from .played import read_played
 
 
 @dataclass
@@ -79,49 +81,39 @@ class VerifyReport:
 
 @dataclass
 class _Evidence:
-    prompt_at: dict[int, str | None] = field(default_factory=dict)
-    index_at: dict[int, int] = field(default_factory=dict)
-    cuts: list[tuple[int, str | None]] = field(default_factory=list)
-    frames_at: dict[int, int] = field(default_factory=dict)  # session chunk -> frames_emitted after it
-    complete: int | None = None
+    """What verify reads from a trace: the plan's segment (up to a reset) and the `end` record."""
+
+    prompt_at: dict[int, str | None]
+    index_at: dict[int, int]
+    cuts: list[tuple[int, str | None]]
+    frames_at: dict[int, int]  # session chunk -> frames_emitted after it
+    chunks_made: int
     end_message: str | None = None
     frames_recorded: int | None = None
     frames_dropped: tuple[int, int] | None = None
 
 
 def _evidence(records: list[dict[str, Any]]) -> _Evidence:
-    ev = _Evidence()
-    for r in records:
-        if r.get("kind") == "end":
-            ev.end_message = r.get("message")
-            if isinstance(r.get("frames_recorded"), int) and r["frames_recorded"] > 0:
-                ev.frames_recorded = r["frames_recorded"]
-            if r.get("frames_dropped") and isinstance(r.get("frames_expected"), int):
-                ev.frames_dropped = (r["frames_dropped"], r["frames_expected"])
-        if r.get("kind") != "recv":
-            continue
-        frame = r.get("frame") or {}
-        if frame.get("scope") != "application":
-            continue
-        t, d = frame.get("type"), frame.get("data") or {}
-        if t == model.CHUNK_COMPLETE and isinstance(d.get(model.SESSION_CHUNK), int):
-            ev.prompt_at[d[model.SESSION_CHUNK]] = d.get(model.ACTIVE_PROMPT)
-            if isinstance(d.get(model.CHUNK_INDEX), int):
-                ev.index_at[d[model.SESSION_CHUNK]] = d[model.CHUNK_INDEX]
-            if isinstance(d.get(model.FRAMES_EMITTED), int):
-                ev.frames_at[d[model.SESSION_CHUNK]] = d[model.FRAMES_EMITTED]
-        elif t == model.SCENE_CUT_FIRED and isinstance(d.get(model.AT_SESSION_CHUNK), int):
-            ev.cuts.append((d[model.AT_SESSION_CHUNK], d.get(model.PROMPT)))
-        elif t == model.GENERATION_COMPLETE and isinstance(d.get(model.TOTAL_CHUNKS), int):
-            ev.complete = d[model.TOTAL_CHUNKS]
-    return ev
+    played = read_played(records)
+    seg, end = played.first, played.end or {}
+    recorded, dropped, expected = end.get("frames_recorded"), end.get("frames_dropped"), end.get("frames_expected")
+    return _Evidence(
+        prompt_at={c: ch.prompt for c, ch in seg.chunks.items()},
+        index_at={c: ch.index_in_scene for c, ch in seg.chunks.items() if ch.index_in_scene is not None},
+        cuts=seg.cuts,
+        frames_at={c: ch.frames_emitted for c, ch in seg.chunks.items() if ch.frames_emitted is not None},
+        chunks_made=seg.chunks_made,
+        end_message=end.get("message"),
+        frames_recorded=recorded if isinstance(recorded, int) and recorded > 0 else None,
+        frames_dropped=(dropped, expected) if dropped and isinstance(expected, int) else None,
+    )
 
 
 def verify(program: Program, records: list[dict[str, Any]]) -> VerifyReport:
     """Compare the Program's beats with the chunks the trace shows."""
     ev = _evidence(records)
     report = VerifyReport(
-        chunks_seen=(max(ev.prompt_at) + 1) if ev.prompt_at else 0,
+        chunks_seen=ev.chunks_made,
         planned_chunks=program.stops_at,
         run_end=ev.end_message,
         clock=_clock_report(program, ev),

@@ -66,3 +66,12 @@ def test_a_run_shorter_than_the_end_fails_even_with_every_beat_on_plan():
 def test_records_other_than_model_messages_are_ignored():
     noise = [{"kind": "http", "method": "GET"}, {"kind": "send", "frame": {}}, {"kind": "recv", "frame": {"scope": "runtime"}}]
     assert verify(make_program(), noise + chunks(PLAN, cut_at={5})).ok
+
+
+def test_a_reset_ends_what_is_judged_against_the_plan():
+    """After `generation_reset` the session starts over from chunk 0: those chunks are a new take
+    (`llv take` writes it apart), so they neither spoil nor rescue the plan's."""
+    after = [recv("generation_reset")] + chunks(["something else entirely"] * 10)
+    assert verify(make_program(), chunks(PLAN, cut_at={5}) + after).ok
+    short = verify(make_program(), chunks(PLAN[:4]) + after)
+    assert not short.ok and short.chunks_seen == 4

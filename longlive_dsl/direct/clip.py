@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from fractions import Fraction
 from typing import Any
 
@@ -10,6 +11,46 @@ from .. import model
 
 CLIP_SECONDS = 10.0
 """How much video a snap clip holds by default (as Reactor's web app)."""
+CLIP_MEMORY = 256 * 1024 * 1024
+"""Bytes of decoded frames the ring keeps at most, whatever the frame size and `--clip-seconds`:
+10 s at 640x352 is about 81 MB; at the hosted 1280x704, 256 MiB holds about 8.3 s."""
+
+
+class ClipRing:
+    """The last `seconds` of decoded frames, within `memory` bytes (the oldest frames go first)."""
+
+    def __init__(self, seconds: float = CLIP_SECONDS, memory: int = CLIP_MEMORY, fps: int = model.FPS):
+        self.limit = max(1, int(seconds * fps))
+        self.memory = memory
+        self.fps = fps
+        self.bytes = 0
+        self.memory_bound = False
+        """Frames were let go for memory, not for age: a clip now holds less than `seconds`."""
+        self._frames: deque[tuple[Any, int]] = deque()
+
+    def append(self, frame: Any) -> None:
+        size = _frame_bytes(frame)
+        self._frames.append((frame, size))
+        self.bytes += size
+        while len(self._frames) > self.limit:
+            self.bytes -= self._frames.popleft()[1]
+        while self.bytes > self.memory and len(self._frames) > 1:
+            self.bytes -= self._frames.popleft()[1]
+            self.memory_bound = True
+
+    def frames(self) -> list[Any]:
+        return [frame for frame, _ in self._frames]
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+
+def _frame_bytes(frame: Any) -> int:
+    """The bytes a decoded frame holds (its planes), or an estimate for yuv420p when it has none."""
+    planes = getattr(frame, "planes", None)
+    if planes:
+        return sum(int(p.buffer_size) for p in planes)
+    return int(frame.width * frame.height * 3 // 2)
 
 
 def write_clip(frames: list[Any], path: str, fps: int = model.FPS) -> int:

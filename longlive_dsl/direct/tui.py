@@ -19,7 +19,6 @@ import os
 import re
 import signal
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +46,7 @@ from ..runtime.live import (
     parse_when,
 )
 from ..runtime.session import RunOptions
-from .clip import CLIP_SECONDS, write_clip
+from .clip import CLIP_MEMORY, CLIP_SECONDS, ClipRing, write_clip
 
 CUT_WARNING_CHUNKS = 8
 """The scene budget line warns "cut to continue" at this many chunks left, as the web app does."""
@@ -133,8 +132,8 @@ class Director(App[int]):
         self.options = options
         self.session: LiveSession | None = None
         self.transport = "waiting"
-        self.ring: deque[Any] = deque(maxlen=max(1, int(options.clip_seconds * model.FPS)))
-        """The last `clip_seconds` of decoded frames, for a snap clip (only the event loop touches it)."""
+        self.ring = ClipRing(options.clip_seconds)
+        """The last `clip_seconds` of decoded frames (at most CLIP_MEMORY), for a snap clip (only the event loop touches it)."""
         self.exit_code = 0
         self.confirming_reset = False
         self._quit = asyncio.Event()
@@ -442,7 +441,7 @@ class Director(App[int]):
         self.say("reset the session? prompt, schedule and clocks are cleared: press y to confirm", "bold yellow")
 
     async def action_snap(self) -> None:
-        frames = list(self.ring)
+        frames = self.ring.frames()
         self._clips += 1
         stem = os.path.splitext(os.path.basename(self.options.take or "take.llv"))[0]
         path = os.path.join(self.options.clip_dir, f"{stem}-clip-{self._clips}.mp4")
@@ -451,7 +450,8 @@ class Director(App[int]):
         except (OSError, ValueError) as e:
             self.say(f"no clip: {e}", "red")
             return
-        self.say(f"snap clip: {path} ({n} frames, {n / model.FPS:.1f} s)", "cyan")
+        held = f"; the ring holds at most {CLIP_MEMORY // 2**20} MiB of frames" if self.ring.memory_bound else ""
+        self.say(f"snap clip: {path} ({n} frames, {n / model.FPS:.1f} s{held})", "cyan")
 
     def _signalled(self, sig: signal.Signals) -> None:
         """SIGTERM, SIGINT or SIGHUP: close the session cleanly and exit as `llv run` would (130, 129)."""

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .exits import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
+from .output import write_text
 from .takes import Take
 
 RETRYABLE = frozenset({"NO_CAPACITY", "TIMEOUT", "CONNECTION_LOST"})
@@ -252,9 +253,7 @@ class Runner:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text(str(path), text)
 
 
 def write_summary(path: Path, results: list[TakeResult]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 
@@ -21,36 +20,15 @@ def display_name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write the whole file or nothing: a temporary file beside it, then a rename (keeping its mode).
-
-    Through a symbolic link the link's target is rewritten and the link is kept.
-    """
-    import tempfile
-
-    path = os.path.realpath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        try:
-            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-        except OSError:
-            pass
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_output(path: str | None, text: str) -> bool:
     """Write text to path atomically (stdout when path is None); False after printing why it failed."""
     if path is None:
         sys.stdout.write(text)
         return True
+    from ..output import write_text
+
     try:
-        write_atomically(path, text)
+        write_text(path, text)
     except OSError as e:
         print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
         return False

@@ -155,8 +155,8 @@ def fix(args: argparse.Namespace) -> int:
 
     from ..config import ConfigError
     from ..diagnostics import print_diagnostics, printable
+    from ..output import write_text
     from ..tools.fix import fix_source
-    from .files import write_atomically
 
     configs = _configs(args)
     if configs is None:
@@ -187,7 +187,7 @@ def fix(args: argparse.Namespace) -> int:
             sys.stdout.write(result.source)
         elif result.changed:
             try:
-                write_atomically(path, _as_written(path, result.source))
+                write_text(path, _as_written(path, result.source))
             except OSError as e:
                 print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
                 status = EXIT_USAGE

@@ -41,7 +41,7 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def run(name: str, args: argparse.Namespace) -> int:
-    from .files import write_atomically
+    from ..output import write_text
 
     known = presets()
     if args.list or not args.name:
@@ -64,7 +64,7 @@ def run(name: str, args: argparse.Namespace) -> int:
         print(f"error: {path} exists; pick another name or pass --force", file=sys.stderr)
         return EXIT_USAGE
     try:
-        write_atomically(path, known[args.preset][0])
+        write_text(path, known[args.preset][0])
     except OSError as e:
         print(f"error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from fractions import Fraction
 from typing import Any
 
 from .. import model
+from ..output import replacing
 
 CLIP_SECONDS = 10.0
 """How much video a snap clip holds by default (as Reactor's web app)."""
@@ -59,10 +59,9 @@ def write_clip(frames: list[Any], path: str, fps: int = model.FPS) -> int:
 
     if not frames:
         raise ValueError("no video has arrived yet")
-    tmp = f"{path}.tmp{os.getpid()}.mp4"
     first = frames[0]
     width, height = first.width - first.width % 2, first.height - first.height % 2
-    try:
+    with replacing(path, ".tmp.mp4") as tmp:
         with av.open(tmp, "w") as out:
             stream = out.add_stream("libx264", rate=fps)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -75,8 +74,4 @@ def write_clip(frames: list[Any], path: str, fps: int = model.FPS) -> int:
                     out.mux(packet)
             for packet in stream.encode():
                 out.mux(packet)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return len(frames)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import model
+from ..output import write_text
 from ..runtime.played import Segment as PlayedSegment
 from ..runtime.played import read_played
 
@@ -129,13 +130,6 @@ def write_take(take: Take, out: str, trace_name: str) -> list[str]:
         part = f" (segment {i + 1} of {total}: a reset started the take over)" if total > 1 else ""
         note = f"the take of {take.source or 'a session'}, read from {os.path.basename(trace_name)}{part}"
         text = storyboard(segment, take.clock, note)
-        tmp = f"{path}.tmp{os.getpid()}"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_text(path, text)
         written.append(path)
     return written

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .. import model
+from ..output import replacing
 from ..program import Program
 
 PRESET = "ultrafast"
@@ -92,7 +93,6 @@ def render_preview(
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise PreviewError(f"cannot write {path}: there is no folder {folder}")
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp.mp4")
     started = time.perf_counter()
     played = written = 0
     chunks = 0
@@ -100,7 +100,7 @@ def render_preview(
     fired: list[tuple[str, int]] = []
     rate = Fraction(model.FPS, step)
     try:
-        with av.open(tmp, mode="w", format="mp4") as container:
+        with replacing(path, ".tmp.mp4") as tmp, av.open(tmp, mode="w", format="mp4") as container:
             stream = container.add_stream("libx264", rate=rate)
             stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
             stream.time_base = 1 / rate
@@ -130,12 +130,8 @@ def render_preview(
                     key_next = True
             for packet in stream.encode(None):
                 container.mux(packet)
-        os.replace(tmp, path)
     except av.FFmpegError as e:
         raise PreviewError(f"cannot write {path}: {e}") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return Preview(
         path=path, width=width, height=height, step=step, clock=clock, chunks=chunks,
         frames_played=played, frames_written=written, seconds=played / model.FPS,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import model
+from ..output import replacing
 from . import stamp_chunks
 from .report import ReportError, frame_stamp, open_video, read_take
 
@@ -164,12 +165,7 @@ def cut_clips(video: str, records: list[dict[str, Any]], folder: str, per: str =
         name = f"{n + 1:02d}-{kind}-chunks-{chunk:03d}-{'end' if final is None else f'{final:03d}'}.mp4"
         path = os.path.join(folder, name)
         copied = frames.key[first] and not frames.reordered
-        tmp = os.path.join(folder, f".{name}.tmp.mp4")
-        try:
+        with replacing(path, ".tmp.mp4") as tmp:
             (_copy if copied else _reencode)(video, tmp, frames, first, stop)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         clips.append(Clip(path, kind, chunk, end_chunk, first, stop - first, copied))
     return clips, stamped

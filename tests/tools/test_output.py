@@ -79,10 +79,11 @@ def test_a_new_file_gets_the_usual_mode_and_an_old_one_keeps_its_own(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["compile", "story.llv", "-o"], ["compile", "story.llv", "--json", "-o"],
-                                     ["preview", "story.llv", "-o"], ["new", "--preset", "chase"]])
+                                     ["preview", "story.llv", "-o"], ["timeline", "story.llv", "-o"],
+                                     ["new", "--preset", "chase"]])
 def test_commands_refuse_to_write_over_a_fifo(tmp_path, command):
     (tmp_path / "story.llv").write_text(STORY)
-    target = "out.llv" if command[0] == "new" else "out.mp4" if command[0] == "preview" else "out.json"
+    target = {"new": "out.llv", "preview": "out.mp4", "timeline": "out.svg"}.get(command[0], "out.json")
     os.mkfifo(tmp_path / target)
     args = [*command, target] if command[0] != "new" else ["new", "out", *command[1:]]
     done = subprocess.run([sys.executable, "-m", "longlive_dsl.cli", *args], cwd=tmp_path, capture_output=True,

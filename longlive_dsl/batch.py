@@ -143,7 +143,10 @@ class Runner:
             else:
                 pending.append(take)
         main = threading.current_thread() is threading.main_thread()
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGHUP)} if main else {}
+        # Ctrl-C, SIGTERM and SIGHUP end every take cleanly; SIGINT is taken explicitly, as a single take's
+        # `llv run` does, so it works even when llv was started with it ignored (a background job).
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+        previous = {s: signal.signal(s, self._on_signal) for s in signals} if main else {}
         pool = ThreadPoolExecutor(max_workers=max(1, batch.jobs), thread_name_prefix="take")
         futures: dict[Future[TakeResult], Take] = {pool.submit(self.one, take): take for take in pending}
         try:
@@ -165,7 +168,7 @@ class Runner:
         return ordered
 
     def _on_signal(self, signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # SIGTERM or SIGHUP: end every take cleanly, as Ctrl-C does
+        raise KeyboardInterrupt  # handled in `run`: start no new take, and end the running ones cleanly
 
     def stop(self, why: str) -> None:
         """Start no new take and ask every running one to end (SIGINT: it ends its session and closes its files)."""

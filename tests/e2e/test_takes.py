@@ -109,11 +109,15 @@ def test_a_seed_sweep_plays_one_take_per_seed_and_resume_skips_the_verified(netn
     assert again.stderr.count("already verified") == 4
 
 
-def test_ctrl_c_ends_every_take_cleanly_and_still_writes_the_summary(netns, story, tmp_path):
+@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN])
+def test_ctrl_c_ends_every_take_cleanly_and_still_writes_the_summary(netns, story, tmp_path, inherited):
+    """Also when llv starts with SIGINT ignored, as a background job of a script does (and as CI may
+    start the whole test run): llv takes SIGINT itself, as a single take's `llv run` does."""
     out = tmp_path / "stopped"
     proc = netns.popen(llv("run", str(story), "--seed", "1..3", "--jobs", "2", "-o", str(out),
                            "--time-scale", "0.5", "--frames-per-chunk", "6", "--size", "320x176"),
-                       stdout=open(tmp_path / "out.txt", "w"), stderr=open(tmp_path / "err.txt", "w"))
+                       stdout=open(tmp_path / "out.txt", "w"), stderr=open(tmp_path / "err.txt", "w"),
+                       preexec_fn=lambda: signal.signal(signal.SIGINT, inherited))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(list(out.glob("*/trace.jsonl"))) < 2:
         time.sleep(0.2)

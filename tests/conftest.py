@@ -1,8 +1,8 @@
 """Suite-wide rules. Under CI (CI=true) nothing may be skipped: CI installs every extra and runs
 as root, so a skip there means a missing install step, and it fails the run instead of hiding.
 Every trace a test leaves under its `tmp_path` must be a valid wire trace (see tests/tracecheck.py).
-Variables that would change llv's output or venue (forced colour, a terminal size, a Reactor key)
-are removed from the environment before any test runs.
+Variables that would change llv's output or venue (forced colour, a terminal size, a Reactor key,
+HTTP proxies) are removed from the environment before any test runs.
 
 Fixtures of the tests that play on the simulator (tests/e2e, tests/monitor):
 
@@ -27,9 +27,11 @@ from tracecheck import pytest_configure, pytest_runtest_call  # noqa: E402, F401
 pytest_plugins = ["pytester"]  # tests/runtime/test_trace_records.py runs a test session of its own
 
 # The environment the suite runs in must not change what llv prints or where it plays: a CI machine
-# may force colour or a terminal size, or hold a Reactor key. Tests that want one set it themselves.
+# may force colour or a terminal size, hold a Reactor key, or send HTTP through a proxy (which the
+# tests' browsers would use for the namespaces' addresses). Tests that want one set it themselves.
 for _name in ("FORCE_COLOR", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
-              "COLUMNS", "LINES", "REACTOR_API_KEY", "REACTOR_API_URL"):
+              "COLUMNS", "LINES", "REACTOR_API_KEY", "REACTOR_API_URL",
+              "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
     os.environ.pop(_name, None)
 
 

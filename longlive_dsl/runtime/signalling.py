@@ -167,6 +167,20 @@ async def _read_capped(resp: httpx.Response, limit: int) -> tuple[bytes, bool]:
     return bytes(body), False
 
 
+def on_loopback(url: str) -> bool:
+    """Whether `url` names this machine (localhost, 127.0.0.0/8, ::1): no proxy can reach it there."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Signalling:
     """What both front doors share: traced HTTP calls and the WebRTC signalling group."""
 
@@ -185,7 +199,10 @@ class Signalling:
         self.trace = trace
         self._own_client = client is None
         self.call_timeout = call_timeout
-        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(call_timeout, connect=min(CONNECT_TIMEOUT, call_timeout)))
+        self.client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(call_timeout, connect=min(CONNECT_TIMEOUT, call_timeout)),
+            trust_env=not on_loopback(self.base_url),  # HTTP(S)_PROXY is for the world, never for this machine
+        )
         self.on_status = on_status or (lambda s, d: None)
         self.sleep = sleep
         self.answer_timeout = answer_timeout

@@ -172,7 +172,8 @@ def create_app(options: CloudOptions) -> Any:
     session gets the first GPU that frees, once it is at the head of the queue; one whose client
     stops polling for `stale_waiting_seconds` leaves the queue.
     """
-    clients = [httpx.AsyncClient(base_url=u.rstrip("/"), timeout=15.0) for u in options.upstreams]
+    # The upstream simulators are on this machine: never through HTTP(S)_PROXY.
+    clients = [httpx.AsyncClient(base_url=u.rstrip("/"), timeout=15.0, trust_env=False) for u in options.upstreams]
     client = clients[0]
     queue: list[str] = []  # ids of sessions waiting for a GPU, first come first served
     single = len(clients) == 1 and options.queue == 0  # the one-GPU double of old: the same key takes over

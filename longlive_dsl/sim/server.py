@@ -80,6 +80,10 @@ def free_port(host: str = HOST, netns: str | None = None) -> int:
         return s.getsockname()[1]
 
 
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""An opener that never goes through HTTP(S)_PROXY: the simulator is on this machine."""
+
+
 def http_json(method: str, url: str, body: Any = None, *, headers: dict[str, str] | None = None,
               timeout: float = 5.0, netns: str | None = None) -> tuple[int, Any, dict[str, str]]:
     """One small JSON request with the standard library: (status, decoded body or None, headers)."""
@@ -88,7 +92,7 @@ def http_json(method: str, url: str, body: Any = None, *, headers: dict[str, str
         "Content-Type": "application/json", **(headers or {})})
     with in_netns(netns):
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with _DIRECT.open(req, timeout=timeout) as r:
                 raw, status, hdrs = r.read(), r.status, dict(r.headers)
         except urllib.error.HTTPError as e:
             raw, status, hdrs = e.read(), e.code, dict(e.headers)

@@ -27,11 +27,13 @@ from tracecheck import pytest_configure, pytest_runtest_call  # noqa: E402, F401
 pytest_plugins = ["pytester"]  # tests/runtime/test_trace_records.py runs a test session of its own
 
 # The environment the suite runs in must not change what llv prints or where it plays: a CI machine
-# may force colour or a terminal size, hold a Reactor key, or send HTTP through a proxy (which the
-# tests' browsers would use for the namespaces' addresses). Tests that want one set it themselves.
+# may force colour or a terminal size, hold a Reactor key, send HTTP through a proxy (which the
+# tests' browsers would use for the namespaces' addresses) or have a display. Tests that want one set
+# it themselves.
 for _name in ("FORCE_COLOR", "NO_COLOR", "CLICOLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
               "COLUMNS", "LINES", "REACTOR_API_KEY", "REACTOR_API_URL",
-              "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+              "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+              "DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):  # no browser window opens from a test
     os.environ.pop(_name, None)
 
 

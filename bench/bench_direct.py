@@ -1,6 +1,6 @@
 """Benchmark of `llv direct`: keystroke-to-command latency and the director's CPU while streaming.
 
-In a pseudo-terminal (pexpect) against an already running simulator at its default size, real time:
+In a pseudo-terminal (tests/direct_terminal.py) against an already running simulator at its default size, real time:
 - keystroke → command on the wire: Ctrl-P (pause / resume) pressed `--keys` times; the time from the
   key leaving the terminal to the `send` record of `pause`/`resume` in the director's trace (the trace's
   `mono` stamps share the system's monotonic clock); p50 and p95 (target: p95 under 50 ms);
@@ -65,21 +65,20 @@ def director(url: str, work: Path, keys: int, window: float) -> dict[str, object
     try:
         term.wait_for(r"ready .* · playing · session chunk [2-9]", 60)
         term.pump(1.0)  # past the start-up transient
-        pid = term.child.pid
+        pid = term.pid
         c0, w0 = cpu_seconds(pid), time.monotonic()
         term.pump(window)  # the screen must be read for the app to keep drawing
         cpu = 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - w0)
         pressed = []
         for _ in range(keys):
             pressed.append(time.monotonic())
-            term.child.send("\x10")  # Ctrl-P
+            term.send("\x10")  # Ctrl-P
             term.pump(0.25)
         term.pump(0.5)
-        term.child.send("\x11")
+        term.send("\x11")
         term.finish(60)
     finally:
-        if term.child.isalive():
-            term.child.kill(9)
+        term.kill()
     sent = sends(trace, {"pause", "resume"})
     latencies = [1000 * (s - p) for p, s in zip(pressed, sent, strict=False)]
     return {"cpu": cpu, "latencies": latencies, "sent": len(sent)}

@@ -1,4 +1,4 @@
-"""`llv direct` driven through a pseudo-terminal (pexpect), its screen read with pyte, against the real
+"""`llv direct` driven through a pseudo-terminal, its screen read with pyte, against the real
 simulator in a network namespace: keystrokes → commands on the wire → the model's state → the screen
 → the take → a replay that verifies. Refusals, pause, reset, snap clips, Ctrl-C."""
 
@@ -192,7 +192,7 @@ def test_sigterm_closes_the_session_cleanly_with_the_interrupted_exit_code(netns
     story.write_text(STORY, encoding="utf-8")
     term = Terminal(netns_module.argv(llv("direct", str(story), "--trace", str(tmp_path / "t.jsonl"), *SIM)))
     term.wait_for(r"session chunk [2-9]", 40)
-    term.child.kill(signal.SIGTERM)
+    term.signal(signal.SIGTERM)
     assert term.finish() == 130
     records = read_trace(tmp_path / "t.jsonl")
     assert records[-1]["kind"] == "end"

@@ -75,8 +75,7 @@ def directed(netns_module, require_runtime, chromium, tmp_path_factory):
             seen["last"] = page.evaluate("({ended: llv.state.ended, status: llv.state.status})")
             seen["console"] = page.console
     finally:
-        if term.child.isalive():
-            term.child.terminate(force=True)
+        term.kill()
     seen["grabs"] = before + after
     return seen
 
@@ -175,8 +174,7 @@ def reconnected(netns_module, require_runtime, tmp_path_factory):
             term.type("\x11")
             seen["exit"] = term.finish(60)
         finally:
-            if term.child.isalive():
-                term.child.terminate(force=True)
+            term.kill()
     return seen
 
 

@@ -11,6 +11,10 @@ from ..cli import EXIT_OK, EXIT_USAGE
 from .files import add_clock_option, frame_size
 
 
+def _not_a_file(path: str) -> str:
+    return "it is a folder" if os.path.isdir(path) else "not a regular file" if os.path.exists(path) else "no such file"
+
+
 def _step(text: str) -> int:
     try:
         value = int(text)
@@ -136,7 +140,7 @@ def report(args: argparse.Namespace) -> int:
     if program is None:
         return code
     if args.video and not os.path.isfile(args.video):
-        print(f"error: cannot read the video {args.video}: no such file", file=sys.stderr)
+        print(f"error: cannot read the video {args.video}: {_not_a_file(args.video)}", file=sys.stderr)
         return EXIT_USAGE
     href = None
     if args.video and args.link:
@@ -164,7 +168,7 @@ def clips(args: argparse.Namespace) -> int:
         print(f"error: llv clips needs the `sim` extra ({e})", file=sys.stderr)
         return EXIT_USAGE
     if not os.path.isfile(args.video):
-        print(f"error: cannot read the video {args.video}: no such file", file=sys.stderr)
+        print(f"error: cannot read the video {args.video}: {_not_a_file(args.video)}", file=sys.stderr)
         return EXIT_USAGE
     records = _records(args.trace)
     if records is None:

@@ -170,7 +170,8 @@ def open_video(video: str) -> Iterator[tuple[Any, Any]]:
                 raise ReportError(f"{video} holds no video stream")
             yield container, container.streams.video[0]
     except av.FFmpegError as e:
-        raise ReportError(f"cannot read the video {video}: {e}") from None
+        why = getattr(e, "strerror", None) or str(e)
+        raise ReportError(f"cannot read the video {video}: not a video llv can read ({why})") from None
 
 
 def frame_stamp(frame) -> Any:

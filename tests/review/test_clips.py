@@ -71,10 +71,13 @@ def test_a_clip_starting_on_a_key_frame_is_copied_not_re_encoded(take, tmp_path)
 def test_bad_inputs_are_refused_plainly(take, tmp_path, capsys):
     assert main(["clips", str(tmp_path / "none.mp4"), "--trace", str(take.trace), "-o", str(tmp_path / "o")]) == 2
     assert "cannot read the video" in capsys.readouterr().err
+    assert main(["clips", str(tmp_path), "--trace", str(take.trace), "-o", str(tmp_path / "o")]) == 2
+    assert f"cannot read the video {tmp_path}: it is a folder" in capsys.readouterr().err
     not_video = tmp_path / "x.mp4"
     not_video.write_bytes(b"not a video at all")
     assert main(["clips", str(not_video), "--trace", str(take.trace), "-o", str(tmp_path / "o")]) == 2
-    assert "cannot read the video" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cannot read the video" in err and "not a video llv can read" in err and "Errno" not in err
     assert main(["clips", str(take.video), "--trace", str(take.video), "-o", str(tmp_path / "o")]) == 2
     assert "is not a trace" in capsys.readouterr().err
     assert not list((tmp_path / "o").glob("*.mp4")) if (tmp_path / "o").exists() else True

@@ -160,7 +160,9 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
         "--time-scale", type=_time_scale, default=1.0, metavar="X",
         help="the embedded simulator plays X times faster than real time, 0.01..100 (default 1)",
     )
-    parser.add_argument("--size", type=frame_size, metavar="WxH", help="frame size of the embedded simulator")
+    parser.add_argument("--size", type=frame_size, metavar="WxH",
+                        help="frame size of the embedded simulator: multiples of 16, 160x96 to 3840x2160 "
+                             "(default 640x352; the hosted model's is 1280x704)")
     parser.add_argument(
         "--frames-per-chunk", type=_frames_per_chunk, metavar="N|FIRST,LATER",
         help="frames in a chunk on the embedded simulator, overriding the plan's clock: N for every chunk, "

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # name -> (module in longlive_dsl.commands, one-line help). Each module defines
 # `configure(parser: argparse.ArgumentParser)` and `run(args) -> int`.
@@ -31,7 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "take": ("direct", "write what played in a session (its trace) as a storyboard that replays it"),
 }
 
-from .exits import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE  # noqa: E402
+from .exits import EXIT_FINDINGS, EXIT_HANGUP, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE  # noqa: E402
 
 __all__ = ["COMMANDS", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -76,10 +81,13 @@ def main(argv: list[str] | None = None) -> int:
     module.configure(name, parser)
     args = parser.parse_args(argv[1:])
     try:
-        return int(module.run(name, args) or 0)
-    except KeyboardInterrupt:
-        print("llv: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        with _signals_interrupt():
+            return int(module.run(name, args) or 0)
+    except KeyboardInterrupt as e:
+        hangup = isinstance(e, _Hangup)
+        with contextlib.suppress(OSError, ValueError):
+            print("llv: the terminal went away" if hangup else "llv: interrupted", file=sys.stderr)
+        return EXIT_HANGUP if hangup else EXIT_INTERRUPTED
     except BrokenPipeError:
         # Output piped into `head` and the like: not an error of ours.
         sys.stderr.close()
@@ -91,6 +99,33 @@ def main(argv: list[str] | None = None) -> int:
               "This is a bug in llv; run again with LLV_DEBUG=1 for the details and please report it.",
               file=sys.stderr)
         return EXIT_INTERNAL
+
+
+class _Hangup(KeyboardInterrupt):
+    """SIGHUP: the terminal closed or the ssh connection dropped."""
+
+
+@contextlib.contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP end a command as Ctrl-C does, so its cleanup runs (a result being written
+    leaves no temporary file behind). `llv run`, `direct` and `serve` put their own handlers over
+    these while they play."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Hangup() if signum == signal.SIGHUP else KeyboardInterrupt()
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

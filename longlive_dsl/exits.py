@@ -1,7 +1,9 @@
 """Every exit code `llv` returns, defined once (docs/run.md explains the run failures).
 
 0 clean, 1 findings, 2 usage or I/O error (as ruff and rustc), 3–10 the ways a run can fail,
-70 a bug of llv's own (sysexits' EX_SOFTWARE), 130 interrupted.
+70 a bug of llv's own (sysexits' EX_SOFTWARE), 129 hung up (SIGHUP), 130 interrupted (Ctrl-C, SIGTERM).
+Every command ends on SIGTERM and SIGHUP as on Ctrl-C, its cleanup done (cli.py); `llv run`, `direct`
+and `serve` handle the three signals themselves while they play.
 """
 
 EXIT_OK = 0

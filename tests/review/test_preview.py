@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -145,6 +149,26 @@ def test_bad_input_is_refused_and_nothing_half_written_is_left(tmp_path, capsys)
     with pytest.raises(SystemExit):
         main(["preview", str(ROOT / "examples" / "ratatouille.llv"), "-o", str(tmp_path / "p.mp4"), "--step", "0"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.llv"]
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 130), (signal.SIGHUP, 129), (signal.SIGINT, 130)])
+def test_a_preview_stopped_by_a_signal_leaves_no_file_behind(tmp_path, sig, code):
+    """SIGTERM and a closed terminal (SIGHUP) end a command as Ctrl-C does: its temporary file goes."""
+    story = tmp_path / "long.llv"
+    story.write_text("".join(f'scene "S{i}" for 48\n  shot "Scene {i}: boats leave the harbour at dawn, wide shot, '
+                             f'soft light."\n' for i in range(20)), encoding="utf-8")  # 960 chunks: minutes of work
+    proc = subprocess.Popen([sys.executable, "-m", "longlive_dsl.cli", "preview", str(story), "-o",
+                             str(tmp_path / "long.mp4")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(tmp_path.glob(".long.mp4.*")):
+        time.sleep(0.02)
+    assert list(tmp_path.glob(".long.mp4.*")), "the preview never started writing"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    assert b"Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.llv"]
 
 
 @st.composite

@@ -81,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     module.configure(name, parser)
     args = parser.parse_args(argv[1:])
     try:
+        from .commands.files import output_clash
+
+        clash = output_clash(name, args)
+        if clash is not None:
+            print(f"error: {clash}; name another file", file=sys.stderr)
+            return EXIT_USAGE
         with _signals_interrupt():
             return int(module.run(name, args) or 0)
     except KeyboardInterrupt as e:

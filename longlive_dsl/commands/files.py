@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -54,3 +55,46 @@ def frame_size(text: str) -> tuple[int, int]:
         return parse_size(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+OUTPUT_OPTIONS = {
+    "compile": ("output",), "import": ("output",), "export": ("output",), "timeline": ("output",),
+    "preview": ("output",), "report": ("output",), "take": ("output",),
+    "run": ("video", "trace"), "direct": ("video", "trace", "take"),
+}
+"""The options naming the files a command writes; every other path it is given is one it reads."""
+
+
+def output_clash(command: str, args: object) -> str | None:
+    """Why the files a command would write clash (two outputs on one file, or an output over a file
+    it reads: `llv run story.llv --trace story.llv` would replace the storyboard), or None."""
+    names = OUTPUT_OPTIONS.get(command, ())
+    given = vars(args)
+    outputs = [("-o" if n == "output" else f"--{n}", given.get(n)) for n in names]
+    written: dict[object, str] = {}
+    for option, path in outputs:
+        if not isinstance(path, str) or path == "-":
+            continue
+        key = _file_key(path)
+        if key in written:
+            return f"{written[key]} and {option} name the same file, {path}"
+        written[key] = option
+    for name, value in given.items():
+        if name in names:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            for path in (item, item.rpartition("@")[0]):  # FILE@variant reads FILE
+                if path and os.path.isfile(path) and _file_key(path) in written:
+                    return f"{written[_file_key(path)]} would write over {path}, which this command reads"
+    return None
+
+
+def _file_key(path: str) -> object:
+    """What makes two paths the same file: device and inode when it exists, else its real path."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (st.st_dev, st.st_ino)

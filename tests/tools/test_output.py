@@ -92,3 +92,30 @@ def test_commands_refuse_to_write_over_a_fifo(tmp_path, command):
     assert "it is a FIFO, not a regular file" in done.stderr or "exists" in done.stderr, done.stderr
     assert stat.S_ISFIFO(os.lstat(tmp_path / target).st_mode)
     assert "Traceback" not in done.stderr
+
+
+TRACE = '{"t": 0.0, "mono": 1.0, "kind": "run", "file": "story.llv", "mode": "simulator", "clock": "measured"}\n'
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["run", "story.llv", "--trace", "story.llv"], "--trace would write over story.llv"),
+    (["run", "story.llv@calm", "--video", "story.llv"], "--video would write over story.llv"),
+    (["run", "story.llv", "--trace", "out", "--video", "out"], "--video and --trace name the same file, out"),
+    (["direct", "story.llv", "--take", "story.llv"], "--take would write over story.llv"),
+    (["compile", "story.llv", "-o", "story.llv"], "-o would write over story.llv"),
+    (["compile", "story.llv", "-o", "linked.llv"], "-o would write over story.llv"),
+    (["preview", "story.llv", "-o", "story.llv"], "-o would write over story.llv"),
+    (["take", "run.jsonl", "-o", "run.jsonl"], "-o would write over run.jsonl"),
+    (["timeline", "story.llv", "--trace", "run.jsonl", "-o", "run.jsonl"], "-o would write over run.jsonl"),
+])
+def test_an_output_never_replaces_a_file_the_command_reads(tmp_path, args, said):
+    """`llv run story.llv --trace story.llv` would have replaced the storyboard with its trace."""
+    (tmp_path / "story.llv").write_text(STORY)
+    (tmp_path / "linked.llv").symlink_to("story.llv")
+    (tmp_path / "run.jsonl").write_text(TRACE)
+    done = subprocess.run([sys.executable, "-m", "longlive_dsl.cli", *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 2, done.stderr
+    assert f"error: {said}" in done.stderr and "name another file" in done.stderr
+    assert (tmp_path / "story.llv").read_text() == STORY and (tmp_path / "run.jsonl").read_text() == TRACE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["linked.llv", "run.jsonl", "story.llv"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .diagnostics import ERROR, Diagnostic, Span
-from .source import SourceError, read_source
+from .source import SourceError, read_library
 from .syntax import ast
 
 MAX_INCLUDE_DEPTH = 16
@@ -41,7 +41,7 @@ def include_path(including: str, path: str) -> str:
     return os.path.normpath(os.path.join(folder, path))
 
 
-def expand_includes(doc: ast.Document, read: Callable[[str], str] = read_source) -> Included:
+def expand_includes(doc: ast.Document, read: Callable[[str], str] = read_library) -> Included:
     """The Document with every `include` replaced by the defines of the file it names (read with `read`)."""
     from .syntax import parse
 

@@ -17,6 +17,20 @@ def read_source(path: str) -> str:
     return normalise_text(read_text(path))
 
 
+def read_library(path: str) -> str:
+    """The text of an included file: as `read_source`, but only from a regular file. A storyboard from
+    elsewhere could name a FIFO (whose read waits for a writer forever) or a device."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise SourceError(f"{path}: not a regular file")
+    return normalise_text(read_text(path))
+
+
 def read_text(path: str) -> str:
     """The text of a .llv file exactly as stored (a BOM and CR line ends kept), or SourceError."""
     if path == "-":

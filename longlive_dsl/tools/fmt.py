@@ -137,14 +137,14 @@ def meaning(doc: ast.Document) -> list[tuple[object, ...]]:
 
 
 def _reading_once() -> Callable[[str], str]:
-    """`read_source` remembering what it read: both sides of the self-check see the same included files."""
-    from ..source import read_source
+    """`read_library` remembering what it read: both sides of the self-check see the same included files."""
+    from ..source import read_library
 
     texts: dict[str, str] = {}
 
     def read(path: str) -> str:
         if path not in texts:
-            texts[path] = read_source(path)
+            texts[path] = read_library(path)
         return texts[path]
 
     return read

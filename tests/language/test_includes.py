@@ -74,6 +74,19 @@ def test_a_missing_include_is_refused_where_it_is_written(library):
     assert (d.span.line, d.span.column) == (1, 9) and "no such file" in d.message
 
 
+@pytest.mark.parametrize("target", ["fifo", "/dev/zero", "/dev/null"])
+def test_an_include_of_something_not_a_regular_file_is_refused_and_never_waits(library, tmp_path, target):
+    """A storyboard from elsewhere could include a FIFO (a read would wait for a writer forever) or a
+    device: lint says so where the include is written, at once."""
+    import os
+
+    os.mkfifo(tmp_path / "fifo")
+    library.write_text(library.read_text().replace("lib/cast.llv", target))
+    done = llv("lint", str(library), cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"cannot include `{target}`" in done.stdout + done.stderr and "not a regular file" in done.stdout + done.stderr
+
+
 def test_an_include_after_the_first_scene_is_a_late_header(library):
     text = library.read_text().replace('include "lib/cast.llv"\n', "") + 'include "lib/cast.llv"\n'
     assert any(d.code == "E201" and "include" in d.message for d in analyse(text, str(library)).diagnostics)
@@ -171,7 +184,7 @@ def test_lint_and_plan_show_a_problem_in_an_included_file_in_the_text_they_read(
     from longlive_dsl import includes, source  # includes first: the analysis's own read is not counted
     from longlive_dsl.cli import main
 
-    assert includes.expand_includes.__defaults__ == (source.read_source,)
+    assert includes.expand_includes.__defaults__ == (source.read_library,)
 
     cast = tmp_path / "lib" / "cast.llv"
     cast.write_text(cast.read_text().replace("{mood}", "{moood}"))

@@ -62,19 +62,19 @@ def require_runtime() -> None:
         pytest.fail("reactor-runtime is not installed (pip install -e '.[sim]')")
 
 
-@pytest.fixture
-def netns():
+def _namespace():
     reason = _netns_reason()
     if reason:
         pytest.fail(f"cannot make a network namespace: {reason}")
     with NetNamespace() as ns:
         yield ns
+
+
+@pytest.fixture
+def netns():
+    yield from _namespace()
 
 
 @pytest.fixture(scope="module")
 def netns_module():
-    reason = _netns_reason()
-    if reason:
-        pytest.fail(f"cannot make a network namespace: {reason}")
-    with NetNamespace() as ns:
-        yield ns
+    yield from _namespace()

@@ -132,7 +132,7 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
                     break
     # The beats that fired, by chunk: the plan's segment (up to a reset; `llv take` splits the rest).
     played = read_played(records).first
-    take.emitted = {c: ch.frames_emitted for c, ch in played.chunks.items() if ch.frames_emitted is not None}
+    take.emitted = played.frames_emitted()
     previous = None
     for c, prompt in sorted(played.prompts().items()):
         new_scene = played.chunks[c].index_in_scene == 0

@@ -41,6 +41,10 @@ class Segment:
         """Session chunk -> the prompt it was made from, for the chunks that name one."""
         return {c: ch.prompt for c, ch in self.chunks.items() if ch.prompt is not None}
 
+    def frames_emitted(self) -> dict[int, int]:
+        """Session chunk -> the session's frames emitted once it was made, for the chunks that say."""
+        return {c: ch.frames_emitted for c, ch in self.chunks.items() if ch.frames_emitted is not None}
+
 
 @dataclass
 class Played:

@@ -101,7 +101,7 @@ def _evidence(records: list[dict[str, Any]]) -> _Evidence:
         prompt_at={c: ch.prompt for c, ch in seg.chunks.items()},
         index_at={c: ch.index_in_scene for c, ch in seg.chunks.items() if ch.index_in_scene is not None},
         cuts=seg.cuts,
-        frames_at={c: ch.frames_emitted for c, ch in seg.chunks.items() if ch.frames_emitted is not None},
+        frames_at=seg.frames_emitted(),
         chunks_made=seg.chunks_made,
         end_message=end.get("message"),
         frames_recorded=recorded if isinstance(recorded, int) and recorded > 0 else None,

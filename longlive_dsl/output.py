@@ -19,7 +19,7 @@ _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"), (sta
           (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
 
 
-def check_target(path: str) -> str:
+def _check_target(path: str) -> str:
     """The real path a result is written to (through symbolic links); OSError when it exists and is
     not a regular file, which a rename would destroy."""
     real = os.path.realpath(path)
@@ -38,7 +38,7 @@ def replacing(path: str, suffix: str = ".tmp") -> Iterator[str]:
     """A temporary path beside `path` to write the whole result to; on leaving without an error it
     replaces `path` (keeping an existing file's mode), otherwise it is removed. The link itself is
     kept when `path` is a symbolic link: its target is rewritten."""
-    real = check_target(path)
+    real = _check_target(path)
     tmp = _new_file(os.path.dirname(real), f".{os.path.basename(real)}.", suffix)
     try:
         yield tmp

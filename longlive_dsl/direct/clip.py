@@ -22,7 +22,6 @@ class ClipRing:
     def __init__(self, seconds: float = CLIP_SECONDS, memory: int = CLIP_MEMORY, fps: int = model.FPS):
         self.limit = max(1, int(seconds * fps))
         self.memory = memory
-        self.fps = fps
         self.bytes = 0
         self.memory_bound = False
         """Frames were let go for memory, not for age: a clip now holds less than `seconds`."""

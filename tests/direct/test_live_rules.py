@@ -177,4 +177,5 @@ def test_after_a_reset_the_plans_end_is_not_said_again(tmp_path):
     for chunk in range(12):
         s._chunk_done({"session_chunk": chunk, "chunk_index": chunk, "active_prompt": "p"})
     events = [heard.get_nowait() for _ in range(heard.qsize())]
-    assert not [e for e in events if isinstance(e, Note) and "end at" in e.text]
+    assert [e.session_chunk for e in events if isinstance(e, ChunkDone)] == list(range(12))
+    assert not [e for e in events if isinstance(e, Note)]

@@ -5,7 +5,8 @@ at a port nothing listens on, so any call that went through them would fail."""
 from __future__ import annotations
 
 import os
-import sys
+
+from hostile.runner import llv
 
 from longlive_dsl.runtime.signalling import on_loopback
 from longlive_dsl.runtime.trace import read_trace
@@ -16,10 +17,6 @@ STORY = f'scene "A" for 3\n  shot "A lighthouse keeper climbs the spiral stairs 
 KEY = "rk_proxy_test_key"
 DEAD = "http://127.0.0.1:9"  # discard: nothing answers
 PROXIES = {name: DEAD for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")}
-
-
-def llv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "longlive_dsl.cli", *args]
 
 
 def test_loopback_urls_are_told_from_the_world():

@@ -388,8 +388,8 @@ class Trace:
         A record the models do not describe raises TraceRecordError (a bug in llv); a file that cannot
         be written never raises (see `error`).
         """
-        if self._fd is None:
-            return
+        if self._fd is None or (self.error is not None and kind != "end"):
+            return  # after a failed write only the `end` record is tried (checked again under the lock)
         now = time.monotonic()
         record = {"t": round(now - self.t0, 6), "mono": round(now, 6), "kind": kind}
         record.update(self.redactor.value(fields))
@@ -498,9 +498,12 @@ def _hold_room(folder: str, size: int) -> int | None:
         except (OSError, AttributeError):  # no O_TMPFILE here: a named file, unlinked at once
             fd, name = tempfile.mkstemp(prefix=".llv-trace-room.", dir=folder)
             os.unlink(name)
-        view = memoryview(bytes(size))
-        while view:
-            view = view[os.write(fd, view) :]
+        try:
+            os.posix_fallocate(fd, 0, size)  # one call that really allocates the room
+        except OSError:  # a filesystem without fallocate: write the room out
+            view = memoryview(bytes(size))
+            while view:
+                view = view[os.write(fd, view) :]
         return fd
     except OSError:
         if fd is not None:

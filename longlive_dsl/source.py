@@ -22,6 +22,8 @@ def read_library(path: str) -> str:
     elsewhere could name a FIFO (whose read waits for a writer forever) or a device."""
     import stat
 
+    if path == "-":  # read_text's name for stdin: never an include's
+        raise SourceError(f"{path}: no such file")
     try:
         mode = os.stat(path).st_mode
     except OSError:

@@ -50,8 +50,11 @@ def one_take_overrides(args: argparse.Namespace) -> Any:
 
 
 def unknown_sets(args: argparse.Namespace, analysis: Any, name: str) -> bool:
-    """True (after saying which) when a --set names a define the storyboard does not have."""
-    known = set(analysis.timeline.defines) if analysis.timeline is not None else set()
+    """True (after saying which) when a --set names a define the storyboard does not have (a storyboard
+    that does not parse has its own errors to say first)."""
+    if analysis.timeline is None:
+        return False
+    known = set(analysis.timeline.defines)
     missing = [n for n, _ in args.set if n not in known]
     for n in missing:
         import difflib

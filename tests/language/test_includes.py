@@ -87,6 +87,21 @@ def test_an_include_of_something_not_a_regular_file_is_refused_and_never_waits(l
     assert f"cannot include `{target}`" in done.stdout + done.stderr and "not a regular file" in done.stdout + done.stderr
 
 
+def test_an_include_never_reads_standard_input(library, tmp_path):
+    """`-` is stdin for a storyboard given on the command line, never for an include."""
+    library.write_text(library.read_text().replace("lib/cast.llv", "-"))
+    done = llv("compile", str(library), cwd=library.parent, stdin=b"define keeper = \"FROM STDIN\"\n")
+    assert done.returncode == 1 and "cannot include `-`" in done.stderr and "FROM STDIN" not in done.stdout
+
+
+def test_a_set_does_not_hide_a_storyboard_that_does_not_parse(tmp_path):
+    (tmp_path / "bad.llv").write_text('scene "A"\n  shot for "x"\n')
+    for command in ("lint", "plan"):
+        done = llv(command, str(tmp_path / "bad.llv"), "--set", "x=1")
+        assert done.returncode == 1 and "E101" in done.stdout + done.stderr, command
+        assert "has no define" not in done.stderr, command
+
+
 def test_an_include_after_the_first_scene_is_a_late_header(library):
     text = library.read_text().replace('include "lib/cast.llv"\n', "") + 'include "lib/cast.llv"\n'
     assert any(d.code == "E201" and "include" in d.message for d in analyse(text, str(library)).diagnostics)

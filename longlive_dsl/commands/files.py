@@ -62,7 +62,9 @@ OUTPUT_OPTIONS = {
     "preview": ("output",), "report": ("output",), "take": ("output",),
     "run": ("video", "trace"), "direct": ("video", "trace", "take"),
 }
-"""The options naming the files a command writes; every other path it is given is one it reads."""
+"""The options naming the files a command writes."""
+INPUT_ARGUMENTS = ("file", "files", "trace", "video")
+"""The arguments naming the files a command reads (when they are not among its outputs)."""
 
 
 def output_clash(command: str, args: object) -> str | None:
@@ -79,15 +81,17 @@ def output_clash(command: str, args: object) -> str | None:
         if key in written:
             return f"{written[key]} and {option} name the same file, {path}"
         written[key] = option
-    for name, value in given.items():
-        if name in names:
-            continue
+    if not written:
+        return None
+    for name in INPUT_ARGUMENTS:
+        value = None if name in names else given.get(name)
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, str):
                 continue
             for path in (item, item.rpartition("@")[0]):  # FILE@variant reads FILE
-                if path and os.path.isfile(path) and _file_key(path) in written:
-                    return f"{written[_file_key(path)]} would write over {path}, which this command reads"
+                key = _file_key(path) if path and os.path.isfile(path) else None
+                if key in written:
+                    return f"{written[key]} would write over {path}, which this command reads"
     return None
 
 

@@ -119,3 +119,15 @@ def test_an_output_never_replaces_a_file_the_command_reads(tmp_path, args, said)
     assert f"error: {said}" in done.stderr and "name another file" in done.stderr
     assert (tmp_path / "story.llv").read_text() == STORY and (tmp_path / "run.jsonl").read_text() == TRACE
     assert sorted(p.name for p in tmp_path.iterdir()) == ["linked.llv", "run.jsonl", "story.llv"]
+
+
+def test_only_the_files_a_command_reads_count_as_inputs(tmp_path, monkeypatch):
+    """A title that happens to name the output is text, not a file the command reads."""
+    import argparse
+
+    from longlive_dsl.commands.files import output_clash
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out.llv").write_text("old")
+    assert output_clash("import", argparse.Namespace(file="in.json", title="out.llv", output="out.llv")) is None
+    assert output_clash("import", argparse.Namespace(file="out.llv", title=None, output="out.llv")) is not None

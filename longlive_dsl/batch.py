@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .exits import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK
+from .exits import EXIT_FINDINGS, EXIT_HANGUP, EXIT_INTERRUPTED, EXIT_OK
 from .output import write_text
 from .takes import Take
 
@@ -128,6 +128,8 @@ class Runner:
         self.stopping = threading.Event()
         self.live: dict[int, subprocess.Popen[bytes]] = {}
         self.lock = threading.Lock()
+        self.hung_up = False
+        """The batch was stopped by SIGHUP (the terminal went away): it exits 129, not 130."""
 
     def run(self) -> list[TakeResult]:
         """Every take's result, in the takes' order (interrupted ones included); writes summary.json."""
@@ -168,6 +170,7 @@ class Runner:
         return ordered
 
     def _on_signal(self, signum: int, frame: object) -> None:
+        self.hung_up = self.hung_up or signum == signal.SIGHUP
         raise KeyboardInterrupt  # handled in `run`: start no new take, and end the running ones cleanly
 
     def stop(self, why: str) -> None:
@@ -270,8 +273,9 @@ def summary_json(results: list[TakeResult]) -> dict[str, Any]:
     return {"format": "llv-takes/1", "counts": dict(counts), "takes": [r.verdict() for r in results]}
 
 
-def batch_exit_code(results: list[TakeResult]) -> int:
-    """0 when every take verified, 130 when interrupted, 1 when any take failed or did not verify."""
+def batch_exit_code(results: list[TakeResult], hung_up: bool = False) -> int:
+    """0 when every take verified, 130 when interrupted (129 by a hang-up), 1 when any take failed or
+    did not verify."""
     if any(r.status in (INTERRUPTED, NOT_RUN) for r in results):
-        return EXIT_INTERRUPTED
+        return EXIT_HANGUP if hung_up else EXIT_INTERRUPTED
     return EXIT_OK if all(r.status == VERIFIED for r in results) else EXIT_FINDINGS

@@ -460,8 +460,9 @@ def run_many(args: argparse.Namespace, takes: list[Any]) -> int:
         return Failure.USAGE.value
     batch = Batch(takes, out, jobs=args.jobs, run_options=child_options(args), retries=args.retries, resume=args.resume)
     say(f"llv run: {len(takes)} takes into {out}/, at most {args.jobs} at once")
+    runner = Runner(batch, lambda text: say(f"llv run: {printable(text)}"))
     try:
-        results = Runner(batch, lambda text: say(f"llv run: {printable(text)}")).run()
+        results = runner.run()
     except OSError as e:
         print(f"error: cannot write into {out}: {e.strerror or e}", file=sys.stderr)
         return Failure.OUTPUT.value
@@ -470,7 +471,7 @@ def run_many(args: argparse.Namespace, takes: list[Any]) -> int:
     else:
         print_summary(results)
     say(f"llv run: summary: {out / 'summary.json'}")
-    return batch_exit_code(results)
+    return batch_exit_code(results, runner.hung_up)
 
 
 def print_summary(results: list[Any]) -> None:

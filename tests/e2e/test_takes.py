@@ -109,8 +109,10 @@ def test_a_seed_sweep_plays_one_take_per_seed_and_resume_skips_the_verified(netn
     assert again.stderr.count("already verified") == 4
 
 
-@pytest.mark.parametrize("inherited", [signal.SIG_DFL, signal.SIG_IGN])
-def test_ctrl_c_ends_every_take_cleanly_and_still_writes_the_summary(netns, story, tmp_path, inherited):
+@pytest.mark.parametrize(("inherited", "sig", "code"), [(signal.SIG_DFL, signal.SIGINT, 130),
+                                                        (signal.SIG_IGN, signal.SIGINT, 130),
+                                                        (signal.SIG_DFL, signal.SIGHUP, 129)])
+def test_ctrl_c_ends_every_take_cleanly_and_still_writes_the_summary(netns, story, tmp_path, inherited, sig, code):
     """Also when llv starts with SIGINT ignored, as a background job of a script does (and as CI may
     start the whole test run): llv takes SIGINT itself, as a single take's `llv run` does."""
     out = tmp_path / "stopped"
@@ -122,8 +124,8 @@ def test_ctrl_c_ends_every_take_cleanly_and_still_writes_the_summary(netns, stor
     while time.monotonic() < deadline and len(list(out.glob("*/trace.jsonl"))) < 2:
         time.sleep(0.2)
     time.sleep(2)  # the sessions are playing
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=60) == 130, (tmp_path / "err.txt").read_text()[-3000:]
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == code, (tmp_path / "err.txt").read_text()[-3000:]
     takes = summary(out)["takes"]
     assert len(takes) == 6
     assert {t["status"] for t in takes} <= {"interrupted", "not run", "verified"}

@@ -65,6 +65,7 @@ def test_the_exit_code_is_0_only_when_every_take_verified():
     assert batch_exit_code([ok, TakeResult("b", "failed", exit_code=9, failure="COMMAND_ERROR")]) == 1
     assert batch_exit_code([ok, TakeResult("b", "interrupted", exit_code=130, failure="INTERRUPTED")]) == 130
     assert batch_exit_code([ok, TakeResult("b", "not run")]) == 130
+    assert batch_exit_code([ok, TakeResult("b", "not run")], hung_up=True) == 129  # the terminal went away
 
 
 def test_the_summary_counts_statuses_and_names_exit_classes():

@@ -55,20 +55,9 @@ class Take:
 
 
 def _segment(played: PlayedSegment) -> Segment:
-    """A played segment as beats: each chunk's prompt and the cuts seen."""
+    """A played segment as beats, each at the chunk where it fired."""
     prompts = played.prompts()
-    cut_at = {chunk: prompt or "" for chunk, prompt in played.cuts}
-    beats: list[TakeBeat] = []
-    previous: str | None = None
-    for chunk in sorted(prompts):
-        prompt = prompts[chunk]
-        if chunk == 0:
-            beats.append(TakeBeat(model.OPENER, 0, prompt))
-        elif chunk in cut_at:
-            beats.append(TakeBeat(model.CUT, chunk, cut_at[chunk]))
-        elif prompt != previous:
-            beats.append(TakeBeat(model.SHOT, chunk, prompt))
-        previous = prompt
+    beats = [TakeBeat(kind, chunk, prompt) for kind, chunk, prompt in played.beats()]
     return Segment(played.seed, beats, max(prompts) + 1 if prompts else 0)
 
 

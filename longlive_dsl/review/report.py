@@ -133,14 +133,7 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
     # The beats that fired, by chunk: the plan's segment (up to a reset; `llv take` splits the rest).
     played = read_played(records).first
     take.emitted = played.frames_emitted()
-    previous = None
-    for c, prompt in sorted(played.prompts().items()):
-        new_scene = played.chunks[c].index_in_scene == 0
-        if c == 0:
-            take.fired.append(Fired(0, model.OPENER, prompt, prompt in planned_prompts))
-        elif new_scene or prompt != previous:
-            take.fired.append(Fired(c, model.CUT if new_scene else model.SHOT, prompt, prompt in planned_prompts))
-        previous = prompt
+    take.fired = [Fired(chunk, kind, prompt, prompt in planned_prompts) for kind, chunk, prompt in played.beats()]
     return take
 
 

@@ -41,6 +41,24 @@ class Segment:
         """Session chunk -> the prompt it was made from, for the chunks that name one."""
         return {c: ch.prompt for c, ch in self.chunks.items() if ch.prompt is not None}
 
+    def beats(self) -> list[tuple[str, int, str]]:
+        """The beats that fired, as (kind, session chunk, prompt): the opener on chunk 0; a cut where
+        the model said `scene_cut` there or its scene clock restarted; a shot where the prompt changed."""
+        prompts = self.prompts()
+        cut_at = dict(self.cuts)
+        beats: list[tuple[str, int, str]] = []
+        previous: str | None = None
+        for chunk in sorted(prompts):
+            prompt = prompts[chunk]
+            if chunk == 0:
+                beats.append((model.OPENER, 0, prompt))
+            elif chunk in cut_at or self.chunks[chunk].index_in_scene == 0:
+                beats.append((model.CUT, chunk, cut_at.get(chunk) or prompt))
+            elif prompt != previous:
+                beats.append((model.SHOT, chunk, prompt))
+            previous = prompt
+        return beats
+
     def frames_emitted(self) -> dict[int, int]:
         """Session chunk -> the session's frames emitted once it was made, for the chunks that say."""
         return {c: ch.frames_emitted for c, ch in self.chunks.items() if ch.frames_emitted is not None}

@@ -75,3 +75,10 @@ def test_any_records_at_all_read_without_error(records):
     played = read_played(records)
     assert played.segments and all(isinstance(c, int) for s in played.segments for c in s.chunks)
     assert all(p is None or isinstance(p, str) for s in played.segments for _, p in s.cuts)
+
+
+def test_the_beats_are_the_opener_the_cuts_and_the_prompt_changes_in_between():
+    played = read_played([chunk(0, "a", 0, 29), chunk(1, "a", 1, 61), chunk(2, "s", 2, 93),
+                          recv("scene_cut", prompt="c", at_session_chunk=3), chunk(3, "c", 0, 122),
+                          chunk(4, "d", 0, 151)])  # a scene clock restarted without its scene_cut: a cut too
+    assert played.first.beats() == [("opener", 0, "a"), ("shot", 2, "s"), ("cut", 3, "c"), ("cut", 4, "d")]

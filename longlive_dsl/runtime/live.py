@@ -323,8 +323,9 @@ class LiveSession(Session):
         self._publish(ChunkDone(chunk, d.get(model.CHUNK_INDEX, 0), prompt, d.get(model.FRAMES_EMITTED)))
         end = self.program.end
         if self._plan_playing and end is not None and chunk + 1 == end:
-            self._publish(Note(f"the plan's `end at {end}` is reached: a directed session goes on until you "
-                               "close it (llv run stops here)"))
+            # The session's own chunk count: after a reconnect the plan carried on counts from the new session.
+            self._publish(Note(f"the plan's end is reached (session chunk {end}): a directed session goes on "
+                               "until you close it (llv run stops here)"))
 
     def _fire(self, kind: Literal["opener", "shot", "cut"], chunk: int, prompt: str) -> None:
         planned = self.pending.pop(chunk, None)

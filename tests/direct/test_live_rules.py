@@ -164,7 +164,8 @@ def test_reaching_the_plans_end_is_said_once_and_the_session_goes_on(tmp_path):
     events = [heard.get_nowait() for _ in range(heard.qsize())]
     notes = [(i, e.text) for i, e in enumerate(events) if isinstance(e, Note)]
     assert [text for _, text in notes] == [
-        "the plan's `end at 8` is reached: a directed session goes on until you close it (llv run stops here)"]
+        "the plan's end is reached (session chunk 8): a directed session goes on until you close it "
+        "(llv run stops here)"]
     done_before = [e.session_chunk for e in events[:notes[0][0]] if isinstance(e, ChunkDone)]
     assert done_before[-1] == 7, "said as the plan's last chunk completes"
 

@@ -17,7 +17,6 @@ import sys
 from typing import Any
 
 from ..exits import EXIT_FINDINGS, EXIT_OK
-from ..runtime.display import Redacting, printable
 from .files import add_clock_option, frame_size
 from .overrides import add_override_options
 
@@ -351,7 +350,7 @@ def run_one(args: argparse.Namespace, program: Any, file: str) -> int:
         except ValueError as e:
             print(f"error: --from-chunk {args.from_chunk}: {e}", file=sys.stderr)
             return Failure.USAGE.value
-    from ..runtime.display import make_display
+    from ..runtime.display import Redacting, make_display
     from ..runtime.session import RunOptions, play
     from ..runtime.trace import Redactor, Trace
     from ..venue import CLOUD, SIMULATOR, NoSimulator, VenueError, choose_venue, venue_url
@@ -450,6 +449,7 @@ def run_many(args: argparse.Namespace, takes: list[Any]) -> int:
     from ..batch import Batch, Runner, batch_exit_code, summary_json
     from ..diagnostics import json_text
     from ..runtime import Failure
+    from ..runtime.display import printable
 
     if args.cloud and not os.environ.get(API_KEY_ENV, "").strip():
         print(f"error: --cloud needs an API key in the environment variable {API_KEY_ENV}", file=sys.stderr)
@@ -479,6 +479,8 @@ def print_summary(results: list[Any]) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
+
+    from ..runtime.display import printable
 
     table = Table(title="takes", title_justify="left")
     for column in ("take", "status", "beats on plan", "frames", "wall time", "exit class"):
@@ -552,6 +554,7 @@ def say(text: str, stream: Any = None) -> None:
 
 def _report(result: Any, args: argparse.Namespace, redactor: Any, file: str) -> int:
     from ..runtime import Failure
+    from ..runtime.display import printable
 
     result.message = printable(redactor.text(result.message))
     frames = f"{result.frames_received} frames"

@@ -188,7 +188,7 @@ class Runner:
         """Play one take (again while its failure is retryable), verify it, write its verdict."""
         folder = self.batch.out / take.name
         folder.mkdir(parents=True, exist_ok=True)
-        _write(folder / "program.json", program_text(take))
+        write_text(str(folder / "program.json"), program_text(take))
         result = TakeResult(take.name, NOT_RUN, folder=str(folder), beats=sum(len(s.beats) for s in take.program.scenes))
         while not self.stopping.is_set() and result.attempts < 1 + max(0, self.batch.retries):
             if result.attempts:
@@ -199,7 +199,7 @@ class Runner:
             if result.failure not in RETRYABLE:
                 break
         if result.status != NOT_RUN:
-            _write(folder / "verdict.json", json.dumps(result.verdict(), indent=2) + "\n")
+            write_text(str(folder / "verdict.json"), json.dumps(result.verdict(), indent=2) + "\n")
             self.say(f"{take.name}: {result.status} ({result.exit_class}), {result.beats_on_plan}/{result.beats} "
                      f"beats on plan, {result.frames} frames, {result.wall_seconds:.1f} s")
         return result
@@ -258,13 +258,9 @@ class Runner:
             result.status = VERIFIED if report.ok else NOT_VERIFIED
 
 
-def _write(path: Path, text: str) -> None:
-    write_text(str(path), text)
-
-
 def write_summary(path: Path, results: list[TakeResult]) -> None:
     """summary.json: every take's result, and the counts by status."""
-    _write(path, json.dumps(summary_json(results), indent=2) + "\n")
+    write_text(str(path), json.dumps(summary_json(results), indent=2) + "\n")
 
 
 def summary_json(results: list[TakeResult]) -> dict[str, Any]:

@@ -376,7 +376,7 @@ def _edit_range(text: _Text, start: int, end: int) -> types.Range:
 
 
 def code_actions(diagnostics: list[Diagnostic], text: _Text, uri: str, file: str,
-                 want: types.Range, config=None) -> list[types.CodeAction]:
+                 want: types.Range, config: Config) -> list[types.CodeAction]:
     """Quick fixes for the diagnostics touching `want` (each verified as `llv fix` verifies it), and a
     `source.fixAll` action that applies every safe fix, as `llv fix` does.
 
@@ -391,15 +391,15 @@ def code_actions(diagnostics: list[Diagnostic], text: _Text, uri: str, file: str
         if not d.fixes or d.file != file or d.span.end < lo or d.span.start > hi:
             continue
         fix = d.fixes[0]
-        before = before or _state(text.source, file, config.clock if config is not None else None)
+        before = before or _state(text.source, file, config.clock)
         if why_unsafe(before, _state(apply_edits(text.source, list(fix.edits)), file, before.clock), [d.code]) is not None:
             continue
         edits = [types.TextEdit(range=_edit_range(text, e.span.start, e.span.end), new_text=e.text) for e in fix.edits]
         actions.append(types.CodeAction(
             title=fix.message, kind=types.CodeActionKind.QuickFix, diagnostics=[to_lsp(d, text, uri)],
             is_preferred=True, edit=types.WorkspaceEdit(changes={uri: edits})))
-    if any(d.fixes for d in diagnostics):
-        fixed = fix_source(text.source, file, *([config] if config is not None else [])).source
+    if any(d.fixes and d.file == file for d in diagnostics):  # fix-all, like llv fix, edits this file only
+        fixed = fix_source(text.source, file, config).source
         if fixed != text.source:
             actions.append(types.CodeAction(
                 title="Fix all safe problems (llv fix)", kind=types.CodeActionKind.SourceFixAll,

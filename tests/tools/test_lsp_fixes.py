@@ -112,6 +112,7 @@ def test_an_edited_clock_in_the_configuration_counts_at_once(tmp_path):
 def test_a_diagnostic_in_an_included_file_gets_no_quick_fix_here(tmp_path, monkeypatch):
     """Its fix edits the included file: it is neither offered nor tried on this document's text."""
     from longlive_dsl import analyse
+    from longlive_dsl.config import DEFAULT
     from longlive_dsl.tools import fix
     from longlive_dsl.tools.lsp import _Text
     from longlive_dsl.tools.lsp import code_actions as actions_for
@@ -126,7 +127,7 @@ def test_a_diagnostic_in_an_included_file_gets_no_quick_fix_here(tmp_path, monke
     monkeypatch.setattr(fix, "_state", lambda text, *rest: tried.append(text) or state(text, *rest))
     monkeypatch.setattr(fix, "fix_source", lambda text, *rest: fix.FixResult(text))  # only the quick fixes here
     everything = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=3, character=0))
-    found = actions_for(result.diagnostics, _Text(source, len), "file:///a.llv", file, everything)
+    found = actions_for(result.diagnostics, _Text(source, len), "file:///a.llv", file, everything, DEFAULT)
     quick = [a for a in found if a.kind == types.CodeActionKind.QuickFix]
     assert [(a.title, a.diagnostics[0].code) for a in quick] == [("write `5` (chunks) for `6s`", "N701")]
     assert not any(text.startswith("define") for text in tried)  # lib.llv's edit was never applied to a.llv

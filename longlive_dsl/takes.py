@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .program import Program
 
@@ -62,6 +62,7 @@ class Take:
     source: str  # the file it was compiled from
     variant: str | None = None
     seed: int | None = None
+    defines: dict[str, str] = field(default_factory=dict)  # the storyboard's, in the order written
 
 
 def take_name(path: str, variant: str | None, seed: int | None, sweep: bool) -> str:

@@ -56,12 +56,12 @@ def direct_command(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     program, defines = None, {}
     if args.file:
-        from .run import load_program
+        from .run import load_take
 
-        program, code = load_program(args.file, args.clock)
-        if program is None:
+        take, code = load_take(args.file, args.clock)
+        if take is None:
             return code
-        defines = _defines(args.file, args.clock)
+        program, defines = take.program, take.defines
     api_key = os.environ.get(API_KEY_ENV, "").strip() or None
     if args.cloud and not api_key:
         print(f"error: --cloud needs an API key in the environment variable {API_KEY_ENV}", file=sys.stderr)
@@ -95,19 +95,6 @@ def direct_command(args: argparse.Namespace) -> int:
     if args.video:
         print(f"llv direct: video: {args.video}", file=sys.stderr)
     return int(code or 0)
-
-
-def _defines(path: str, clock: str | None) -> dict[str, str]:
-    """The storyboard's defines, in the order written (the first nine are the quick keys 1-9)."""
-    from .. import analyse
-    from ..source import read_source
-    from .run import split_variant
-
-    path, _ = split_variant(path)
-    result = analyse(read_source(path), path, clock)
-    if result.timeline is None:
-        return {}
-    return {name: info.value for name, info in result.timeline.defines.items()}
 
 
 def take_command(args: argparse.Namespace) -> int:

@@ -193,8 +193,17 @@ def load_program(path: str, clock: str | None = None) -> tuple[Any, int]:
     """The one Program of a .llv file (`FILE@variant`; diagnostics printed) or of a Program JSON;
     (None, exit code) after saying why not. `clock` (`--clock`) overrides the storyboard's; a compiled
     Program already carries its clock."""
+    take, code = load_take(path, clock)
+    return (None, code) if take is None else (take.program, 0)
+
+
+def load_take(path: str, clock: str | None = None) -> tuple[Any, int]:
+    """As `load_program`, the whole Take (its Program and its defines)."""
     if path.endswith(".json"):
-        return compiled_program(path, clock)
+        from ..takes import Take, take_name
+
+        program, code = compiled_program(path, clock)
+        return (None, code) if program is None else (Take(take_name(path, None, None, False), program, path), 0)
     from ..runtime import Failure
     from .files import display_name
 
@@ -204,7 +213,7 @@ def load_program(path: str, clock: str | None = None) -> tuple[Any, int]:
     if len(takes) > 1:
         name_one(display_name(split_variant(path)[0]), [t.variant for t in takes])
         return None, Failure.USAGE.value
-    return takes[0].program, 0
+    return takes[0], 0
 
 
 def compiled_program(path: str, clock: str | None = None) -> tuple[Any, int]:
@@ -309,7 +318,9 @@ def collect_takes(args: argparse.Namespace) -> tuple[list[Any] | None, int]:
             if chosen is None:
                 return None, Failure.USAGE.value
             for tl in chosen:
-                takes.append(Take(take_name(path, tl.variant, seed, sweep), build_program(tl), path, tl.variant, seed))
+                defines = {name: info.value for name, info in tl.defines.items()}
+                takes.append(Take(take_name(path, tl.variant, seed, sweep), build_program(tl), path, tl.variant, seed,
+                                  defines))
             if len(takes) > MAX_TAKES:
                 print(f"error: more than {MAX_TAKES} takes asked for", file=sys.stderr)
                 return None, Failure.USAGE.value

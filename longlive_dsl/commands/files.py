@@ -45,6 +45,18 @@ def add_clock_option(parser) -> None:
                              f"(default: the file's, else {DEFAULT_CLOCK.name})")
 
 
+def frames_per_chunk(text: str) -> tuple[int, int]:
+    """`--frames-per-chunk N|FIRST,LATER` (an argparse type): a simulator's frames per chunk."""
+    import argparse
+
+    from ..sim.engine import parse_frames_per_chunk
+
+    try:
+        return parse_frames_per_chunk(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def frame_size(text: str) -> tuple[int, int]:
     """`--size WxH` (an argparse type): a frame size the simulator can draw, checked once for every command."""
     import argparse

@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from ..exits import EXIT_FINDINGS, EXIT_OK
-from .files import add_clock_option, frame_size
+from .files import add_clock_option, frame_size, frames_per_chunk
 from .overrides import add_override_options
 
 API_KEY_ENV = "REACTOR_API_KEY"
@@ -36,15 +36,6 @@ def _positive(text: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value
-
-
-def _frames_per_chunk(text: str) -> tuple[int, int]:
-    from ..sim.engine import parse_frames_per_chunk
-
-    try:
-        return parse_frames_per_chunk(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _time_scale(text: str) -> float:
@@ -163,7 +154,7 @@ def add_venue_options(parser: argparse.ArgumentParser) -> None:
                         help="frame size of the embedded simulator: multiples of 16, 160x96 to 3840x2160 "
                              "(default 640x352; the hosted model's is 1280x704)")
     parser.add_argument(
-        "--frames-per-chunk", type=_frames_per_chunk, metavar="N|FIRST,LATER",
+        "--frames-per-chunk", type=frames_per_chunk, metavar="N|FIRST,LATER",
         help="frames in a chunk on the embedded simulator, overriding the plan's clock: N for every chunk, "
              "or FIRST,LATER (default: the plan's clock, 29,32 when measured; fewer = a faster preview)",
     )

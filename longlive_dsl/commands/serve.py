@@ -17,6 +17,8 @@ import threading
 from longlive_dsl import model
 from longlive_dsl.exits import EXIT_OK, EXIT_SERVE_FAILED, EXIT_USAGE
 
+from .files import frame_size, frames_per_chunk
+
 
 def configure(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
@@ -26,12 +28,12 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--clock", choices=list(model.CLOCKS), default=model.DEFAULT_CLOCK.name,
                         help="the chunk clock to emit: measured (a scene's first chunk 29 frames, each later one "
                              "32, as the hosted model does) or docs (29 always) (default measured)")
-    parser.add_argument("--frames-per-chunk", metavar="N|FIRST,LATER",
+    parser.add_argument("--frames-per-chunk", type=frames_per_chunk, metavar="N|FIRST,LATER",
                         help="frames in a chunk, overriding --clock: N for every chunk, or FIRST,LATER for a "
                              "scene's first chunk and each later one (fewer = a faster test)")
     parser.add_argument("--scene-budget", type=int, default=model.SCENE_BUDGET_CHUNKS,
                         help=f"chunks before a scene auto-completes (default {model.SCENE_BUDGET_CHUNKS})")
-    parser.add_argument("--size", default="640x352",
+    parser.add_argument("--size", type=frame_size, default=(640, 352), metavar="WxH",
                         help="frame size WIDTHxHEIGHT, multiples of 16 (default 640x352; the hosted model is 1280x704)")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="play frames this many times faster; chunks stay the same (default 1)")
@@ -49,18 +51,6 @@ def configure(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def run(name: str, args: argparse.Namespace) -> int:
-    from longlive_dsl.sim.frames import parse_size
-
-    try:
-        size = parse_size(args.size)
-        per_chunk = None  # the clock's
-        if args.frames_per_chunk is not None:
-            from longlive_dsl.sim.engine import parse_frames_per_chunk
-
-            per_chunk = parse_frames_per_chunk(args.frames_per_chunk)
-    except ValueError as error:
-        print(f"llv serve: {error}", file=sys.stderr)
-        return EXIT_USAGE
     if not 0 <= args.capacity <= 16 or not 0 <= args.queue <= 1000:
         print("llv serve: --capacity must be in 0..16 and --queue in 0..1000", file=sys.stderr)
         return EXIT_USAGE
@@ -76,9 +66,9 @@ def run(name: str, args: argparse.Namespace) -> int:
 
     try:
         sim = Simulator(
-            args.port, fps=args.fps, clock=args.clock, frames_per_chunk=per_chunk,
+            args.port, fps=args.fps, clock=args.clock, frames_per_chunk=args.frames_per_chunk,
             scene_budget=args.scene_budget,
-            size=size, time_scale=args.time_scale, cloud=args.cloud, capacity=args.capacity, queue=args.queue,
+            size=args.size, time_scale=args.time_scale, cloud=args.cloud, capacity=args.capacity, queue=args.queue,
             refuse_first=args.refuse_first, retry_after=args.retry_after,
             log=sys.stderr, log_level="INFO" if args.verbose else "WARNING",
         )

@@ -7,10 +7,12 @@ editor shows is exactly what the command line reports.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, Span, has_errors, sort_key
-from .source import normalise_text
+from .includes import Included
+from .source import normalise_text, read_library
 from .syntax import ast
 from .timeline import Timeline
 
@@ -54,10 +56,8 @@ def analyse(source: str, file: str = "<input>", clock: str | None = None,
     `overrides` its seed and defines (every variant's alike).
     """
     from .checks import check
-    from .includes import expand_includes
     from .model import CLOCKS
     from .syntax import parse
-    from .timeline import resolve, split_variants
 
     if clock is not None and clock not in CLOCKS:
         raise ValueError(f"unknown clock profile {clock!r}; known: {', '.join(CLOCKS)}")
@@ -65,8 +65,37 @@ def analyse(source: str, file: str = "<input>", clock: str | None = None,
     document, diagnostics = parse(text, file)
     if document is None:
         return Analysis(text, file, None, None, sorted(diagnostics, key=sort_key), sources={file: text})
-    included = expand_includes(document)
-    sources = {file: text, **included.sources}
+    resolution = resolve_document(document, clock, overrides)
+    for timeline, diags in zip(resolution.timelines, resolution.found, strict=True):
+        if not has_errors(diags):
+            diags += check(timeline)
+    diagnostics = resolution.diagnostics + _per_variant(resolution.found, [tl.variant for tl in resolution.timelines])
+    return Analysis(text, file, document, resolution.timelines[0], sorted(diagnostics, key=sort_key),
+                    resolution.timelines, {file: text, **resolution.included.sources}, resolution.included.via)
+
+
+@dataclass(slots=True)
+class Resolution:
+    """A Document's includes read and its variants resolved, before the checks."""
+
+    included: Included
+    timelines: list[Timeline]  # one per variant
+    found: list[list[Diagnostic]]  # each timeline's resolution diagnostics
+    diagnostics: list[Diagnostic]  # the includes' and the variant structure's
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics) and not any(has_errors(f) for f in self.found)
+
+
+def resolve_document(document: ast.Document, clock: str | None = None, overrides: Overrides | None = None,
+                     read: Callable[[str], str] = read_library) -> Resolution:
+    """Read the Document's includes (with `read`) and resolve each of its variants."""
+    from .includes import expand_includes
+    from .model import CLOCKS
+    from .timeline import resolve, split_variants
+
+    included = expand_includes(document, read)
     parts, diagnostics = split_variants(included.document)
     diagnostics += included.diagnostics
     timelines: list[Timeline] = []
@@ -77,12 +106,9 @@ def analyse(source: str, file: str = "<input>", clock: str | None = None,
         timeline.variant = name
         if overrides is not None and overrides.seed is not None:
             timeline.seed = overrides.seed
-        if not has_errors(diags):
-            diags += check(timeline)
         timelines.append(timeline)
         found.append(diags)
-    diagnostics += _per_variant(found, [tl.variant for tl in timelines])
-    return Analysis(text, file, document, timelines[0], sorted(diagnostics, key=sort_key), timelines, sources, included.via)
+    return Resolution(included, timelines, found, diagnostics)
 
 
 def _per_variant(found: list[list[Diagnostic]], names: list[str | None]) -> list[Diagnostic]:

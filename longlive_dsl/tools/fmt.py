@@ -153,20 +153,13 @@ def _reading_once() -> Callable[[str], str]:
 def _wire(doc: ast.Document, read: Callable[[str], str]) -> list[str] | None:
     """The wire commands a Document resolves to, its includes read with `read` (None when it does not
     resolve; the checks never change them)."""
+    from ..analysis import resolve_document
     from ..compiler import build_program
-    from ..diagnostics import has_errors
-    from ..includes import expand_includes
-    from ..timeline import resolve, split_variants
 
-    included = expand_includes(doc, read)
-    parts, diagnostics = split_variants(included.document)
-    diagnostics += included.diagnostics
-    wire: list[str] = []
-    for name, part in parts:
-        timeline, found = resolve(part)
-        diagnostics += found
-        wire += [f"variant {name}"] + build_program(timeline).wire_lines() if not has_errors(found) else []
-    return None if has_errors(diagnostics) else wire
+    resolution = resolve_document(doc, read=read)
+    if not resolution.ok:
+        return None
+    return [line for tl in resolution.timelines for line in [f"variant {tl.variant}", *build_program(tl).wire_lines()]]
 
 
 def format_document(doc: ast.Document) -> str:

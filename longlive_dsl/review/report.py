@@ -102,11 +102,7 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
         kind, t = r.get("kind"), r.get("t")
         if not isinstance(t, (int, float)):
             continue
-        if kind == "run" and not take.run:
-            take.run = r
-        elif kind == "end":
-            take.end = r
-        elif kind in ("status", "mark"):
+        if kind in ("status", "mark"):
             what = r.get("status") if kind == "status" else r.get("what")
             if isinstance(what, str) and all(w != what for w, _ in take.timings):
                 take.timings.append((what, float(t)))
@@ -131,7 +127,9 @@ def read_take(records: list[dict[str, Any]], program: Program | None) -> Take:
                     waiting.remove(sent)
                     break
     # The beats that fired, by chunk: the plan's segment (up to a reset; `llv take` splits the rest).
-    played = read_played(records).first
+    whole = read_played(records)
+    take.run, take.end = whole.run or {}, whole.end or {}
+    played = whole.first
     take.emitted = played.frames_emitted()
     take.fired = [Fired(chunk, kind, prompt, prompt in planned_prompts) for kind, chunk, prompt in played.beats()]
     return take

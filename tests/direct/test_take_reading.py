@@ -1,12 +1,10 @@
 """Reading a take from trace records (no server): beats where they fired, resets splitting it."""
 
+from runtime.programs import recv
+
 from longlive_dsl import analyse
 from longlive_dsl.config import apply
 from longlive_dsl.direct.take import read_take, storyboard, take_paths
-
-
-def recv(type_, **data):
-    return {"kind": "recv", "frame": {"scope": "application", "type": type_, "data": data}}
 
 
 def chunk(n, prompt, index=None):

@@ -79,3 +79,8 @@ def write_program(folder: Path, beats: tuple[tuple[int, str, str], ...], end: in
     path = folder / f"{stem}.program.json"
     path.write_text(make_program(beats, end=end, file=src).model_dump_json())
     return path
+
+
+def recv(type_: str, **data) -> dict:
+    """A trace record of a message the model sent on the data channel."""
+    return {"kind": "recv", "channel": "data", "frame": {"scope": "application", "type": type_, "data": data}}

@@ -6,9 +6,7 @@ from hypothesis import strategies as st
 
 from longlive_dsl.runtime.played import PlayedChunk, application_message, read_played
 
-
-def recv(type_, **data):
-    return {"kind": "recv", "channel": "data", "frame": {"scope": "application", "type": type_, "data": data}}
+from .programs import recv
 
 
 def chunk(n, prompt, index, frames):

@@ -2,13 +2,9 @@
 
 from longlive_dsl.runtime.verify import render, verify
 
-from .programs import make_program
+from .programs import make_program, recv
 
 OPENER, SHOT, CUT = "a red fox in the snow", "the fox leaps", "a city at night"
-
-
-def recv(type_, **data):
-    return {"kind": "recv", "channel": "data", "frame": {"scope": "application", "type": type_, "data": data}}
 
 
 def chunks(prompts, cut_at=()):
